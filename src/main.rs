@@ -1,3 +1,81 @@
-fn main() {
-    println!("Hello, world!");
+//! rtok: a fast, safe manager for npm registry credentials and access tokens.
+//!
+//! `main` parses the command line, runs the command on a single-threaded
+//! runtime, and turns the outcome into output and an exit code.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+mod browser;
+mod cidr;
+mod cli;
+mod commands;
+mod config;
+mod failure;
+mod ids;
+mod npmrc;
+mod output;
+mod prompt;
+mod registry;
+mod secret;
+mod time;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::output::Printer;
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout with 0; usage errors to stderr with 2.
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let printer = Printer::new(&cli.global, no_color);
+
+    // One thread is enough: a command waits on the network, and bulk
+    // revocation interleaves its requests on this one thread.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            printer.error(&format!("could not start the async runtime: {err}"), None);
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(commands::run(cli, &printer));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if failure::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            printer.error(&failure::message(&err), failure::hint(&err).as_deref());
+            ExitCode::from(failure::exit_code(&err))
+        }
+    }
+}
+
+/// A panic prints one short line: no payload, no environment, nothing that
+/// could hold a secret. `RUST_BACKTRACE` still works for debugging.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "error: rtok hit an internal error{place}; this is a bug, please report it (the details are withheld because they may contain secrets)"
+            );
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+                eprintln!("{}", std::backtrace::Backtrace::force_capture());
+            }
+        }
+    }));
 }

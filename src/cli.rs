@@ -1,0 +1,251 @@
+//! The command line: clap types only. Doc comments here are the help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manage npm registry credentials and access tokens, fast.
+///
+/// rtok reads and writes the same `.npmrc` files as npm and talks to any
+/// registry that speaks the npm registry API (npmjs, Verdaccio, GitHub
+/// Packages, Artifactory, Nexus).
+#[derive(Debug, Parser)]
+#[command(name = "rtok", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Registry base URL; overrides every config file
+    #[arg(long, global = true, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// Use the registry configured as `@scope:registry`
+    #[arg(long, global = true, value_name = "@SCOPE")]
+    pub scope: Option<String>,
+
+    /// User config file [default: ~/.npmrc, or NPM_CONFIG_USERCONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub userconfig: Option<String>,
+
+    /// One-time password for accounts with two-factor authentication
+    #[arg(long, global = true, value_name = "CODE")]
+    pub otp: Option<String>,
+
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true, conflicts_with = "parseable")]
+    pub json: bool,
+
+    /// Tab-separated lines on stdout, as npm's --parseable
+    #[arg(long, global = true)]
+    pub parseable: bool,
+
+    /// When to use colour
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Log each HTTP request and its status to stderr (secrets redacted)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Print only what was asked for (errors still go to stderr)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the user name the registry knows the configured credential by
+    Whoami,
+
+    /// List, create and revoke access tokens
+    #[command(subcommand_required = false, args_conflicts_with_subcommands = true)]
+    Token {
+        #[command(subcommand)]
+        command: Option<TokenCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// List your tokens: id, token (masked), name, created, read-only, CIDR whitelist
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+
+    /// Create a token and print it once
+    Create(CreateArgs),
+
+    /// Revoke tokens by short id, unique key prefix, or the token value itself
+    #[command(visible_aliases = ["revoke", "rm", "remove"])]
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListArgs {}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct PasswordArgs {
+    /// Read the account password from standard input
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+
+    /// The account password (visible to other users of this machine; prefer
+    /// --password-stdin). Accepted for npm compatibility.
+    #[arg(long, value_name = "PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CreateArgs {
+    /// Create a read-only token (sent as `readonly: true`)
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Allow the token only from these IPv4 ranges (repeatable, or comma-separated)
+    #[arg(long, value_name = "CIDR")]
+    pub cidr: Vec<String>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Name of a granular token
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Description of a granular token
+    #[arg(long, value_name = "TEXT")]
+    pub token_description: Option<String>,
+
+    /// Days until the token expires
+    #[arg(long, value_name = "DAYS")]
+    pub expires: Option<u32>,
+
+    /// Packages the token may access (repeatable)
+    #[arg(long, value_name = "PACKAGE", num_args = 1..)]
+    pub packages: Vec<String>,
+
+    /// Let the token access all packages
+    #[arg(long)]
+    pub packages_all: bool,
+
+    /// Scopes the token may access (repeatable)
+    #[arg(long, value_name = "SCOPE", num_args = 1..)]
+    pub scopes: Vec<String>,
+
+    /// Organizations the token may access (repeatable)
+    #[arg(long, value_name = "ORG", num_args = 1..)]
+    pub orgs: Vec<String>,
+
+    /// Permission on the packages and scopes
+    #[arg(long, value_enum, value_name = "PERMISSION")]
+    pub packages_and_scopes_permission: Option<Permission>,
+
+    /// Permission on the organizations
+    #[arg(long, value_enum, value_name = "PERMISSION")]
+    pub orgs_permission: Option<Permission>,
+
+    /// Let the token publish without two-factor authentication
+    #[arg(long = "bypass-2fa")]
+    pub bypass_2fa: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Permission {
+    ReadOnly,
+    ReadWrite,
+    NoAccess,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ReadOnly => "read-only",
+            Permission::ReadWrite => "read-write",
+            Permission::NoAccess => "no-access",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// Short ids (as `token list` shows), unique key prefixes, or token values
+    #[arg(value_name = "ID|TOKEN", required = true)]
+    pub tokens: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["rtok", "token", "ls", "--json", "--registry", "http://x/"])
+            .expect("parse");
+        assert!(cli.global.json);
+        assert_eq!(cli.global.registry.as_deref(), Some("http://x/"));
+        assert!(matches!(
+            cli.command,
+            Command::Token {
+                command: Some(TokenCommand::List(_))
+            }
+        ));
+    }
+
+    #[test]
+    fn token_alone_lists() {
+        let cli = Cli::try_parse_from(["rtok", "token"]).expect("parse");
+        assert!(matches!(cli.command, Command::Token { command: None }));
+    }
+
+    #[test]
+    fn delete_aliases() {
+        for alias in ["delete", "revoke", "rm", "remove"] {
+            let cli = Cli::try_parse_from(["rtok", "token", alias, "abc123"]).expect("parse");
+            assert!(matches!(
+                cli.command,
+                Command::Token {
+                    command: Some(TokenCommand::Delete(_))
+                }
+            ));
+        }
+        assert!(Cli::try_parse_from(["rtok", "token", "delete"]).is_err());
+    }
+
+    #[test]
+    fn cidr_repeats() {
+        let cli = Cli::try_parse_from([
+            "rtok",
+            "token",
+            "create",
+            "--cidr",
+            "10.0.0.0/8",
+            "--cidr",
+            "1.2.3.4/32",
+        ])
+        .expect("parse");
+        let Command::Token {
+            command: Some(TokenCommand::Create(args)),
+        } = cli.command
+        else {
+            panic!("create")
+        };
+        assert_eq!(args.cidr.len(), 2);
+    }
+}

@@ -1,0 +1,553 @@
+//! Which credential a request carries, by npm's rules: the longest matching
+//! nerf-dart prefix of the request URL, and within it `_authToken`, then
+//! `_auth`, then `username` + `_password`, then a client certificate alone.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use url::Url;
+
+use super::{Config, Origin, Setting};
+use crate::npmrc::credential_prefixes;
+use crate::npmrc::nerf::host_and_port;
+use crate::secret::Secret;
+
+/// The fields that make up a credential under a nerf dart.
+pub const CREDENTIAL_FIELDS: [&str; 6] = [
+    "_authToken",
+    "_auth",
+    "username",
+    "_password",
+    "certfile",
+    "keyfile",
+];
+
+/// Fields whose value is a secret.
+const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"];
+
+/// Whether `key` is a credential setting (`//host/:_authToken` and friends,
+/// or an un-nerfed legacy `_authToken`).
+pub fn is_credential_key(key: &str) -> bool {
+    match key.rsplit_once(':') {
+        Some((prefix, field)) => prefix.starts_with("//") && CREDENTIAL_FIELDS.contains(&field),
+        None => is_legacy_credential_key(key),
+    }
+}
+
+/// Top-level credential keys that npm stopped reading in version 9.
+pub fn is_legacy_credential_key(key: &str) -> bool {
+    matches!(
+        key,
+        "_authToken" | "_authtoken" | "-authtoken" | "_auth" | "_password"
+    )
+}
+
+/// Whether `key` holds a secret value (token, `_auth`, password).
+pub fn is_secret_key(key: &str) -> bool {
+    match key.rsplit_once(':') {
+        Some((_, field)) => SECRET_FIELDS.contains(&field),
+        None => is_legacy_credential_key(key),
+    }
+}
+
+/// Which kind of setting supplied the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    Token,
+    /// `_auth`: base64 of `user:password`.
+    Auth,
+    UsernamePassword,
+    ClientCertificate,
+}
+
+impl AuthKind {
+    /// The config field that decides this kind (`_authToken`, ...).
+    pub fn field(self) -> &'static str {
+        match self {
+            AuthKind::Token => "_authToken",
+            AuthKind::Auth => "_auth",
+            AuthKind::UsernamePassword => "username",
+            AuthKind::ClientCertificate => "certfile",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            AuthKind::Token => "token",
+            AuthKind::Auth | AuthKind::UsernamePassword => "basic auth",
+            AuthKind::ClientCertificate => "client certificate",
+        }
+    }
+}
+
+/// What goes into the `Authorization` header.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Bearer(Secret),
+    /// `Basic <encoded>`; the user name when it could be read.
+    Basic {
+        username: Option<String>,
+        encoded: Secret,
+    },
+}
+
+/// A client certificate and key for mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    pub certfile: PathBuf,
+    pub keyfile: PathBuf,
+}
+
+/// The credential found for a URL and where it came from.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The nerf-dart prefix the credential is keyed by (`//host/path/`).
+    pub reg_key: String,
+    pub kind: AuthKind,
+    pub credential: Option<Credential>,
+    pub client_cert: Option<ClientCert>,
+    /// Where the deciding setting (`<reg_key>:<field>`) was written.
+    pub origin: Origin,
+}
+
+impl Found {
+    pub fn token(&self) -> Option<&Secret> {
+        match &self.credential {
+            Some(Credential::Bearer(token)) => Some(token),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CredentialError {
+    #[error("`{key}` ({origin}) refers to `${{{var}}}`, which is not set")]
+    UnsetVariable {
+        key: String,
+        var: String,
+        origin: Origin,
+    },
+    #[error("`{key}` ({origin}) is not valid base64")]
+    BadBase64 { key: String, origin: Origin },
+}
+
+impl CredentialError {
+    pub fn hint(&self) -> String {
+        match self {
+            CredentialError::UnsetVariable { var, .. } => {
+                format!("set `{var}` in the environment, or remove or fix that line")
+            }
+            CredentialError::BadBase64 { .. } => {
+                "`_password` is stored base64-encoded; run `rtok login` to store it again".into()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Fields {
+    token: Option<Setting>,
+    auth: Option<Setting>,
+    username: Option<Setting>,
+    password: Option<Setting>,
+    certfile: Option<Setting>,
+    keyfile: Option<Setting>,
+}
+
+/// Every credential in the effective configuration, by nerf-dart prefix.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    by_prefix: HashMap<String, Fields>,
+    registry: Option<Url>,
+}
+
+impl Credentials {
+    /// Collects the credential settings of `config`; `registry` is where a
+    /// URL on the same host without its own credential falls back to (as
+    /// npm-registry-fetch does for absolute URLs on the registry's host).
+    pub fn from_config(config: &Config, registry: &Url) -> Credentials {
+        let mut by_prefix: HashMap<String, Fields> = HashMap::new();
+        for setting in config.effective() {
+            let Some((prefix, field)) = setting.key.rsplit_once(':') else {
+                continue;
+            };
+            if !prefix.starts_with("//") || setting.value.is_empty() {
+                continue;
+            }
+            let fields = by_prefix.entry(prefix.to_string()).or_default();
+            let slot = match field {
+                "_authToken" => &mut fields.token,
+                "_auth" => &mut fields.auth,
+                "username" => &mut fields.username,
+                "_password" => &mut fields.password,
+                "certfile" => &mut fields.certfile,
+                "keyfile" => &mut fields.keyfile,
+                _ => continue,
+            };
+            *slot = Some(setting.clone());
+        }
+        Credentials {
+            by_prefix,
+            registry: Some(registry.clone()),
+        }
+    }
+
+    /// The credential a request to `url` carries, or `None`.
+    pub fn for_url(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
+        if let Some(found) = self.walk(url)? {
+            return Ok(Some(found));
+        }
+        match &self.registry {
+            Some(registry)
+                if registry != url
+                    && registry.scheme() == url.scheme()
+                    && host_and_port(registry) == host_and_port(url) =>
+            {
+                self.walk(registry)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The credential for exactly this nerf dart (no walking up), as npm's
+    /// `getCredentialsByURI` looks it up for login and logout.
+    pub fn at(&self, reg_key: &str) -> Result<Option<Found>, CredentialError> {
+        match self.by_prefix.get(reg_key) {
+            Some(fields) => found(reg_key, fields),
+            None => Ok(None),
+        }
+    }
+
+    /// Every nerf dart that has a usable credential, sorted.
+    pub fn prefixes(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .by_prefix
+            .iter()
+            .filter(|(_, f)| kind_of(f).is_some())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    fn walk(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
+        for prefix in credential_prefixes(url) {
+            if let Some(fields) = self.by_prefix.get(&prefix)
+                && let Some(found) = found(&prefix, fields)?
+            {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn kind_of(fields: &Fields) -> Option<AuthKind> {
+    if fields.token.is_some() {
+        Some(AuthKind::Token)
+    } else if fields.auth.is_some() {
+        Some(AuthKind::Auth)
+    } else if fields.username.is_some() && fields.password.is_some() {
+        Some(AuthKind::UsernamePassword)
+    } else if fields.certfile.is_some() && fields.keyfile.is_some() {
+        Some(AuthKind::ClientCertificate)
+    } else {
+        None
+    }
+}
+
+fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialError> {
+    let Some(kind) = kind_of(fields) else {
+        return Ok(None);
+    };
+    let usable = |setting: &Setting| -> Result<String, CredentialError> {
+        match setting.unset.first() {
+            Some(var) => Err(CredentialError::UnsetVariable {
+                key: setting.key.clone(),
+                var: var.clone(),
+                origin: setting.origin.clone(),
+            }),
+            None => Ok(setting.value.clone()),
+        }
+    };
+    let (credential, deciding) = match kind {
+        AuthKind::Token => {
+            let setting = fields.token.as_ref().expect("kind_of checked the token");
+            (
+                Some(Credential::Bearer(Secret::new(usable(setting)?))),
+                setting,
+            )
+        }
+        AuthKind::Auth => {
+            let setting = fields.auth.as_ref().expect("kind_of checked _auth");
+            let encoded = usable(setting)?;
+            let username = decode_lenient(&encoded)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|pair| pair.split_once(':').map(|(user, _)| user.to_string()));
+            let credential = Credential::Basic {
+                username,
+                encoded: Secret::new(encoded),
+            };
+            (Some(credential), setting)
+        }
+        AuthKind::UsernamePassword => {
+            let user_setting = fields.username.as_ref().expect("kind_of checked username");
+            let pass_setting = fields.password.as_ref().expect("kind_of checked _password");
+            let username = usable(user_setting)?;
+            let password = decode_lenient(&usable(pass_setting)?).ok_or_else(|| {
+                CredentialError::BadBase64 {
+                    key: pass_setting.key.clone(),
+                    origin: pass_setting.origin.clone(),
+                }
+            })?;
+            let mut pair = format!("{username}:").into_bytes();
+            pair.extend_from_slice(&password);
+            let credential = Credential::Basic {
+                username: Some(username),
+                encoded: Secret::new(STANDARD.encode(pair)),
+            };
+            (Some(credential), user_setting)
+        }
+        AuthKind::ClientCertificate => (
+            None,
+            fields.certfile.as_ref().expect("kind_of checked certfile"),
+        ),
+    };
+    let client_cert = match (&fields.certfile, &fields.keyfile) {
+        (Some(cert), Some(key)) => Some(ClientCert {
+            certfile: PathBuf::from(usable(cert)?),
+            keyfile: PathBuf::from(usable(key)?),
+        }),
+        _ => None,
+    };
+    Ok(Some(Found {
+        reg_key: reg_key.to_string(),
+        kind,
+        credential,
+        client_cert,
+        origin: deciding.origin.clone(),
+    }))
+}
+
+/// Base64 as Node's `Buffer.from(s, 'base64')` reads it: padding optional.
+fn decode_lenient(text: &str) -> Option<Vec<u8>> {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(text.trim()).ok()
+}
+
+/// Base64 of `text`, as `_password` is stored.
+pub fn encode_base64(text: &str) -> String {
+    STANDARD.encode(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Inputs, LayerKind};
+
+    fn config(npmrc: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rc = dir.path().join(".npmrc");
+        std::fs::write(&rc, npmrc).expect("write npmrc");
+        let mut map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.insert("NPM_CONFIG_USERCONFIG".into(), rc.display().to_string());
+        map.insert(
+            "NPM_CONFIG_GLOBALCONFIG".into(),
+            dir.path().join("none").display().to_string(),
+        );
+        map.insert("HOME".into(), dir.path().display().to_string());
+        let inputs = Inputs {
+            cli: Vec::new(),
+            env: map,
+            cwd: dir.path().to_path_buf(),
+        };
+        let config = Config::load(&inputs).expect("load");
+        (dir, config)
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("test URL")
+    }
+
+    fn bearer(found: &Found) -> &str {
+        found.token().expect("a token").expose()
+    }
+
+    #[test]
+    fn the_longest_prefix_wins() {
+        let (_dir, config) = config(
+            "//r.example/:_authToken=short\n//r.example/npm/:_authToken=long\n",
+            &[],
+        );
+        let creds = Credentials::from_config(&config, &url("https://r.example/npm/"));
+        let found = creds
+            .for_url(&url("https://r.example/npm/-/whoami"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bearer(&found), "long");
+        assert_eq!(found.reg_key, "//r.example/npm/");
+        let found = creds
+            .for_url(&url("https://r.example/other/"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bearer(&found), "short");
+    }
+
+    #[test]
+    fn a_prefix_without_trailing_slash_matches() {
+        let (_dir, config) = config("//r.example/npm:_authToken=noslash\n", &[]);
+        let creds = Credentials::from_config(&config, &url("https://r.example/npm/"));
+        let found = creds
+            .for_url(&url("https://r.example/npm/-/whoami"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bearer(&found), "noslash");
+    }
+
+    #[test]
+    fn token_beats_auth_beats_username_password() {
+        let (_dir, config) = config(
+            "//a/:_auth=dXNlcjpwYXNz\n//a/:_authToken=tok\n\
+             //b/:username=bob\n//b/:_password=c2VjcmV0\n//b/:_auth=YWxpY2U6cHc=\n\
+             //c/:username=carol\n//c/:_password=c2VjcmV0\n",
+            &[],
+        );
+        let creds = Credentials::from_config(&config, &url("https://a/"));
+        assert_eq!(
+            bearer(&creds.for_url(&url("https://a/x")).unwrap().unwrap()),
+            "tok"
+        );
+        let b = creds.for_url(&url("https://b/x")).unwrap().unwrap();
+        assert_eq!(b.kind, AuthKind::Auth);
+        let Some(Credential::Basic { username, encoded }) = &b.credential else {
+            panic!("basic")
+        };
+        assert_eq!(username.as_deref(), Some("alice"));
+        assert_eq!(encoded.expose(), "YWxpY2U6cHc=");
+        let c = creds.for_url(&url("https://c/x")).unwrap().unwrap();
+        let Some(Credential::Basic { username, encoded }) = &c.credential else {
+            panic!("basic")
+        };
+        assert_eq!(username.as_deref(), Some("carol"));
+        assert_eq!(encoded.expose(), STANDARD.encode("carol:secret"));
+    }
+
+    #[test]
+    fn other_hosts_and_ports_get_nothing() {
+        let (_dir, config) = config("//r.example/:_authToken=tok\n", &[]);
+        let creds = Credentials::from_config(&config, &url("https://r.example/"));
+        assert!(
+            creds
+                .for_url(&url("https://evil.example/"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            creds
+                .for_url(&url("https://r.example:8443/"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            creds
+                .for_url(&url("https://r.example.evil/"))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn same_host_urls_fall_back_to_the_registry_credential() {
+        let (_dir, config) = config("//r.example/npm/:_authToken=tok\n", &[]);
+        let creds = Credentials::from_config(&config, &url("https://r.example/npm/"));
+        let found = creds
+            .for_url(&url("https://r.example/elsewhere/page2"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bearer(&found), "tok");
+    }
+
+    #[test]
+    fn an_unset_variable_is_an_error_naming_it_and_the_line() {
+        let (dir, config) = config("# comment\n//r.example/:_authToken=${NPM_TOKEN}\n", &[]);
+        let creds = Credentials::from_config(&config, &url("https://r.example/"));
+        let err = creds
+            .for_url(&url("https://r.example/-/whoami"))
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("${NPM_TOKEN}"), "{message}");
+        assert!(
+            message.contains(&format!("{}:2", dir.path().join(".npmrc").display())),
+            "{message}"
+        );
+        let CredentialError::UnsetVariable { origin, .. } = err else {
+            panic!("unset")
+        };
+        assert!(matches!(
+            origin,
+            Origin::File {
+                kind: LayerKind::User,
+                line: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_set_variable_is_used() {
+        let (_dir, config) = config(
+            "//r.example/:_authToken=${NPM_TOKEN}\n",
+            &[("NPM_TOKEN", "from-env")],
+        );
+        let creds = Credentials::from_config(&config, &url("https://r.example/"));
+        assert_eq!(
+            bearer(&creds.for_url(&url("https://r.example/x")).unwrap().unwrap()),
+            "from-env"
+        );
+    }
+
+    #[test]
+    fn environment_credentials_are_found() {
+        let (_dir, config) = config("", &[("npm_config_//r.example/:_authToken", "envtok")]);
+        let creds = Credentials::from_config(&config, &url("https://r.example/"));
+        let found = creds.for_url(&url("https://r.example/x")).unwrap().unwrap();
+        assert_eq!(bearer(&found), "envtok");
+        assert!(matches!(found.origin, Origin::Env { .. }));
+    }
+
+    #[test]
+    fn client_certificates_come_with_the_credential() {
+        let (_dir, config) = config(
+            "//r.example/:certfile=/c.pem\n//r.example/:keyfile=/k.pem\n//r.example/:_authToken=t\n",
+            &[],
+        );
+        let creds = Credentials::from_config(&config, &url("https://r.example/"));
+        let found = creds.for_url(&url("https://r.example/x")).unwrap().unwrap();
+        assert_eq!(
+            found.client_cert,
+            Some(ClientCert {
+                certfile: "/c.pem".into(),
+                keyfile: "/k.pem".into()
+            })
+        );
+    }
+
+    #[test]
+    fn credential_keys_are_recognised() {
+        assert!(is_credential_key("//r.example:8080/:_authToken"));
+        assert!(is_credential_key("_authToken"));
+        assert!(!is_credential_key("registry"));
+        assert!(!is_credential_key("@scope:registry"));
+        assert!(is_secret_key("//r/:_password"));
+        assert!(!is_secret_key("//r/:username"));
+    }
+}

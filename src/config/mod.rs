@@ -1,0 +1,572 @@
+//! Layered configuration, as npm resolves it: command line, environment,
+//! project `.npmrc`, user `.npmrc`, global `npmrc`, then defaults.
+
+pub mod credentials;
+pub mod locate;
+pub mod network;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::npmrc::{Document, expand};
+
+/// npm's default registry.
+pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
+
+/// Where a layer of settings comes from, highest priority first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    Cli,
+    Env,
+    Project,
+    User,
+    Global,
+}
+
+impl LayerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Cli => "command line",
+            LayerKind::Env => "environment",
+            LayerKind::Project => "project",
+            LayerKind::User => "user",
+            LayerKind::Global => "global",
+        }
+    }
+}
+
+/// Where one setting was written, for messages and for edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Cli {
+        flag: String,
+    },
+    Env {
+        var: String,
+    },
+    File {
+        kind: LayerKind,
+        path: PathBuf,
+        line: usize,
+    },
+}
+
+impl Origin {
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Origin::File { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Cli { flag } => write!(f, "`{flag}`"),
+            Origin::Env { var } => write!(f, "environment variable `{var}`"),
+            Origin::File { path, line, .. } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+/// One `key=value` after `${VAR}` expansion.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    /// `${NAME}` references in the value whose variable is not set.
+    pub unset: Vec<String>,
+    pub array: bool,
+    pub origin: Origin,
+}
+
+/// The settings of one source. File layers keep their parsed document.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub kind: LayerKind,
+    /// The file behind a file layer, whether or not it exists.
+    pub path: Option<PathBuf>,
+    /// `None` when the file does not exist (or for cli/env layers).
+    pub document: Option<Document>,
+    pub settings: Vec<Setting>,
+}
+
+/// What loading needs from the process: flags, environment, working folder.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Settings given as flags: (config key, value, flag as typed).
+    pub cli: Vec<(String, String, String)>,
+    pub env: HashMap<String, String>,
+    pub cwd: PathBuf,
+}
+
+/// The loaded configuration: every layer, and a merged view in which the
+/// highest layer wins (and, within a file, the last line).
+#[derive(Debug, Clone)]
+pub struct Config {
+    layers: Vec<Layer>,
+    merged: HashMap<String, (usize, usize)>,
+    env: HashMap<String, String>,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads every layer, reading each file once.
+    pub fn load(inputs: &Inputs) -> Result<Config> {
+        let env = &inputs.env;
+        let lookup = |name: &str| env.get(name).cloned();
+
+        let cli = Layer {
+            kind: LayerKind::Cli,
+            path: None,
+            document: None,
+            settings: inputs
+                .cli
+                .iter()
+                .map(|(key, value, flag)| {
+                    setting(
+                        key,
+                        value,
+                        false,
+                        Origin::Cli { flag: flag.clone() },
+                        &lookup,
+                    )
+                })
+                .collect(),
+        };
+        let env_layer = Layer {
+            kind: LayerKind::Env,
+            path: None,
+            document: None,
+            settings: env_settings(env, &lookup),
+        };
+
+        let mut config = Config {
+            layers: vec![cli, env_layer],
+            merged: HashMap::new(),
+            env: env.clone(),
+            warnings: Vec::new(),
+        };
+        config.remerge();
+
+        let home = locate::home_dir(env);
+        let userconfig_before_project = config.path_setting("userconfig", &inputs.cwd, &home);
+        let default_userconfig = home.as_ref().map(|h| h.join(".npmrc"));
+
+        let project_path = locate::project_prefix(&inputs.cwd).join(".npmrc");
+        let user_guess = userconfig_before_project
+            .clone()
+            .or(default_userconfig.clone());
+        if user_guess.as_deref() != Some(project_path.as_path()) {
+            config.push_file(LayerKind::Project, project_path)?;
+        }
+
+        let user_path = config
+            .path_setting("userconfig", &inputs.cwd, &home)
+            .or(default_userconfig);
+        if let Some(path) = user_path {
+            config.push_file(LayerKind::User, path)?;
+        }
+
+        let global_path = config
+            .path_setting("globalconfig", &inputs.cwd, &home)
+            .or_else(|| {
+                config
+                    .path_setting("prefix", &inputs.cwd, &home)
+                    .or_else(|| locate::default_global_prefix(env))
+                    .map(|prefix| prefix.join("etc").join("npmrc"))
+            });
+        if let Some(path) = global_path {
+            config.push_file(LayerKind::Global, path)?;
+        }
+        Ok(config)
+    }
+
+    /// The effective setting for `key`, if any layer has it.
+    pub fn get(&self, key: &str) -> Option<&Setting> {
+        self.merged
+            .get(key)
+            .map(|&(layer, index)| &self.layers[layer].settings[index])
+    }
+
+    /// The effective value for `key`, empty values counting as unset (as npm
+    /// treats them).
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.get(key)
+            .map(|s| s.value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every value of an array setting (`key[]=` lines, or a plain `key=`),
+    /// from the highest layer that sets it.
+    pub fn values(&self, key: &str) -> Vec<&Setting> {
+        for layer in &self.layers {
+            let found: Vec<&Setting> = layer.settings.iter().filter(|s| s.key == key).collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Every layer, highest priority first.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    pub fn layer(&self, kind: LayerKind) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.kind == kind)
+    }
+
+    /// The user config file (`--userconfig`, `NPM_CONFIG_USERCONFIG`, or
+    /// `~/.npmrc`), where logins are stored.
+    pub fn user_config_path(&self) -> Option<&Path> {
+        self.layer(LayerKind::User).and_then(|l| l.path.as_deref())
+    }
+
+    /// The process environment the configuration was expanded with.
+    pub fn env(&self) -> &HashMap<String, String> {
+        &self.env
+    }
+
+    /// Expands `${VAR}` in a key read from a file, as the merged view did.
+    pub fn expand_key(&self, key: &str) -> String {
+        expand(key, &|name| self.env.get(name).cloned()).value
+    }
+
+    /// Every effective `key → setting` pair, for callers that scan by
+    /// pattern (credentials). Order is unspecified.
+    pub fn effective(&self) -> impl Iterator<Item = &Setting> {
+        self.merged
+            .values()
+            .map(|&(layer, index)| &self.layers[layer].settings[index])
+    }
+
+    fn path_setting(&self, key: &str, cwd: &Path, home: &Option<PathBuf>) -> Option<PathBuf> {
+        self.value(key)
+            .map(|value| locate::resolve_path(value, cwd, home.as_deref()))
+    }
+
+    fn push_file(&mut self, kind: LayerKind, path: PathBuf) -> Result<()> {
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            // A folder where the file should be, or no permission: say so
+            // rather than silently ignoring credentials the user expects.
+            Err(err) => {
+                return Err(err).with_context(|| {
+                    format!(
+                        "could not read the {} config {}",
+                        kind.name(),
+                        path.display()
+                    )
+                });
+            }
+        };
+        let env = &self.env;
+        let lookup = |name: &str| env.get(name).cloned();
+        let document = text.as_deref().map(Document::parse);
+        let mut settings = Vec::new();
+        if let Some(doc) = &document {
+            for located in doc.entries() {
+                let origin = Origin::File {
+                    kind,
+                    path: path.clone(),
+                    line: located.line,
+                };
+                let entry = located.entry;
+                settings.push(setting(
+                    &entry.key,
+                    &entry.value,
+                    entry.array,
+                    origin,
+                    &lookup,
+                ));
+            }
+            for located in doc.entries() {
+                if credentials::is_legacy_credential_key(&located.entry.key) {
+                    self.warnings.push(format!(
+                        "{}:{}: `{}` without a registry prefix is ignored (npm 9 and later ignore it too); write it as `//<registry host>/:{}`",
+                        path.display(),
+                        located.line,
+                        located.entry.key,
+                        located.entry.key
+                    ));
+                }
+            }
+            for located in doc.entries_in_sections() {
+                if credentials::is_credential_key(&located.entry.key) {
+                    self.warnings.push(format!(
+                        "{}:{}: `{}` is inside a `[section]`, where npm and rtok ignore it; move it above the first section",
+                        path.display(),
+                        located.line,
+                        located.entry.key
+                    ));
+                }
+            }
+        }
+        self.layers.push(Layer {
+            kind,
+            path: Some(path),
+            document,
+            settings,
+        });
+        self.remerge();
+        Ok(())
+    }
+
+    fn remerge(&mut self) {
+        self.merged.clear();
+        for (layer_index, layer) in self.layers.iter().enumerate().rev() {
+            for (index, setting) in layer.settings.iter().enumerate() {
+                if !setting.array {
+                    self.merged
+                        .insert(setting.key.clone(), (layer_index, index));
+                }
+            }
+        }
+    }
+}
+
+fn setting(
+    key: &str,
+    value: &str,
+    array: bool,
+    origin: Origin,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Setting {
+    let expanded = expand(value, lookup);
+    Setting {
+        key: expand(key, lookup).value,
+        value: expanded.value,
+        unset: expanded.unset,
+        array,
+        origin,
+    }
+}
+
+/// `NPM_CONFIG_*` / `npm_config_*` variables as settings, as npm maps them:
+/// the prefix matched case-insensitively, empty values ignored, and unless
+/// the key is a nerf dart (`//host/:_authToken`), every `_` but a leading one
+/// becomes `-` and the key is lower-cased.
+fn env_settings(
+    env: &HashMap<String, String>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Setting> {
+    const PREFIX: &str = "npm_config_";
+    let mut names: Vec<&String> = env
+        .keys()
+        .filter(|name| {
+            name.len() > PREFIX.len()
+                && name.is_char_boundary(PREFIX.len())
+                && name[..PREFIX.len()].eq_ignore_ascii_case(PREFIX)
+        })
+        .collect();
+    // Sorted so that two spellings of one key resolve the same way each run.
+    names.sort();
+    names
+        .into_iter()
+        .filter(|name| !env[*name].is_empty())
+        .map(|name| {
+            let raw = &name[PREFIX.len()..];
+            let key = if raw.starts_with("//") {
+                raw.to_string()
+            } else {
+                let mut key = String::with_capacity(raw.len());
+                for (i, c) in raw.chars().enumerate() {
+                    key.push(if c == '_' && i > 0 {
+                        '-'
+                    } else {
+                        c.to_ascii_lowercase()
+                    });
+                }
+                key
+            };
+            setting(
+                &key,
+                &env[name],
+                false,
+                Origin::Env { var: name.clone() },
+                lookup,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        root: PathBuf,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let root = dir.path().to_path_buf();
+            fs::create_dir_all(root.join("home")).expect("home");
+            fs::create_dir_all(root.join("project/sub")).expect("project");
+            fs::write(root.join("project/package.json"), "{}").expect("package.json");
+            Fixture { _dir: dir, root }
+        }
+
+        fn write(&self, relative: &str, text: &str) {
+            let path = self.root.join(relative);
+            fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            fs::write(path, text).expect("write");
+        }
+
+        fn inputs(&self, env: &[(&str, &str)]) -> Inputs {
+            let mut map: HashMap<String, String> = env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            map.insert("HOME".into(), self.root.join("home").display().to_string());
+            map.entry("NPM_CONFIG_GLOBALCONFIG".into())
+                .or_insert_with(|| self.root.join("global/npmrc").display().to_string());
+            Inputs {
+                cli: Vec::new(),
+                env: map,
+                cwd: self.root.join("project/sub"),
+            }
+        }
+    }
+
+    #[test]
+    fn layers_apply_in_npm_order() {
+        let fx = Fixture::new();
+        fx.write("global/npmrc", "a=global\nb=global\nc=global\nd=global\n");
+        fx.write("home/.npmrc", "a=user\nb=user\nc=user\n");
+        fx.write("project/.npmrc", "a=project\nb=project\n");
+        let mut inputs = fx.inputs(&[("npm_config_a", "env")]);
+        inputs.cli.push((
+            "registry".into(),
+            "https://cli.example/".into(),
+            "--registry".into(),
+        ));
+        let config = Config::load(&inputs).expect("load");
+        assert_eq!(config.value("a"), Some("env"));
+        assert_eq!(config.value("b"), Some("project"));
+        assert_eq!(config.value("c"), Some("user"));
+        assert_eq!(config.value("d"), Some("global"));
+        assert_eq!(config.value("registry"), Some("https://cli.example/"));
+        let origin = &config.get("b").expect("b").origin;
+        assert_eq!(
+            origin.to_string(),
+            format!("{}:2", fx.root.join("project/.npmrc").display())
+        );
+    }
+
+    #[test]
+    fn environment_keys_are_case_insensitive_and_dashed() {
+        let fx = Fixture::new();
+        let inputs = fx.inputs(&[
+            ("NPM_CONFIG_FETCH_RETRIES", "5"),
+            ("npm_config_Strict_SSL", "false"),
+            ("npm_config_//Host.example/:_authToken", "tok"),
+            ("npm_config_empty", ""),
+        ]);
+        let config = Config::load(&inputs).expect("load");
+        assert_eq!(config.value("fetch-retries"), Some("5"));
+        assert_eq!(config.value("strict-ssl"), Some("false"));
+        assert_eq!(config.value("//Host.example/:_authToken"), Some("tok"));
+        assert!(config.get("empty").is_none());
+    }
+
+    #[test]
+    fn userconfig_can_be_moved_by_env_and_by_the_project() {
+        let fx = Fixture::new();
+        fx.write("elsewhere/rc", "from=elsewhere\n");
+        fx.write("home/.npmrc", "from=home\n");
+        let path = fx.root.join("elsewhere/rc").display().to_string();
+        let config = Config::load(&fx.inputs(&[("NPM_CONFIG_USERCONFIG", &path)])).expect("load");
+        assert_eq!(config.value("from"), Some("elsewhere"));
+
+        fx.write("project/.npmrc", &format!("userconfig={path}\n"));
+        let config = Config::load(&fx.inputs(&[])).expect("load");
+        assert_eq!(config.value("from"), Some("elsewhere"));
+        assert_eq!(
+            config.user_config_path(),
+            Some(fx.root.join("elsewhere/rc").as_path())
+        );
+    }
+
+    #[test]
+    fn userconfig_tilde_expands_from_home() {
+        let fx = Fixture::new();
+        fx.write("home/custom.rc", "from=custom\n");
+        let config =
+            Config::load(&fx.inputs(&[("npm_config_userconfig", "~/custom.rc")])).expect("load");
+        assert_eq!(config.value("from"), Some("custom"));
+    }
+
+    #[test]
+    fn project_root_is_the_nearest_folder_with_package_json() {
+        let fx = Fixture::new();
+        fx.write("project/.npmrc", "where=project\n");
+        fx.write("project/sub/.npmrc", "where=sub\n");
+        let config = Config::load(&fx.inputs(&[])).expect("load");
+        assert_eq!(config.value("where"), Some("project"));
+    }
+
+    #[test]
+    fn values_expand_variables_and_remember_unset_ones() {
+        let fx = Fixture::new();
+        fx.write(
+            "home/.npmrc",
+            "//r.example/:_authToken=${NPM_TOKEN}\n//${HOST}/:_authToken=${MISSING}\nopt=${MISSING?}x\n",
+        );
+        let config =
+            Config::load(&fx.inputs(&[("NPM_TOKEN", "tok"), ("HOST", "h.example")])).expect("load");
+        assert_eq!(config.value("//r.example/:_authToken"), Some("tok"));
+        let missing = config.get("//h.example/:_authToken").expect("expanded key");
+        assert_eq!(missing.value, "${MISSING}");
+        assert_eq!(missing.unset, vec!["MISSING".to_string()]);
+        assert_eq!(config.value("opt"), Some("x"));
+    }
+
+    #[test]
+    fn arrays_collect_every_element() {
+        let fx = Fixture::new();
+        fx.write("home/.npmrc", "ca[]=one\nca[]=two\n");
+        let config = Config::load(&fx.inputs(&[])).expect("load");
+        let values: Vec<&str> = config
+            .values("ca")
+            .iter()
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(values, vec!["one", "two"]);
+    }
+
+    #[test]
+    fn the_global_file_comes_from_the_prefix() {
+        let fx = Fixture::new();
+        fx.write("prefix/etc/npmrc", "from=prefix\n");
+        let prefix = fx.root.join("prefix").display().to_string();
+        let mut inputs = fx.inputs(&[("NPM_CONFIG_PREFIX", &prefix)]);
+        inputs.env.remove("NPM_CONFIG_GLOBALCONFIG");
+        let config = Config::load(&inputs).expect("load");
+        assert_eq!(config.value("from"), Some("prefix"));
+    }
+
+    #[test]
+    fn credentials_inside_a_section_are_ignored_with_a_warning() {
+        let fx = Fixture::new();
+        fx.write("home/.npmrc", "[auth]\n//r.example/:_authToken=tok\n");
+        let config = Config::load(&fx.inputs(&[])).expect("load");
+        assert!(config.get("//r.example/:_authToken").is_none());
+        assert_eq!(config.warnings.len(), 1);
+        assert!(
+            config.warnings[0].contains("[section]"),
+            "{}",
+            config.warnings[0]
+        );
+    }
+}

@@ -1,0 +1,444 @@
+//! A lossless `.npmrc` document: every line, comment, blank line, spacing and
+//! line ending is kept, so an edit changes only the lines it has to.
+
+use super::value;
+
+/// A parsed `.npmrc` file. `Document::parse(text).render() == text` for any
+/// text; [`Document::set`] and [`Document::remove`] touch only the lines of
+/// the key they edit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Document {
+    bom: bool,
+    lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    /// The line without its ending (and without the BOM on the first line).
+    text: String,
+    /// `"\n"`, `"\r\n"`, `"\r"`, or `""` for a last line without one.
+    ending: &'static str,
+    kind: LineKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LineKind {
+    /// Blank lines, comments, lines npm's ini ignores (one starting with `=`).
+    Other,
+    /// `[name]`: every key after it belongs to that section, which npm does
+    /// not read as configuration.
+    Section,
+    Entry(Entry),
+}
+
+/// One `key = value` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key as npm decodes it (quotes and escapes removed, `[]` dropped),
+    /// before `${VAR}` expansion.
+    pub key: String,
+    /// The value as npm decodes it, before `${VAR}` expansion; `true` for a
+    /// bare key without `=`.
+    pub value: String,
+    /// Written as `key[]=value`: one element of an array.
+    pub array: bool,
+    /// Where the value sits in the line (without spacing or an inline
+    /// comment), or `None` for a bare key.
+    value_range: Option<(usize, usize)>,
+}
+
+/// A top-level entry and the 1-based line it is on.
+#[derive(Debug, Clone, Copy)]
+pub struct Located<'a> {
+    pub line: usize,
+    pub entry: &'a Entry,
+}
+
+impl Document {
+    /// Parses `text` as npm's ini dialect does. Never fails: a line npm would
+    /// ignore is kept and ignored.
+    pub fn parse(text: &str) -> Document {
+        let (bom, body) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let mut lines = Vec::new();
+        let mut rest = body;
+        while !rest.is_empty() {
+            let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+            let ending = if rest[end..].starts_with("\r\n") {
+                "\r\n"
+            } else if rest[end..].starts_with('\r') {
+                "\r"
+            } else if rest[end..].starts_with('\n') {
+                "\n"
+            } else {
+                ""
+            };
+            let text = &rest[..end];
+            lines.push(Line {
+                text: text.to_string(),
+                ending,
+                kind: classify(text),
+            });
+            rest = &rest[end + ending.len()..];
+        }
+        Document { bom, lines }
+    }
+
+    /// The file's text, byte for byte what was parsed plus any edits.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if self.bom {
+            out.push('\u{feff}');
+        }
+        for line in &self.lines {
+            out.push_str(&line.text);
+            out.push_str(line.ending);
+        }
+        out
+    }
+
+    /// The entries npm reads as configuration (those before any `[section]`),
+    /// in file order.
+    pub fn entries(&self) -> impl Iterator<Item = Located<'_>> {
+        self.lines
+            .iter()
+            .enumerate()
+            .take_while(|(_, line)| line.kind != LineKind::Section)
+            .filter_map(|(index, line)| match &line.kind {
+                LineKind::Entry(entry) => Some(Located {
+                    line: index + 1,
+                    entry,
+                }),
+                _ => None,
+            })
+    }
+
+    /// Entries that sit below a `[section]` header and that npm therefore
+    /// ignores; worth a warning when one of them looks like a credential.
+    pub fn entries_in_sections(&self) -> impl Iterator<Item = Located<'_>> {
+        self.lines
+            .iter()
+            .enumerate()
+            .skip_while(|(_, line)| line.kind != LineKind::Section)
+            .filter_map(|(index, line)| match &line.kind {
+                LineKind::Entry(entry) => Some(Located {
+                    line: index + 1,
+                    entry,
+                }),
+                _ => None,
+            })
+    }
+
+    /// Sets `key` to `value`. `is_key` says whether an existing entry's key
+    /// (as decoded, before expansion) names the same setting, so a caller can
+    /// match `//${HOST}/:_authToken` by what it expands to.
+    ///
+    /// The last matching line (the one npm uses) gets the new value in place,
+    /// keeping its key text, spacing and inline comment; earlier duplicates,
+    /// which npm ignores, are removed. Without a match, `key=value` is added
+    /// after the last top-level entry (never inside a `[section]`, where npm
+    /// would not see it).
+    pub fn set(&mut self, key: &str, value: &str, is_key: &dyn Fn(&str) -> bool) {
+        let encoded = value::encode(value);
+        let matches = self.matching_lines(is_key);
+        if let Some((&last, earlier)) = matches.split_last() {
+            let line = &mut self.lines[last];
+            let LineKind::Entry(entry) = &line.kind else {
+                unreachable!("matching_lines returns entries only")
+            };
+            line.text = match entry.value_range {
+                Some((start, end)) => {
+                    format!("{}{}{}", &line.text[..start], encoded, &line.text[end..])
+                }
+                None => format!("{}={}", line.text.trim_end(), encoded),
+            };
+            line.kind = classify(&line.text);
+            for &index in earlier.iter().rev() {
+                self.lines.remove(index);
+            }
+            return;
+        }
+
+        let text = format!("{}={}", encode_key(key), encoded);
+        let mut ending = self.dominant_ending();
+        let position = self.insertion_point();
+        if position > 0 && self.lines[position - 1].ending.is_empty() {
+            // Appending to a file whose last line has no line break: the old
+            // last line gets one and the new last line goes without, so the
+            // file keeps its style (and a later remove restores it exactly).
+            self.lines[position - 1].ending = ending;
+            ending = "";
+        }
+        let kind = classify(&text);
+        self.lines.insert(position, Line { text, ending, kind });
+    }
+
+    /// Removes every top-level entry whose key `is_key` accepts; returns how
+    /// many lines went.
+    pub fn remove(&mut self, is_key: &dyn Fn(&str) -> bool) -> usize {
+        let matches = self.matching_lines(is_key);
+        for &index in matches.iter().rev() {
+            let removed = self.lines.remove(index);
+            if index == self.lines.len() && index > 0 && removed.ending.is_empty() {
+                // The file ended without a line break; keep it that way.
+                self.lines[index - 1].ending = "";
+            }
+        }
+        matches.len()
+    }
+
+    /// Indexes of top-level, non-array entries whose key `is_key` accepts.
+    fn matching_lines(&self, is_key: &dyn Fn(&str) -> bool) -> Vec<usize> {
+        self.entries()
+            .filter(|located| !located.entry.array && is_key(&located.entry.key))
+            .map(|located| located.line - 1)
+            .collect()
+    }
+
+    /// Where a new top-level key goes: after the last top-level entry, else
+    /// before the first section, else at the end.
+    fn insertion_point(&self) -> usize {
+        if let Some(last) = self.entries().last() {
+            return last.line;
+        }
+        self.lines
+            .iter()
+            .position(|line| line.kind == LineKind::Section)
+            .unwrap_or(self.lines.len())
+    }
+
+    /// CRLF if the file already uses it, else LF.
+    fn dominant_ending(&self) -> &'static str {
+        let crlf = self.lines.iter().filter(|l| l.ending == "\r\n").count();
+        let lf = self.lines.iter().filter(|l| l.ending == "\n").count();
+        if crlf > lf { "\r\n" } else { "\n" }
+    }
+}
+
+/// Keys rtok writes are nerf darts and plain names; quote one only if npm
+/// could not read it back otherwise.
+fn encode_key(key: &str) -> String {
+    if key.contains('=') || key.starts_with(['[', ';', '#']) {
+        serde_json::Value::String(key.to_string()).to_string()
+    } else {
+        key.to_string()
+    }
+}
+
+fn classify(text: &str) -> LineKind {
+    let trimmed = value::trim_js(text);
+    if trimmed.is_empty() || trimmed.starts_with([';', '#']) {
+        return LineKind::Other;
+    }
+    // `[name]` with only whitespace after it (the whole line, untrimmed at
+    // the start, as npm's regex anchors it).
+    if let Some(inner) = text.strip_prefix('[')
+        && let Some(close) = inner.find(']')
+        && value::trim_js(&inner[close + 1..]).is_empty()
+    {
+        return LineKind::Section;
+    }
+    let (raw_key, raw_value) = match text.find('=') {
+        Some(0) => return LineKind::Other,
+        Some(eq) => (&text[..eq], Some((eq + 1, &text[eq + 1..]))),
+        None => (text, None),
+    };
+    let decoded_key = value::decode(raw_key);
+    let (key, array) = match decoded_key.strip_suffix("[]") {
+        Some(stripped) if decoded_key.len() > 2 => (stripped.to_string(), true),
+        _ => (decoded_key, false),
+    };
+    if key == "__proto__" {
+        return LineKind::Other;
+    }
+    let (value, value_range) = match raw_value {
+        Some((offset, raw)) => {
+            let (start, end) = value::value_span(raw);
+            (value::decode(raw), Some((offset + start, offset + end)))
+        }
+        None => ("true".to_string(), None),
+    };
+    LineKind::Entry(Entry {
+        key,
+        value,
+        array,
+        value_range,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(doc: &Document) -> Vec<(usize, String, String)> {
+        doc.entries()
+            .map(|l| (l.line, l.entry.key.clone(), l.entry.value.clone()))
+            .collect()
+    }
+
+    fn same(key: &'static str) -> impl Fn(&str) -> bool {
+        move |k| k == key
+    }
+
+    const SAMPLE: &str = "; user config\n\
+        registry = https://registry.example.com/ # the company mirror\n\
+        \n\
+        # tokens\n\
+        //registry.example.com/:_authToken=${NPM_TOKEN}\n\
+        @acme:registry=\"https://npm.acme.test/\"\n\
+        ca[]=first\n\
+        ca[]=second\n\
+        always-auth\n\
+        =orphan\n\
+        [section]\n\
+        //hidden.example/:_authToken=abc\n";
+
+    #[test]
+    fn round_trips_byte_for_byte() {
+        for text in [
+            SAMPLE,
+            "",
+            "\n",
+            "a=b",
+            "a=b\r\nc=d\r\n",
+            "a=b\rc=d\r",
+            "\u{feff}a=b\n",
+            "  \t\n;;\n#\n[x]\n=\n",
+            "weird = \"unterminated\n",
+        ] {
+            assert_eq!(Document::parse(text).render(), text);
+        }
+    }
+
+    #[test]
+    fn reads_entries_as_npm_does() {
+        let doc = Document::parse(SAMPLE);
+        assert_eq!(
+            pairs(&doc),
+            vec![
+                (2, "registry".into(), "https://registry.example.com/".into()),
+                (
+                    5,
+                    "//registry.example.com/:_authToken".into(),
+                    "${NPM_TOKEN}".into()
+                ),
+                (6, "@acme:registry".into(), "https://npm.acme.test/".into()),
+                (7, "ca".into(), "first".into()),
+                (8, "ca".into(), "second".into()),
+                (9, "always-auth".into(), "true".into()),
+            ]
+        );
+        assert!(
+            doc.entries()
+                .filter(|l| l.entry.key == "ca")
+                .all(|l| l.entry.array)
+        );
+        let hidden: Vec<_> = doc.entries_in_sections().map(|l| l.line).collect();
+        assert_eq!(hidden, vec![12]);
+    }
+
+    #[test]
+    fn crlf_and_bom() {
+        let doc = Document::parse("\u{feff}key=value\r\nother = x\r\n");
+        assert_eq!(
+            pairs(&doc),
+            vec![
+                (1, "key".into(), "value".into()),
+                (2, "other".into(), "x".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_may_contain_equals() {
+        let doc = Document::parse("//r/:_auth=dXNlcjpwYXNz==\n");
+        assert_eq!(
+            doc.entries().next().map(|l| l.entry.value.clone()),
+            Some("dXNlcjpwYXNz==".into())
+        );
+    }
+
+    #[test]
+    fn keys_with_colons_and_quotes() {
+        let doc = Document::parse("\"//r.example/:_authToken\" = 'quoted'\n");
+        assert_eq!(
+            pairs(&doc),
+            vec![(1, "//r.example/:_authToken".into(), "quoted".into())]
+        );
+    }
+
+    #[test]
+    fn set_replaces_the_value_in_place() {
+        let mut doc = Document::parse(SAMPLE);
+        doc.set("registry", "https://other.example/", &same("registry"));
+        let expected = SAMPLE.replace(
+            "registry = https://registry.example.com/ # the company mirror",
+            "registry = https://other.example/ # the company mirror",
+        );
+        assert_eq!(doc.render(), expected);
+    }
+
+    #[test]
+    fn set_adds_a_missing_key_before_any_section() {
+        let mut doc = Document::parse(SAMPLE);
+        doc.set(
+            "//new.example/:_authToken",
+            "tok=",
+            &same("//new.example/:_authToken"),
+        );
+        let expected = SAMPLE.replace(
+            "always-auth\n",
+            "always-auth\n//new.example/:_authToken=\"tok=\"\n",
+        );
+        assert_eq!(doc.render(), expected);
+    }
+
+    #[test]
+    fn set_keeps_crlf_and_the_missing_final_newline() {
+        let mut doc = Document::parse("a=1\r\nb=2");
+        doc.set("c", "3", &same("c"));
+        assert_eq!(doc.render(), "a=1\r\nb=2\r\nc=3");
+        doc.remove(&same("c"));
+        assert_eq!(doc.render(), "a=1\r\nb=2");
+        let mut doc = Document::parse("");
+        doc.set("c", "3", &same("c"));
+        assert_eq!(doc.render(), "c=3\n");
+    }
+
+    #[test]
+    fn set_removes_shadowed_duplicates() {
+        let mut doc = Document::parse("k=1\n# keep\nk=2\n");
+        doc.set("k", "3", &same("k"));
+        assert_eq!(doc.render(), "# keep\nk=3\n");
+    }
+
+    #[test]
+    fn set_on_a_bare_key_adds_the_value() {
+        let mut doc = Document::parse("flag\n");
+        doc.set("flag", "false", &same("flag"));
+        assert_eq!(doc.render(), "flag=false\n");
+    }
+
+    #[test]
+    fn remove_drops_only_that_key() {
+        let mut doc = Document::parse(SAMPLE);
+        let removed = doc.remove(&same("//registry.example.com/:_authToken"));
+        assert_eq!(removed, 1);
+        assert_eq!(
+            doc.render(),
+            SAMPLE.replace("//registry.example.com/:_authToken=${NPM_TOKEN}\n", "")
+        );
+        // Keys inside a section are not configuration and are never touched.
+        assert_eq!(doc.remove(&same("//hidden.example/:_authToken")), 0);
+    }
+
+    #[test]
+    fn set_then_remove_restores_the_file() {
+        let mut doc = Document::parse(SAMPLE);
+        doc.set("new", "value", &same("new"));
+        doc.remove(&same("new"));
+        assert_eq!(doc.render(), SAMPLE);
+    }
+}

@@ -1,0 +1,139 @@
+//! `${VAR}` expansion in `.npmrc` keys and values, as npm does it.
+
+/// The result of expanding one key or value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expanded {
+    pub value: String,
+    /// Variables written as `${NAME}` (no `?`) that are not set. npm leaves
+    /// the text `${NAME}` in place and would send it as a credential; rtok
+    /// refuses to use a credential that still names an unset variable.
+    pub unset: Vec<String>,
+}
+
+/// Expands `${NAME}` and `${NAME?}` from `lookup`, following npm's
+/// `env-replace`: NAME is any run of characters other than `$ { } ?`; an
+/// unset `${NAME}` stays as written, an unset `${NAME?}` becomes empty; a set
+/// but empty variable expands to empty. Backslashes right before the `$`:
+/// an odd number escapes the expression (half of them, rounded down, are
+/// kept); an even number keeps half of them and expands.
+pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expanded {
+    let mut value = String::new();
+    let mut unset = Vec::new();
+    let bytes = text.as_bytes();
+    let mut copied_up_to = 0;
+    let mut search_from = 0;
+
+    while let Some(found) = text[search_from..].find("${") {
+        let dollar = search_from + found;
+        search_from = dollar + 1;
+        let Some((name, optional, end)) = parse_expression(text, dollar) else {
+            continue;
+        };
+        let mut escape_start = dollar;
+        while escape_start > copied_up_to && bytes[escape_start - 1] == b'\\' {
+            escape_start -= 1;
+        }
+        let backslashes = dollar - escape_start;
+        value.push_str(&text[copied_up_to..escape_start]);
+        if backslashes % 2 == 1 {
+            // Escaped: the expression stays literal.
+            value.push_str(&"\\".repeat(backslashes / 2));
+            value.push_str(&text[dollar..end]);
+        } else {
+            value.push_str(&"\\".repeat(backslashes / 2));
+            match lookup(name) {
+                Some(found) => value.push_str(&found),
+                None if optional => {}
+                None => {
+                    value.push_str(&text[dollar..end]);
+                    unset.push(name.to_string());
+                }
+            }
+        }
+        copied_up_to = end;
+        search_from = end;
+    }
+    value.push_str(&text[copied_up_to..]);
+    Expanded { value, unset }
+}
+
+/// Parses `${NAME}` or `${NAME?}` starting at `dollar`; returns the name,
+/// whether it had `?`, and the byte index just past the closing brace.
+fn parse_expression(text: &str, dollar: usize) -> Option<(&str, bool, usize)> {
+    let rest = &text[dollar + 2..];
+    let name_len = rest.find(['$', '{', '}', '?']).unwrap_or(rest.len());
+    if name_len == 0 {
+        return None;
+    }
+    let name = &rest[..name_len];
+    let after = &rest[name_len..];
+    let (optional, tail) = match after.strip_prefix('?') {
+        Some(tail) => (true, tail),
+        None => (false, after),
+    };
+    tail.starts_with('}').then(|| {
+        let consumed = name_len + usize::from(optional) + 1;
+        (name, optional, dollar + 2 + consumed)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "A" => Some("aa".into()),
+            "EMPTY" => Some(String::new()),
+            " A " => Some("spaced".into()),
+            "NPM_TOKEN" => Some("tok".into()),
+            _ => None,
+        }
+    }
+
+    fn run(text: &str) -> (String, Vec<String>) {
+        let out = expand(text, &env);
+        (out.value, out.unset)
+    }
+
+    #[test]
+    fn set_variables_expand() {
+        assert_eq!(run("x${A}y").0, "xaay");
+        assert_eq!(run("${NPM_TOKEN}").0, "tok");
+        assert_eq!(run("${EMPTY}").0, "");
+        assert_eq!(run("${ A }").0, "spaced");
+    }
+
+    #[test]
+    fn unset_variables_stay_and_are_reported() {
+        assert_eq!(
+            run("${MISSING}"),
+            ("${MISSING}".into(), vec!["MISSING".into()])
+        );
+        assert_eq!(run("a${MISSING?}b"), ("ab".into(), vec![]));
+        assert_eq!(run("${A?}").0, "aa");
+    }
+
+    #[test]
+    fn dollar_without_braces_is_literal() {
+        assert_eq!(run("$A ${} ${A").0, "$A ${} ${A");
+        assert_eq!(run("${A${A}}").0, "${Aaa}");
+    }
+
+    #[test]
+    fn backslashes_escape_as_npm_does() {
+        assert_eq!(run(r"\${A}").0, "${A}");
+        assert_eq!(run(r"\\${A}").0, r"\aa");
+        assert_eq!(run(r"\\\${A}").0, r"\${A}");
+        // An escaped unset variable is not reported: it is literal on purpose.
+        assert_eq!(run(r"\${MISSING}").1, Vec::<String>::new());
+    }
+
+    #[test]
+    fn several_expressions() {
+        assert_eq!(
+            run("//${A}/:_authToken=${NPM_TOKEN}").0,
+            "//aa/:_authToken=tok"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! npm's `.npmrc` dialect: lossless parsing and editing, `${VAR}` expansion, nerf darts.
+
+pub mod document;
+pub mod expand;
+pub mod nerf;
+pub mod value;
+
+pub use document::Document;
+pub use expand::expand;
+pub use nerf::credential_prefixes;

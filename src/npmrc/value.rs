@@ -1,0 +1,207 @@
+//! npm's ini value and key syntax: decoding what a line says, encoding what we write.
+//!
+//! These follow the `unsafe`/`safe` functions of npm's `ini` 6 package, the
+//! parser npm 11 uses for `.npmrc`, so that rtok reads every file the way npm
+//! does and writes values npm reads back unchanged.
+
+/// Decodes a key or value as npm's ini does (`unsafe` in `ini`):
+///
+/// - surrounding whitespace is trimmed;
+/// - `"..."` is JSON-decoded (escapes work); if that fails the text is kept,
+///   quotes and all;
+/// - `'...'` loses its quotes, then JSON decoding is attempted on the inside
+///   (so `'123'` is the number 123, written back as `123`);
+/// - otherwise the value ends at the first unescaped `;` or `#` (an inline
+///   comment), and `\;`, `\#`, `\\` stand for the character itself.
+pub fn decode(raw: &str) -> String {
+    let text = trim_js(raw);
+    if is_quoted(text) {
+        let inner = if text.starts_with('\'') {
+            // A lone `'` counts as quoted too, and its inside is empty.
+            text.get(1..text.len() - 1).unwrap_or("")
+        } else {
+            text
+        };
+        return match serde_json::from_str::<serde_json::Value>(inner) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(serde_json::Value::Number(n)) => n.to_string(),
+            Ok(serde_json::Value::Bool(b)) => b.to_string(),
+            Ok(serde_json::Value::Null) => "null".to_string(),
+            // An array or object, or text that is not JSON: keep the text.
+            Ok(_) | Err(_) => inner.to_string(),
+        };
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut escaped = false;
+    for c in text.chars() {
+        if escaped {
+            if !matches!(c, '\\' | ';' | '#') {
+                out.push('\\');
+            }
+            out.push(c);
+            escaped = false;
+        } else if c == ';' || c == '#' {
+            break;
+        } else if c == '\\' {
+            escaped = true;
+        } else {
+            out.push(c);
+        }
+    }
+    if escaped {
+        out.push('\\');
+    }
+    trim_js(&out).to_string()
+}
+
+/// The byte range of `raw` that holds the value itself: surrounding
+/// whitespace and any inline comment excluded. Replacing this range changes
+/// the value and keeps the spacing and the comment around it.
+pub fn value_span(raw: &str) -> (usize, usize) {
+    let start = raw.len() - trim_start_js(raw).len();
+    let trimmed = trim_js(raw);
+    let end_of_trimmed = start + trimmed.len();
+    if is_quoted(trimmed) {
+        return (start, end_of_trimmed);
+    }
+    let mut escaped = false;
+    for (offset, c) in trimmed.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == ';' || c == '#' {
+            let value = trim_end_js(&trimmed[..offset]);
+            return (start, start + value.len());
+        }
+    }
+    (start, end_of_trimmed)
+}
+
+/// Encodes a value so that [`decode`] (and npm) reads back exactly `value`
+/// (`safe` in `ini`): JSON-quoted when it contains `=` or a line break,
+/// starts with `[`, looks quoted or has outer whitespace; otherwise `;` and
+/// `#` are escaped so they are not taken for a comment.
+pub fn encode(value: &str) -> String {
+    if value.contains(['=', '\r', '\n'])
+        || value.starts_with('[')
+        || (value.len() > 1 && is_quoted(value))
+        || value != trim_js(value)
+    {
+        return serde_json::Value::String(value.to_string()).to_string();
+    }
+    value.replace(';', "\\;").replace('#', "\\#")
+}
+
+/// As `ini`'s `isQuoted`: a single `"` or `'` counts as quoted.
+fn is_quoted(text: &str) -> bool {
+    (text.starts_with('"') && text.ends_with('"'))
+        || (text.starts_with('\'') && text.ends_with('\''))
+}
+
+/// JavaScript's `trim` also removes U+FEFF (a byte-order mark), which is how
+/// npm copes with a BOM at the start of a file.
+fn is_js_whitespace(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
+pub(crate) fn trim_js(text: &str) -> &str {
+    text.trim_matches(is_js_whitespace)
+}
+
+fn trim_start_js(text: &str) -> &str {
+    text.trim_start_matches(is_js_whitespace)
+}
+
+fn trim_end_js(text: &str) -> &str {
+    text.trim_end_matches(is_js_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_values_are_trimmed() {
+        assert_eq!(decode("  abc  "), "abc");
+        assert_eq!(decode(""), "");
+    }
+
+    #[test]
+    fn inline_comments_end_an_unquoted_value() {
+        assert_eq!(decode("abc#def"), "abc");
+        assert_eq!(decode("abc ; comment"), "abc");
+        assert_eq!(decode(r"abc\#def\;g\\h"), r"abc#def;g\h");
+        // Other escapes are kept as written.
+        assert_eq!(decode(r"a\nb"), r"a\nb");
+        assert_eq!(decode(r"trailing\"), r"trailing\");
+    }
+
+    #[test]
+    fn double_quotes_are_json() {
+        assert_eq!(decode(r#""a=b; #c""#), "a=b; #c");
+        assert_eq!(decode(r#""line\nbreak""#), "line\nbreak");
+        // Not valid JSON: kept as written, quotes included.
+        assert_eq!(decode(r#""bad \q""#), r#""bad \q""#);
+        assert_eq!(decode("\""), "\"");
+        assert_eq!(decode("'"), "");
+    }
+
+    #[test]
+    fn single_quotes_are_stripped_then_json_is_tried() {
+        assert_eq!(decode("'abc'"), "abc");
+        assert_eq!(decode("'123'"), "123");
+        assert_eq!(decode("'a;b'"), "a;b");
+        assert_eq!(decode(r#"'"x"'"#), "x");
+    }
+
+    #[test]
+    fn a_value_may_contain_equals_signs() {
+        assert_eq!(decode("dXNlcjpwYXNz=="), "dXNlcjpwYXNz==");
+    }
+
+    #[test]
+    fn bom_is_whitespace() {
+        assert_eq!(decode("\u{feff}key"), "key");
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        for value in [
+            "plain",
+            "with=equals==",
+            "semi;colon",
+            "hash#tag",
+            "back\\slash",
+            " outer space ",
+            "[bracket",
+            "\"quoted\"",
+            "'single'",
+            "multi\nline",
+            "",
+            "${NPM_TOKEN}",
+        ] {
+            assert_eq!(
+                decode(&encode(value)),
+                value,
+                "{value:?} -> {:?}",
+                encode(value)
+            );
+        }
+        assert_eq!(encode("abc=="), r#""abc==""#);
+        assert_eq!(encode("a;b"), r"a\;b");
+    }
+
+    #[test]
+    fn value_span_excludes_spacing_and_comments() {
+        let raw = "  tok123  # my token";
+        let (start, end) = value_span(raw);
+        assert_eq!(&raw[start..end], "tok123");
+        let raw = r#" "a;b"  "#;
+        let (start, end) = value_span(raw);
+        assert_eq!(&raw[start..end], r#""a;b""#);
+        let raw = r"a\#b ; c";
+        let (start, end) = value_span(raw);
+        assert_eq!(&raw[start..end], r"a\#b");
+    }
+}

@@ -1,0 +1,63 @@
+//! Timestamps: the ISO 8601 strings registries send, and durations users type.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// `secs` since the epoch as JavaScript's `toISOString` writes it.
+pub fn format_iso8601(secs: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+/// Reads an RFC 3339 / ISO 8601 timestamp (`2024-01-02T03:04:05.678Z`, or a
+/// bare date `2024-01-02`, taken as midnight UTC).
+pub fn parse(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    if text.len() == 10 {
+        return humantime::parse_rfc3339_weak(&format!("{text}T00:00:00")).ok();
+    }
+    humantime::parse_rfc3339_weak(text.trim_end_matches('Z'))
+        .ok()
+        .or_else(|| humantime::parse_rfc3339(text).ok())
+}
+
+/// The `YYYY-MM-DD` part of a timestamp, for tables.
+pub fn date(text: &str) -> String {
+    match parse(text) {
+        Some(time) => humantime::format_rfc3339(time).to_string()[..10].to_string(),
+        None => text.chars().take(10).collect(),
+    }
+}
+
+/// A duration such as `90d`, `12h`, `2w` or `1y 6months`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|err| format!("`{text}` is not a duration like `30d` or `12h` ({err})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_javascript() {
+        assert_eq!(format_iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_iso8601(1_700_000_000), "2023-11-14T22:13:20.000Z");
+    }
+
+    #[test]
+    fn parses_registry_timestamps() {
+        let t = parse("2023-11-14T22:13:20.000Z").expect("parse");
+        assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        assert!(parse("2023-11-14T22:13:20Z").is_some());
+        assert!(parse("2023-11-14").is_some());
+        assert!(parse("yesterday").is_none());
+        assert_eq!(date("2023-11-14T22:13:20.000Z"), "2023-11-14");
+        assert_eq!(date("garbage-value"), "garbage-va");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(12 * 3600)));
+        assert!(parse_duration("soon").is_err());
+    }
+}
