@@ -1,6 +1,8 @@
 //! Tests of the test support itself: if these fail, no command test's result
 //! means anything.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -206,4 +208,321 @@ fn hung_child_is_killed_at_the_timeout() {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("output so far is in the message: {msg}"));
     assert!(!process_exists(pid), "the hung child {pid} was killed");
+}
+
+// ---------------------------------------------------------------- mock
+
+/// A minimal HTTP/1.1 client on one connection, so the tests control
+/// exactly what goes over the wire (keep-alive, chunking, resets).
+struct RawClient {
+    reader: BufReader<TcpStream>,
+}
+
+struct RawResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl RawClient {
+    fn connect(mock: &MockRegistry) -> RawClient {
+        let stream = TcpStream::connect(("127.0.0.1", mock.port())).expect("connect to the mock");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("set a read timeout");
+        RawClient {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.reader
+            .get_mut()
+            .write_all(bytes)
+            .expect("send to the mock");
+    }
+
+    /// Status line and headers only.
+    fn read_head(&mut self) -> RawResponse {
+        let mut line = String::new();
+        self.reader
+            .read_line(&mut line)
+            .expect("read the status line");
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {line:?}"));
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).expect("read a header");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (n, v) = line.split_once(':').expect("header has a colon");
+            headers.push((n.trim().to_owned(), v.trim().to_owned()));
+        }
+        RawResponse {
+            status,
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    /// A whole response, body by content-length.
+    fn read_response(&mut self) -> RawResponse {
+        let mut resp = self.read_head();
+        let len: usize = resp
+            .header("content-length")
+            .expect("mock sends content-length")
+            .parse()
+            .expect("numeric content-length");
+        resp.body = vec![0; len];
+        self.reader
+            .read_exact(&mut resp.body)
+            .expect("read the body");
+        resp
+    }
+
+    /// Whether the server has closed the connection (EOF on the next read).
+    fn at_eof(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.reader.read(&mut byte), Ok(0))
+    }
+}
+
+#[test]
+fn mock_records_requests_and_serves_keep_alive() {
+    let mock = MockRegistry::start(|req| match req.path_only() {
+        "/a" => Reply::json(200, json!({ "path": "a" })),
+        "/b" => Reply::json(201, json!({ "got": req.json() })).header("x-extra", "yes"),
+        _ => Reply::text(404, "nope"),
+    });
+    assert_eq!(mock.url(), format!("http://127.0.0.1:{}/", mock.port()));
+
+    let mut client = RawClient::connect(&mock);
+    client.send(b"GET /a?page=2&x=y HTTP/1.1\r\nHost: h\r\nX-Test: Yes\r\n\r\n");
+    let a = client.read_response();
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("content-type"), Some("application/json"));
+    assert_eq!(a.body, br#"{"path":"a"}"#);
+
+    let body = br#"{"name":"n"}"#;
+    client.send(
+        format!(
+            "POST /b HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    client.send(body);
+    let b = client.read_response();
+    assert_eq!(b.status, 201);
+    assert_eq!(b.header("x-extra"), Some("yes"));
+    assert_eq!(b.body, br#"{"got":{"name":"n"}}"#);
+
+    // The same connection still works, and `Connection: close` ends it.
+    client.send(b"GET /missing HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    let c = client.read_response();
+    assert_eq!(c.status, 404);
+    assert_eq!(c.header("connection"), Some("close"));
+    assert!(
+        client.at_eof(),
+        "the mock must close after Connection: close"
+    );
+
+    // A second connection gets its own number.
+    let mut other = RawClient::connect(&mock);
+    other.send(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(other.read_response().status, 200);
+
+    let reqs = mock.requests();
+    let seen: Vec<(&str, &str, usize)> = reqs
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str(), r.connection))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", "/a?page=2&x=y", 0),
+            ("POST", "/b", 0),
+            ("GET", "/missing", 0),
+            ("GET", "/a", 1),
+        ]
+    );
+    assert_eq!(reqs[0].path_only(), "/a");
+    assert_eq!(reqs[0].query_param("page"), Some("2"));
+    assert_eq!(reqs[0].header("X-TEST"), Some("Yes"));
+    assert!(reqs[0].headers.iter().any(|(n, _)| n == "x-test"));
+    assert_eq!(reqs[1].json(), json!({ "name": "n" }));
+    assert_eq!(reqs[1].version, "HTTP/1.1");
+}
+
+#[test]
+fn mock_reads_chunked_request_bodies_and_answers_handler_panics() {
+    let mock = MockRegistry::start(|req| {
+        if req.path == "/panic" {
+            panic!("deliberate handler panic");
+        }
+        Reply::bytes(200, "application/octet-stream", req.body.clone())
+    });
+    let mut client = RawClient::connect(&mock);
+    client.send(
+        b"PUT /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n",
+    );
+    let resp = client.read_response();
+    assert_eq!(resp.body, b"hello world");
+    assert_eq!(mock.requests()[0].body, b"hello world");
+
+    let mut client = RawClient::connect(&mock);
+    client.send(b"GET /panic HTTP/1.1\r\nHost: h\r\n\r\n");
+    let resp = client.read_response();
+    assert_eq!(resp.status, 500);
+    assert!(String::from_utf8_lossy(&resp.body).contains("deliberate handler panic"));
+}
+
+#[test]
+fn mock_faults_reset_raw_delay_and_slow_body() {
+    let mock = MockRegistry::start(|req| match req.path.as_str() {
+        "/reset" => Reply::text(200, &"x".repeat(100)).reset_after(5),
+        "/raw" => Reply::raw(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n{not json".to_vec()),
+        "/delay" => Reply::text(200, "late").delay(Duration::from_millis(300)),
+        "/slow" => Reply::text(200, "0123456789").slow_body(2, Duration::from_millis(50)),
+        "/redirect" => Reply::empty(302).header("location", "http://127.0.0.2:1/elsewhere"),
+        _ => Reply::text(404, ""),
+    });
+
+    // reset_after: the full length is announced, 5 bytes come, then RST.
+    let mut client = RawClient::connect(&mock);
+    client.send(b"GET /reset HTTP/1.1\r\nHost: h\r\n\r\n");
+    let head = client.read_head();
+    assert_eq!(head.header("content-length"), Some("100"));
+    let mut got = Vec::new();
+    let end = client.reader.read_to_end(&mut got);
+    assert_eq!(got, b"xxxxx");
+    let err = end.expect_err("a reset, not a clean EOF");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+
+    // raw: the bytes verbatim, then close.
+    let mut client = RawClient::connect(&mock);
+    client.send(b"GET /raw HTTP/1.1\r\nHost: h\r\n\r\n");
+    let mut got = Vec::new();
+    client
+        .reader
+        .read_to_end(&mut got)
+        .expect("read the raw reply to EOF");
+    assert_eq!(got, b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n{not json");
+
+    // delay: nothing before the delay has passed.
+    let mut client = RawClient::connect(&mock);
+    let t = Instant::now();
+    client.send(b"GET /delay HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(client.read_response().body, b"late");
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+
+    // slow_body: 5 chunks, 4 pauses of 50 ms.
+    let t = Instant::now();
+    client.send(b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(client.read_response().body, b"0123456789");
+    assert!(
+        t.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
+
+    // An empty reply with a location header: a cross-origin redirect.
+    client.send(b"GET /redirect HTTP/1.1\r\nHost: h\r\n\r\n");
+    let resp = client.read_response();
+    assert_eq!(resp.status, 302);
+    assert_eq!(
+        resp.header("location"),
+        Some("http://127.0.0.2:1/elsewhere")
+    );
+    assert_eq!(resp.header("content-length"), Some("0"));
+}
+
+#[test]
+fn mock_drop_is_prompt_with_idle_and_busy_connections() {
+    let mock = MockRegistry::start(|_| Reply::text(200, "slow").delay(Duration::from_secs(30)));
+    // One idle keep-alive connection, one waiting on a 30 s reply.
+    let mut idle = RawClient::connect(&mock);
+    let mut busy = RawClient::connect(&mock);
+    busy.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    // Let the mock accept both and read the request.
+    let t = Instant::now();
+    while mock.requests().is_empty() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(mock.requests().len(), 1);
+
+    let port = mock.port();
+    let t = Instant::now();
+    drop(mock);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "dropping the mock took {:?}",
+        t.elapsed()
+    );
+    assert!(idle.at_eof(), "an idle connection is closed on drop");
+    assert!(busy.at_eof(), "a busy connection is closed on drop");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port no longer accepts connections"
+    );
+}
+
+#[test]
+fn token_object_helpers_have_npm_fields() {
+    let legacy = npm_token("abc123", "a1b2c3");
+    for field in [
+        "key",
+        "token",
+        "cidr_whitelist",
+        "readonly",
+        "created",
+        "updated",
+    ] {
+        assert!(legacy.get(field).is_some(), "npm_token lacks {field}");
+    }
+    let granular = granular_token("def456", "ci");
+    for field in [
+        "name",
+        "description",
+        "key",
+        "token",
+        "expiry",
+        "cidr",
+        "bypass_2fa",
+        "readonly",
+        "revoked",
+        "created",
+        "updated",
+        "accessed",
+        "permissions",
+        "scopes",
+    ] {
+        assert!(
+            granular.get(field).is_some(),
+            "granular_token lacks {field}"
+        );
+    }
+    assert_eq!(granular["name"], "ci");
+    let page = token_page(vec![legacy], Some("http://x/-/npm/v1/tokens?page=1"));
+    assert_eq!(page["objects"].as_array().map(Vec::len), Some(1));
 }

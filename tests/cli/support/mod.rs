@@ -35,7 +35,9 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod env;
+pub mod mock;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
+pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
 // Every test builds JSON for mocks and compares JSON output.
 pub use serde_json::json;
