@@ -526,3 +526,82 @@ fn token_object_helpers_have_npm_fields() {
     let page = token_page(vec![legacy], Some("http://x/-/npm/v1/tokens?page=1"));
     assert_eq!(page["objects"].as_array().map(Vec::len), Some(1));
 }
+
+// ---------------------------------------------------------------- verdaccio
+
+#[test]
+fn shared_verdaccio_creates_users_whose_tokens_work() {
+    let reg = shared();
+    eprintln!("shared Verdaccio started in {:?}", reg.startup);
+    assert_eq!(reg.url, format!("http://127.0.0.1:{}/", reg.port));
+
+    let alice = reg.new_user("selftest");
+    let bob = reg.new_user("selftest");
+    assert_ne!(alice.name, bob.name);
+    assert_ne!(alice.password, bob.password);
+    assert_eq!(
+        reg.whoami(&alice.token).as_deref(),
+        Some(alice.name.as_str())
+    );
+    assert_eq!(reg.whoami(&bob.token).as_deref(), Some(bob.name.as_str()));
+    assert_eq!(reg.whoami("not-a-token"), None);
+
+    // Tests create users in parallel; Verdaccio must take that.
+    let users: Vec<User> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| reg.new_user("parallel")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a parallel new_user panicked"))
+            .collect()
+    });
+    for user in &users {
+        assert_eq!(reg.whoami(&user.token).as_deref(), Some(user.name.as_str()));
+    }
+
+    // The same name again is refused, and create_user says so: 409 with
+    // the user's own password, 401 with another.
+    let msg = panic_message(|| {
+        reg.create_user(&alice.name, &alice.password);
+    });
+    assert!(msg.contains("answered 409"), "{msg}");
+    let msg = panic_message(|| {
+        reg.create_user(&alice.name, "another-password");
+    });
+    assert!(msg.contains("answered 401"), "{msg}");
+}
+
+#[test]
+fn dedicated_verdaccio_stops_on_drop_even_after_a_panic() {
+    let mut pid_port = None;
+    let msg = panic_message(|| {
+        let reg = Verdaccio::start();
+        eprintln!("dedicated Verdaccio started in {:?}", reg.startup);
+        let user = reg.new_user("dedicated");
+        assert_eq!(reg.whoami(&user.token).as_deref(), Some(user.name.as_str()));
+        pid_port = Some((reg.pid(), reg.port));
+        panic!("test failed while the registry ran");
+    });
+    assert!(msg.contains("test failed while"), "{msg}");
+    let (pid, port) = pid_port.expect("the registry started");
+    assert!(!process_exists(pid), "Verdaccio {pid} still runs");
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn iso8601_dates() {
+    use crate::support::verdaccio::{iso8601, now_iso8601};
+    use std::time::UNIX_EPOCH;
+    assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    // A leap day, to exercise the calendar arithmetic.
+    let leap = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
+    assert_eq!(iso8601(leap), "2024-02-29T12:34:56.789Z");
+    assert_eq!(
+        iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+        "2000-02-29T00:00:00.000Z"
+    );
+    let now = now_iso8601();
+    assert_eq!(now.len(), "2024-01-01T00:00:00.000Z".len(), "{now}");
+    assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
+}

@@ -36,8 +36,10 @@
 
 pub mod env;
 pub mod mock;
+pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
+pub use verdaccio::{User, Verdaccio, http_agent, shared};
 // Every test builds JSON for mocks and compares JSON output.
 pub use serde_json::json;
