@@ -605,3 +605,35 @@ fn iso8601_dates() {
     assert_eq!(now.len(), "2024-01-01T00:00:00.000Z".len(), "{now}");
     assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
 }
+
+// ---------------------------------------------------------------- npm
+
+#[test]
+fn npm_uses_the_isolated_config_and_sees_a_verdaccio_login() {
+    let env = TestEnv::new();
+    let run = env
+        .npm()
+        .args(["config", "get", "userconfig", "globalconfig", "cache"])
+        .run();
+    run.success();
+    let cache = env.home.join(".npm-cache");
+    let expected = [
+        format!("userconfig={}", env.userconfig.display()),
+        format!("globalconfig={}", env.globalconfig.display()),
+        format!("cache={}", cache.display()),
+    ];
+    assert_eq!(
+        run.stdout_lines(),
+        expected,
+        "{}",
+        run.describe("npm paths")
+    );
+
+    let reg = shared();
+    let user = reg.new_user("npmself");
+    env.register_secret(&user.token);
+    env.write_userconfig(&reg.npmrc_for(&user));
+    let run = env.npm().arg("whoami").run();
+    run.success();
+    assert_eq!(run.stdout.trim(), user.name);
+}

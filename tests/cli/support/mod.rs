@@ -36,6 +36,7 @@
 
 pub mod env;
 pub mod mock;
+pub mod npm;
 pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
