@@ -27,9 +27,11 @@ pub struct Verdaccio {
     stdin: Option<ChildStdin>,
     // Everything Verdaccio printed after its port line, for messages.
     output: Arc<Mutex<String>>,
+    // Where Verdaccio keeps its config, users and packages.
+    state_dir: PathBuf,
     // The state directory of a dedicated instance, deleted after it stops.
-    // The shared instance cleans its own up (see `shared`).
-    _state: Option<tempfile::TempDir>,
+    // The shared instance's shell deletes its own (see `shared`).
+    owned_state: Option<tempfile::TempDir>,
 }
 
 /// A registry user created for a test.
@@ -49,6 +51,10 @@ static SHARED: OnceLock<Verdaccio> = OnceLock::new();
 /// closes, Verdaccio exits, and the shell around it deletes its state.
 pub fn shared() -> &'static Verdaccio {
     SHARED.get_or_init(|| {
+        // Checked before the state directory exists, so a missing
+        // prerequisite leaves nothing behind.
+        test_registry_dir();
+        find_node();
         let state = tempfile::Builder::new()
             .prefix("rtok-verdaccio-shared-")
             .tempdir()
@@ -112,9 +118,12 @@ impl Verdaccio {
             .stderr(Stdio::piped());
 
         let started = Instant::now();
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", start_js.display()));
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            if owned.is_none() {
+                let _ = std::fs::remove_dir_all(&state_dir);
+            }
+            panic!("could not start {}: {e}", start_js.display())
+        });
         let stdin = child.stdin.take();
         let output = Arc::new(Mutex::new(String::new()));
 
@@ -158,7 +167,8 @@ impl Verdaccio {
             child,
             stdin,
             output,
-            _state: owned,
+            state_dir,
+            owned_state: owned,
         };
         let port = match port_rx.recv_timeout(START_TIMEOUT) {
             Ok(port) => port,
@@ -194,6 +204,10 @@ impl Verdaccio {
     /// Stops the instance and panics with `why` and what it printed.
     fn fail(&mut self, why: &str) -> ! {
         self.stop();
+        // The shell that would delete the shared state was just killed.
+        if self.owned_state.is_none() {
+            let _ = std::fs::remove_dir_all(&self.state_dir);
+        }
         let output = self.output.lock().expect("Verdaccio output lock").clone();
         panic!("{why}\n--- Verdaccio output ---\n{output}--- end ---");
     }
