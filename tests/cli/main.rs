@@ -1,0 +1,5 @@
+//! Integration tests for the `rtok` binary: one test binary, one module per
+//! area, all built on `support`.
+
+mod support;
+mod support_selftest;
