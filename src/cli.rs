@@ -66,6 +66,12 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Log in to a registry and store its token in the user config
+    Login(LoginArgs),
+
+    /// Revoke the session token and remove the registry's credentials from the file that held them
+    Logout,
+
     /// Print the user name the registry knows the configured credential by
     Whoami,
 
@@ -158,6 +164,27 @@ pub struct CreateArgs {
     /// Let the token publish without two-factor authentication
     #[arg(long = "bypass-2fa")]
     pub bypass_2fa: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// How to log in: in the browser (`web`), or with a user name and password (`legacy`)
+    /// [default: the `auth-type` setting, else web]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub auth_type: Option<AuthType>,
+
+    /// User name for a legacy login (asked for on a terminal when missing)
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthType {
+    Web,
+    Legacy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,28 +1,13 @@
-//! rtok: a fast, safe manager for npm registry credentials and access tokens.
-//!
-//! `main` parses the command line, runs the command on a single-threaded
+//! The `rtok` binary: `main` parses the command line, runs the command on a single-threaded
 //! runtime, and turns the outcome into output and an exit code.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
-
-mod browser;
-mod cidr;
-mod cli;
-mod commands;
-mod config;
-mod failure;
-mod ids;
-mod npmrc;
-mod output;
-mod prompt;
-mod registry;
-mod secret;
-mod time;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::output::Printer;
+use rtok::output::Printer;
+use rtok::{cli, commands, failure};
 
 fn main() -> ExitCode {
     install_panic_hook();

@@ -1,6 +1,8 @@
 //! The commands. Each takes a `Session` (settings resolved once) and does
 //! one job: arguments → settings → registry client → output.
 
+pub mod login;
+pub mod logout;
 pub mod otp;
 pub mod token_create;
 pub mod token_delete;
@@ -14,12 +16,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use url::Url;
 
-use crate::cli::{Cli, Command, GlobalArgs, ListArgs, TokenCommand};
+use crate::cli::{Cli, Command, GlobalArgs, ListArgs, PasswordArgs, TokenCommand};
 use crate::config::credentials::{Credentials, Found};
 use crate::config::network::Network;
 use crate::config::{Config, DEFAULT_REGISTRY, Inputs};
 use crate::failure::Failure;
 use crate::output::Printer;
+use crate::prompt;
 use crate::registry::{ClientConfig, Event, Observer, Registry, display_url};
 use crate::secret::Secret;
 
@@ -27,6 +30,8 @@ use crate::secret::Secret;
 pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     let session = Session::load(&cli.global, printer)?;
     match cli.command {
+        Command::Login(args) => login::run(&session, &args).await,
+        Command::Logout => logout::run(&session).await,
         Command::Whoami => whoami::run(&session).await,
         Command::Token { command } => {
             match command.unwrap_or(TokenCommand::List(ListArgs::default())) {
@@ -136,6 +141,28 @@ impl<'a> Session<'a> {
             .or_else(|| self.config.value("otp").map(str::to_string))
             .filter(|otp| !otp.is_empty())
             .map(Secret::new)
+    }
+
+    /// The account password: `--password-stdin`, `--password`, or a no-echo
+    /// prompt on a terminal; without any of them, an error naming the flag.
+    pub fn password(&self, args: &PasswordArgs, purpose: &str) -> Result<Secret> {
+        if args.password_stdin {
+            return prompt::secret_from_stdin("password");
+        }
+        if let Some(password) = &args.password {
+            self.printer.warn(
+                "`--password` is visible to other users of this machine; prefer `--password-stdin`",
+            );
+            return Ok(Secret::new(password.clone()));
+        }
+        if prompt::interactive() {
+            return prompt::secret("Password: ");
+        }
+        Err(Failure::auth(format!(
+            "a password is needed to {purpose}, and there is no terminal to ask for it"
+        ))
+        .hint("pipe it in with `--password-stdin`")
+        .into())
     }
 
     /// A registry client for `command` (sent as `npm-command`).

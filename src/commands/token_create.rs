@@ -5,12 +5,10 @@ use serde_json::Value;
 
 use super::{Session, otp};
 use crate::cidr;
-use crate::cli::{CreateArgs, PasswordArgs};
+use crate::cli::CreateArgs;
 use crate::failure::Failure;
 use crate::output::Format;
-use crate::prompt;
 use crate::registry::NewToken;
-use crate::secret::Secret;
 
 pub async fn run(session: &Session<'_>, args: &CreateArgs) -> Result<()> {
     // Everything that can be checked locally is checked before the password
@@ -20,7 +18,7 @@ pub async fn run(session: &Session<'_>, args: &CreateArgs) -> Result<()> {
             .hint("give IPv4 ranges like `--cidr 10.0.0.0/8`, repeated or comma-separated")
     })?;
     session.require_credential()?;
-    let password = password(session, &args.password, "create a token")?;
+    let password = session.password(&args.password, "create a token")?;
     let new = NewToken {
         password: Some(password),
         name: args.name.clone(),
@@ -47,28 +45,6 @@ pub async fn run(session: &Session<'_>, args: &CreateArgs) -> Result<()> {
     })
     .await?;
     print_created(session, &created)
-}
-
-/// The account password: `--password-stdin`, `--password`, or a no-echo
-/// prompt on a terminal; without any of them, an error naming the flag.
-pub fn password(session: &Session<'_>, args: &PasswordArgs, purpose: &str) -> Result<Secret> {
-    if args.password_stdin {
-        return prompt::secret_from_stdin("password");
-    }
-    if let Some(password) = &args.password {
-        session.printer.warn(
-            "`--password` is visible to other users of this machine; prefer `--password-stdin`",
-        );
-        return Ok(Secret::new(password.clone()));
-    }
-    if prompt::interactive() {
-        return prompt::secret("Password: ");
-    }
-    Err(Failure::auth(format!(
-        "a password is needed to {purpose}, and there is no terminal to ask for it"
-    ))
-    .hint("pipe it in with `--password-stdin`")
-    .into())
 }
 
 /// The new token goes to stdout in every format (npm 11 masks it under

@@ -2,9 +2,10 @@
 
 pub mod document;
 pub mod expand;
+pub mod file;
 pub mod nerf;
 pub mod value;
 
 pub use document::Document;
 pub use expand::expand;
-pub use nerf::credential_prefixes;
+pub use nerf::{credential_prefixes, nerf_dart};

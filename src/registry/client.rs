@@ -54,6 +54,9 @@ pub enum Auth {
     /// HTTP basic auth with these, whatever is configured (the couch login's
     /// second step, as npm-profile forces it).
     Basic { username: String, password: Secret },
+    /// This bearer token, whatever is configured (checking a token that is
+    /// not stored yet).
+    Bearer(Secret),
     /// No `Authorization` header.
     None,
 }
@@ -189,6 +192,7 @@ impl HttpClient {
                     crate::config::credentials::encode_base64(&pair)
                 )))
             }
+            (Auth::Bearer(token), _) => Some(Secret::new(format!("Bearer {}", token.expose()))),
             (Auth::Configured, Some(Credential::Bearer(token))) => {
                 Some(Secret::new(format!("Bearer {}", token.expose())))
             }
@@ -206,8 +210,10 @@ impl HttpClient {
         if let Some(secret) = &credential_secret {
             secrets.push(secret);
         }
-        if let Auth::Basic { password, .. } = &call.auth {
-            secrets.push(password);
+        match &call.auth {
+            Auth::Basic { password, .. } => secrets.push(password),
+            Auth::Bearer(token) => secrets.push(token),
+            Auth::Configured | Auth::None => {}
         }
         if authorization.is_some() {
             self.warn_if_plain_http(&call.url);
@@ -493,7 +499,7 @@ impl HttpClient {
                 method,
                 url,
                 status,
-                detail: detail(status, parsed.as_ref(), body, secrets),
+                detail: detail(parsed.as_ref(), body, secrets),
                 challenge,
                 endpoint: call.endpoint,
                 credential_origin,
@@ -504,7 +510,7 @@ impl HttpClient {
             method,
             url,
             status,
-            detail: detail(status, parsed.as_ref(), body, secrets),
+            detail: detail(parsed.as_ref(), body, secrets),
             endpoint: call.endpoint,
             registry,
         }
@@ -678,19 +684,11 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// `" Unauthorized: <what the registry said>"`-style tail of an error
-/// message: the reason phrase, then the registry's `error`/`message` field or
-/// the first words of a non-JSON body, secrets redacted.
-fn detail(
-    status: StatusCode,
-    parsed: Option<&serde_json::Value>,
-    body: &[u8],
-    secrets: &[&Secret],
-) -> String {
-    let reason = status
-        .canonical_reason()
-        .map(|r| format!(" {r}"))
-        .unwrap_or_default();
+/// The `: <what the registry said>` tail of an error message (the status
+/// itself, `404 Not Found`, comes before it): the registry's
+/// `error`/`message` field or the first words of a non-JSON body, secrets
+/// redacted.
+fn detail(parsed: Option<&serde_json::Value>, body: &[u8], secrets: &[&Secret]) -> String {
     let said = match parsed {
         Some(value) => ["error", "message", "reason"]
             .iter()
@@ -699,8 +697,8 @@ fn detail(
         None => body_excerpt(body, secrets),
     };
     match said.filter(|s| !s.is_empty()) {
-        Some(said) => format!("{reason}: {said}"),
-        None => reason,
+        Some(said) => format!(": {said}"),
+        None => String::new(),
     }
 }
 

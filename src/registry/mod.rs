@@ -123,11 +123,20 @@ impl Registry {
     /// without a string `username` (Verdaccio's answer to a bad token) is
     /// "not authenticated".
     pub async fn whoami(&self) -> Result<String, RegistryError> {
+        self.whoami_with(Auth::Configured).await
+    }
+
+    /// `whoami` for a token that is not in the config (yet).
+    pub async fn whoami_as(&self, token: &Secret) -> Result<String, RegistryError> {
+        self.whoami_with(Auth::Bearer(token.clone())).await
+    }
+
+    async fn whoami_with(&self, auth: Auth) -> Result<String, RegistryError> {
         let url = self.http.url("/-/whoami");
-        let reply = self
-            .http
-            .send(Call::new(Method::GET, url.clone(), Endpoint::Whoami))
-            .await?;
+        let configured = matches!(auth, Auth::Configured);
+        let mut call = Call::new(Method::GET, url.clone(), Endpoint::Whoami);
+        call.auth = auth;
+        let reply = self.http.send(call).await?;
         let value = self.http.parse_json("GET", &url, &reply)?;
         match value.get("username").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => Ok(name.to_string()),
@@ -146,6 +155,7 @@ impl Registry {
                     .for_url(&url)
                     .ok()
                     .flatten()
+                    .filter(|_| configured)
                     .map(|f| f.origin.to_string()),
                 registry: display_url(self.url()),
             }),
@@ -289,9 +299,7 @@ impl Registry {
                     method,
                     url,
                     status,
-                    detail: format!(
-                        " Bad Request: there is no user with the user name \"{username}\""
-                    ),
+                    detail: format!(": there is no user with the user name \"{username}\""),
                     endpoint: Endpoint::Login,
                     registry: display_url(self.url()),
                 });

@@ -1,0 +1,247 @@
+//! `rtok login`: gets a token from the registry (in the browser, or with a
+//! user name and password) and stores it in the user config.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use url::Url;
+
+use super::{Session, otp, web};
+use crate::browser;
+use crate::cli::{AuthType, LoginArgs};
+use crate::failure::Failure;
+use crate::npmrc::{self, nerf_dart};
+use crate::output::Format;
+use crate::prompt;
+use crate::registry::{Registry, RegistryError, display_url};
+use crate::secret::Secret;
+
+/// The credential keys a login replaces under the registry's nerf dart.
+const REPLACED_FIELDS: [&str; 3] = ["_auth", "username", "_password"];
+
+pub async fn run(session: &Session<'_>, args: &LoginArgs) -> Result<()> {
+    let user_config = session
+        .config
+        .user_config_path()
+        .map(|p| p.to_path_buf())
+        .ok_or_else(|| {
+            Failure::new("there is no home folder for `~/.npmrc`")
+                .hint("pass `--userconfig <path>`")
+        })?;
+    let registry = session.client("login")?;
+    let auth_type = match args.auth_type {
+        Some(kind) => kind,
+        None => match session.config.value("auth-type") {
+            Some("legacy") => AuthType::Legacy,
+            _ => AuthType::Web,
+        },
+    };
+
+    let mut typed_username = None;
+    let token = match auth_type {
+        AuthType::Web => match web_login(session, &registry).await {
+            Ok(token) => token,
+            Err(WebLoginError::Unsupported(err)) => {
+                session.printer.verbose(&format!(
+                    "web login is not supported here ({err}); trying a legacy login"
+                ));
+                let (token, name) = legacy_login(session, &registry, args).await?;
+                typed_username = Some(name);
+                token
+            }
+            Err(WebLoginError::Failed(err)) => return Err(err),
+        },
+        AuthType::Legacy => {
+            let (token, name) = legacy_login(session, &registry, args).await?;
+            typed_username = Some(name);
+            token
+        }
+    };
+
+    let username = match registry.whoami_as(&token).await {
+        Ok(name) => Some(name),
+        Err(err) => {
+            session.printer.warn(&format!(
+                "logged in, but could not confirm the user name: {err}"
+            ));
+            typed_username
+        }
+    };
+
+    store(session, &user_config, &token).with_context(|| {
+        format!(
+            "logged in, but could not save the token to {}",
+            user_config.display()
+        )
+    })?;
+
+    let registry_shown = session.registry_display();
+    match session.printer.format {
+        Format::Json => session.printer.json(&json!({
+            "registry": registry_shown,
+            "username": username,
+            "scope": session.scope,
+            "config": user_config.display().to_string(),
+        }))?,
+        Format::Human | Format::Parseable => {
+            let who = username.map(|u| format!(" as {u}")).unwrap_or_default();
+            let scope = session
+                .scope
+                .as_ref()
+                .map(|s| format!(" for scope {s}"))
+                .unwrap_or_default();
+            session
+                .printer
+                .status(&format!("Logged in{who} on {registry_shown}{scope}."));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `<nerf>:_authToken` (replacing the registry's other credential
+/// keys) and, with `--scope`, `@scope:registry`, into the user config.
+fn store(session: &Session<'_>, path: &std::path::Path, token: &Secret) -> Result<()> {
+    let nerf = nerf_dart(&session.registry);
+    let config = &session.config;
+    let is = |wanted: String| move |raw: &str| config.expand_key(raw) == wanted;
+    npmrc::file::edit(path, |doc| {
+        for field in REPLACED_FIELDS {
+            doc.remove(&is(format!("{nerf}:{field}")));
+        }
+        let key = format!("{nerf}:_authToken");
+        doc.set(&key, token.expose(), &is(key.clone()));
+        if let Some(scope) = &session.scope {
+            let key = format!("{scope}:registry");
+            doc.set(&key, session.registry.as_str(), &is(key.clone()));
+        }
+        Ok(())
+    })
+}
+
+enum WebLoginError {
+    /// The registry has no web login (a 4xx, or exactly 500, as npm reads
+    /// it): fall back to the legacy login.
+    Unsupported(RegistryError),
+    Failed(anyhow::Error),
+}
+
+fn classify(err: RegistryError) -> WebLoginError {
+    match err.status().map(|s| s.as_u16()) {
+        // 400-499, or exactly 500, as npm reads it.
+        Some(400..=500) => WebLoginError::Unsupported(err),
+        _ => WebLoginError::Failed(err.into()),
+    }
+}
+
+async fn web_login(session: &Session<'_>, registry: &Registry) -> Result<Secret, WebLoginError> {
+    let (login_url, done_url) = registry.start_web_login().await.map_err(classify)?;
+    let done_url = through_configured_registry(done_url, &session.registry);
+    session.printer.status(&format!("Login at:\n{login_url}"));
+    let opened = browser::open(login_url.as_str());
+    let spinner = spinner(session, opened);
+    let result = web::poll(registry, &done_url, web::WEB_TIMEOUT).await;
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    result.map_err(|err| match err.downcast::<RegistryError>() {
+        Ok(registry_error) => classify(registry_error),
+        Err(other) => WebLoginError::Failed(other),
+    })
+}
+
+/// npm polls a `doneUrl` on registry.npmjs.org through the configured
+/// registry instead, so a proxy or mirror in between sees the poll too.
+fn through_configured_registry(done: Url, registry: &Url) -> Url {
+    if done.host_str() != Some("registry.npmjs.org")
+        || registry.host_str() == Some("registry.npmjs.org")
+    {
+        return done;
+    }
+    let base = registry.as_str().trim_end_matches('/');
+    let query = done.query().map(|q| format!("?{q}")).unwrap_or_default();
+    Url::parse(&format!("{base}{}{query}", done.path())).unwrap_or(done)
+}
+
+fn spinner(session: &Session<'_>, opened: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if session.printer.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(if opened {
+        "waiting for the login in the browser"
+    } else {
+        "waiting for the login (open the URL above)"
+    });
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    Some(spinner)
+}
+
+/// User name and password (prompted on a terminal, or from `--username` and
+/// `--password-stdin`), then the couch login with the one-time-password
+/// retry. Returns the token and the user name typed.
+async fn legacy_login(
+    session: &Session<'_>,
+    registry: &Registry,
+    args: &LoginArgs,
+) -> Result<(Secret, String)> {
+    let username = match &args.username {
+        Some(name) => name.clone(),
+        None if prompt::interactive() => prompt::line("Username: ")?,
+        None => {
+            return Err(Failure::auth(
+                "a user name is needed to log in, and there is no terminal to ask for it",
+            )
+            .hint("pass `--username <name>` and the password with `--password-stdin`")
+            .into());
+        }
+    };
+    if username.is_empty() {
+        return Err(Failure::auth("the user name is empty").into());
+    }
+    let password = session.password(&args.password, "log in")?;
+    let username_ref = username.as_str();
+    let password_ref = &password;
+    let (token, _) = otp::with_otp(session, registry, |code| async move {
+        registry
+            .login_couch(username_ref, password_ref, code.as_ref())
+            .await
+    })
+    .await
+    .map_err(|err| wrong_password(err, &username, &session.registry))?;
+    Ok((token, username))
+}
+
+/// A 401 on the couch login means the password (or user) is wrong: say so
+/// plainly (exit code 4).
+fn wrong_password(err: anyhow::Error, username: &str, registry: &Url) -> anyhow::Error {
+    match err.downcast_ref::<RegistryError>() {
+        Some(RegistryError::Unauthorized { .. }) => Failure::auth(format!(
+            "the registry {} refused the login for `{username}`: wrong user name or password",
+            display_url(registry)
+        ))
+        .hint("check the user name and password and run `rtok login` again")
+        .into(),
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npmjs_done_urls_go_through_the_configured_registry() {
+        let done = Url::parse("https://registry.npmjs.org/-/v1/done?sessionId=abc").expect("url");
+        let mirror = Url::parse("https://mirror.example/npm/").expect("url");
+        assert_eq!(
+            through_configured_registry(done.clone(), &mirror).as_str(),
+            "https://mirror.example/npm/-/v1/done?sessionId=abc"
+        );
+        let npmjs = Url::parse("https://registry.npmjs.org/").expect("url");
+        assert_eq!(through_configured_registry(done.clone(), &npmjs), done);
+        let other = Url::parse("https://other.example/-/v1/done").expect("url");
+        assert_eq!(through_configured_registry(other.clone(), &mirror), other);
+    }
+}

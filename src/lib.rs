@@ -1,0 +1,20 @@
+//! rtok: a fast, safe manager for npm registry credentials and access tokens.
+//!
+//! The binary (`main.rs`) is a thin shell around this library; the library
+//! form lets the fuzz targets, the benchmark's stub registry and property
+//! tests reach the parser and helpers directly.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod browser;
+pub mod cidr;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod failure;
+pub mod ids;
+pub mod npmrc;
+pub mod output;
+pub mod prompt;
+pub mod registry;
+pub mod secret;
+pub mod time;

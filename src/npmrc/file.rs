@@ -1,0 +1,250 @@
+//! Safe `.npmrc` writes, used by every command that writes: read-modify-write
+//! under an advisory lock, an atomic rename, mode 0600, symlinks followed.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::Document;
+use crate::failure::Failure;
+
+/// Reads `path` (a missing file is empty), lets `edit` change the document,
+/// and writes it back if anything changed, returning what `edit` returned.
+///
+/// - Lossless: only the lines `edit` touched change; everything else stays
+///   byte for byte.
+/// - Atomic: a temporary file in the same folder is written, flushed to disk
+///   and renamed over the file, so a crash leaves the old file or the new
+///   one, never half of one.
+/// - Concurrent-safe: the whole read-modify-write holds an exclusive lock on
+///   the file's folder, so parallel rtok processes editing the same file
+///   each see the others' changes (npm's last writer wins; rtok's do not
+///   lose each other's keys).
+/// - A symlinked `.npmrc` stays a symlink: its target is written.
+/// - The file ends up with mode 0600, as it may hold secrets.
+/// - If `edit` fails, nothing is written.
+pub fn edit<T>(path: &Path, edit: impl FnOnce(&mut Document) -> Result<T>) -> Result<T> {
+    let target = resolve_symlinks(path)?;
+    let folder = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    fs::create_dir_all(&folder)
+        .with_context(|| format!("could not create {}", folder.display()))?;
+
+    let lock = File::open(&folder)
+        .with_context(|| format!("could not open {} to lock it", folder.display()))?;
+    lock.lock()
+        .with_context(|| format!("could not lock {} for writing", folder.display()))?;
+
+    let original = match fs::read(&target) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            Failure::new(format!(
+                "{} is not UTF-8 text; rtok will not rewrite it",
+                target.display()
+            ))
+        })?,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(err) => {
+            return Err(err).with_context(|| format!("could not read {}", target.display()));
+        }
+    };
+    let mut document = Document::parse(&original);
+    let result = edit(&mut document)?;
+    let updated = document.render();
+    if updated != original {
+        write_atomically(&target, &folder, updated.as_bytes())?;
+    }
+    drop(lock);
+    Ok(result)
+}
+
+fn write_atomically(target: &Path, folder: &Path, bytes: &[u8]) -> Result<()> {
+    let describe = || format!("could not write {}", target.display());
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".npmrc.rtok-")
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .with_context(describe)?;
+    set_private(temporary.as_file())?;
+    temporary.write_all(bytes).with_context(describe)?;
+    temporary.as_file().sync_all().with_context(describe)?;
+    pause_for_crash_test();
+    temporary
+        .persist(target)
+        .map_err(|err| err.error)
+        .with_context(describe)?;
+    // The rename is durable only once the folder's entry is on disk too.
+    if let Ok(dir) = File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_private(file: &File) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .context("could not make the new config file private (mode 0600)")
+}
+
+#[cfg(not(unix))]
+fn set_private(_file: &File) -> Result<()> {
+    Ok(())
+}
+
+/// Follows a chain of symlinks to the file that is really written. A
+/// dangling link is followed too: its target is created.
+fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)
+                    .with_context(|| format!("could not read the symlink {}", current.display()))?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(meta) if meta.is_dir() => bail!(Failure::new(format!(
+                "{} is a folder, not a config file",
+                current.display()
+            ))),
+            _ => return Ok(current),
+        }
+    }
+    bail!(Failure::new(format!(
+        "{} is a symlink loop",
+        path.display()
+    )))
+}
+
+/// Test-only (debug builds): `RTOK_TEST_PAUSE_BEFORE_RENAME=<ms>` sleeps
+/// between writing the temporary file and renaming it, so a test can kill
+/// the process there and check that the old file survived.
+fn pause_for_crash_test() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("RTOK_TEST_PAUSE_BEFORE_RENAME")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Whether `path` can be opened for appending (to tell a read-only config
+/// apart before asking the user for anything).
+#[allow(dead_code)]
+pub fn writable(path: &Path) -> bool {
+    OpenOptions::new()
+        .append(true)
+        .create(false)
+        .open(path)
+        .is_ok()
+        || !path.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(key: &'static str) -> impl Fn(&str) -> bool {
+        move |k| k == key
+    }
+
+    #[test]
+    fn edits_keep_other_bytes_and_make_the_file_private() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".npmrc");
+        let original =
+            "; comment\r\nregistry=https://r.example/\r\n\r\n//other/:_authToken=${OTHER}\r\n";
+        fs::write(&path, original).expect("write");
+        edit(&path, |doc| {
+            doc.set(
+                "//r.example/:_authToken",
+                "new",
+                &same("//r.example/:_authToken"),
+            );
+            Ok(())
+        })
+        .expect("edit");
+        let text = fs::read_to_string(&path).expect("read");
+        assert_eq!(text, format!("{original}//r.example/:_authToken=new\r\n"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("rtok-"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_failed_edit_writes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".npmrc");
+        fs::write(&path, "a=1\n").expect("write");
+        let result: Result<()> = edit(&path, |doc| {
+            doc.set("a", "2", &same("a"));
+            bail!("changed my mind")
+        });
+        assert!(result.is_err());
+        assert_eq!(fs::read_to_string(&path).expect("read"), "a=1\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_stays_a_symlink() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let real = dir.path().join("dotfiles/npmrc");
+        fs::create_dir_all(real.parent().expect("parent")).expect("mkdir");
+        fs::write(&real, "a=1\n").expect("write");
+        let link = dir.path().join(".npmrc");
+        std::os::unix::fs::symlink("dotfiles/npmrc", &link).expect("symlink");
+        edit(&link, |doc| {
+            doc.set("b", "2", &same("b"));
+            Ok(())
+        })
+        .expect("edit");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).expect("read"), "a=1\nb=2\n");
+    }
+
+    #[test]
+    fn a_missing_file_and_folder_are_created() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("new/folder/.npmrc");
+        edit(&path, |doc| {
+            doc.set("k", "v", &same("k"));
+            Ok(())
+        })
+        .expect("edit");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "k=v\n");
+    }
+
+    #[test]
+    fn non_utf8_files_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".npmrc");
+        fs::write(&path, b"a=\xff\n").expect("write");
+        let err = edit(&path, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        assert_eq!(fs::read(&path).expect("read"), b"a=\xff\n");
+    }
+}
