@@ -1,5 +1,11 @@
 //! Integration tests for the `rtok` binary: one test binary, one module per
 //! area, all built on `support`.
 
+mod interop;
 mod support;
 mod support_selftest;
+mod token_create;
+mod token_delete;
+mod token_list;
+mod transport;
+mod whoami;

@@ -35,11 +35,13 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod env;
+pub mod fixtures;
 pub mod mock;
 pub mod npm;
 pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
+pub use fixtures::{assert_error, hint, npmrc_for_mock};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
 pub use verdaccio::{User, Verdaccio, http_agent, shared};
 // Every test builds JSON for mocks and compares JSON output.
