@@ -1,7 +1,10 @@
 //! Integration tests for the `rtok` binary: one test binary, one module per
 //! area, all built on `support`.
 
+mod config_files;
 mod interop;
+mod login;
+mod logout;
 mod support;
 mod support_selftest;
 mod token_create;

@@ -72,3 +72,21 @@ pub fn hint(run: &Run) -> String {
         .unwrap_or_else(|| panic!("{}", run.describe("a `hint:` line")))
         .to_string()
 }
+
+/// A `std::process::Command` for rtok with the same isolation as
+/// `TestEnv::rtok()`, for tests that drive it through a pseudo-terminal or
+/// need to signal it.
+pub fn raw_rtok(env: &super::env::TestEnv) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rtok"));
+    for (name, _) in std::env::vars_os() {
+        if super::env::is_removed_var(&name) {
+            command.env_remove(&name);
+        }
+    }
+    command
+        .env("HOME", &env.home)
+        .env("NO_COLOR", "1")
+        .env("NPM_CONFIG_GLOBALCONFIG", &env.globalconfig)
+        .current_dir(&env.project);
+    command
+}

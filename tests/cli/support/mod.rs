@@ -41,7 +41,7 @@ pub mod npm;
 pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
-pub use fixtures::{assert_error, hint, npmrc_for_mock};
+pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
 pub use verdaccio::{User, Verdaccio, http_agent, shared};
 // Every test builds JSON for mocks and compares JSON output.
