@@ -75,6 +75,18 @@ pub enum Command {
     /// Print the user name the registry knows the configured credential by
     Whoami,
 
+    /// Check every registry this machine has credentials for (exit 1 if any fails)
+    Status,
+
+    /// Print a shell completion script (source it from your shell's startup file)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print rtok's man page (roff) on stdout
+    Man,
+
     /// List, create and revoke access tokens
     #[command(subcommand_required = false, args_conflicts_with_subcommands = true)]
     Token {
@@ -95,10 +107,103 @@ pub enum TokenCommand {
     /// Revoke tokens by short id, unique key prefix, or the token value itself
     #[command(visible_aliases = ["revoke", "rm", "remove"])]
     Delete(DeleteArgs),
+
+    /// Replace a token with a new one with the same restrictions, then revoke the old one
+    Rotate(RotateArgs),
+
+    /// Revoke the tokens that match filters (expired, old, unused, by name...)
+    Prune(PruneArgs),
 }
 
 #[derive(Debug, Clone, Default, Args)]
-pub struct ListArgs {}
+pub struct ListArgs {
+    /// Order the list
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub sort: Option<SortField>,
+
+    /// Show only these tokens
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub filter: Option<ListFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortField {
+    Created,
+    Expiry,
+    Name,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFilter {
+    Expired,
+    ReadOnly,
+    Publish,
+}
+
+/// How many revocations may be in flight at once.
+#[derive(Debug, Clone, Args)]
+pub struct JobsArgs {
+    /// Revocations in flight at once
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    /// The token to replace: a short id, a unique key prefix, or `current` (the one this machine uses)
+    #[arg(value_name = "ID|current")]
+    pub token: String,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).multiple(true)))]
+pub struct PruneArgs {
+    /// Tokens whose expiry date has passed
+    #[arg(long, group = "selection")]
+    pub expired: bool,
+
+    /// Tokens created longer ago than this (e.g. `90d`, `12weeks`)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, group = "selection")]
+    pub older_than: Option<std::time::Duration>,
+
+    /// Tokens not used for this long (when the registry reports last use)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, group = "selection")]
+    pub unused_for: Option<std::time::Duration>,
+
+    /// Only read-only tokens
+    #[arg(long, conflicts_with = "publish", group = "selection")]
+    pub read_only: bool,
+
+    /// Only publish (read-write) tokens
+    #[arg(long, group = "selection")]
+    pub publish: bool,
+
+    /// Tokens whose name matches this glob (`*` and `?`)
+    #[arg(long, value_name = "GLOB", group = "selection")]
+    pub name: Option<String>,
+
+    /// Also revoke the token this machine uses for the registry
+    #[arg(long)]
+    pub include_current: bool,
+
+    /// Show what would be revoked, revoke nothing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::time::parse_duration(text)
+}
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct PasswordArgs {
@@ -209,6 +314,9 @@ pub struct DeleteArgs {
     /// Short ids (as `token list` shows), unique key prefixes, or token values
     #[arg(value_name = "ID|TOKEN", required = true)]
     pub tokens: Vec<String>,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 }
 
 #[cfg(test)]

@@ -88,6 +88,14 @@ pub fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
     }
 }
 
+/// The one listed token whose mask the full token `value` fits, if exactly
+/// one does (how rtok recognises the token this machine uses).
+pub fn by_value<'a>(value: &str, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
+    let mut matching = tokens.iter().filter(|t| mask_matches(t.mask(), value));
+    let first = matching.next()?;
+    matching.next().is_none().then_some(first)
+}
+
 /// Whether a full token `value` fits a listed `mask`. A mask with an
 /// ellipsis (`...` or `…`) keeps the start and the end of the token; one
 /// without is a truncated prefix. The value must be longer than the mask:

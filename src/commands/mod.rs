@@ -4,6 +4,10 @@
 pub mod login;
 pub mod logout;
 pub mod otp;
+pub mod prune;
+pub mod revoke;
+pub mod rotate;
+pub mod status;
 pub mod token_create;
 pub mod token_delete;
 pub mod token_list;
@@ -14,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use clap::CommandFactory;
 use url::Url;
 
 use crate::cli::{Cli, Command, GlobalArgs, ListArgs, PasswordArgs, TokenCommand};
@@ -28,19 +33,43 @@ use crate::secret::Secret;
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
+    // Shell integration needs no configuration.
+    match &cli.command {
+        Command::Completions { shell } => return completions(*shell, printer),
+        Command::Man => return man(printer),
+        _ => {}
+    }
     let session = Session::load(&cli.global, printer)?;
     match cli.command {
         Command::Login(args) => login::run(&session, &args).await,
         Command::Logout => logout::run(&session).await,
         Command::Whoami => whoami::run(&session).await,
+        Command::Status => status::run(&session).await,
         Command::Token { command } => {
             match command.unwrap_or(TokenCommand::List(ListArgs::default())) {
                 TokenCommand::List(args) => token_list::run(&session, &args).await,
                 TokenCommand::Create(args) => token_create::run(&session, &args).await,
                 TokenCommand::Delete(args) => token_delete::run(&session, &args).await,
+                TokenCommand::Rotate(args) => rotate::run(&session, &args).await,
+                TokenCommand::Prune(args) => prune::run(&session, &args).await,
             }
         }
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
+}
+
+fn completions(shell: clap_complete::Shell, printer: &Printer) -> Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rtok", &mut script);
+    printer.data(String::from_utf8_lossy(&script).trim_end())?;
+    Ok(())
+}
+
+fn man(printer: &Printer) -> Result<()> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    printer.data(String::from_utf8_lossy(&page).trim_end())?;
+    Ok(())
 }
 
 /// What every registry command needs: the loaded configuration and the
@@ -131,6 +160,15 @@ impl<'a> Session<'a> {
             .hint(format!("run `rtok login --registry {}`", self.registry_display()))
             .into()),
         }
+    }
+
+    /// The bearer token this machine uses for the registry, if it uses one.
+    pub fn current_token(&self) -> Option<Secret> {
+        self.credentials()
+            .for_url(&self.registry)
+            .ok()
+            .flatten()
+            .and_then(|found| found.token().cloned())
     }
 
     /// The one-time password from `--otp` or the `otp` setting.

@@ -38,13 +38,16 @@ pub struct Retry {
     pub max: Duration,
 }
 
+/// npm's retry count and factor, with waits sized for a command a person
+/// waits on: npm waits 10 s, then 60 s, tuned for installs of thousands of
+/// packages; rtok waits about 1 s, then up to 10 s. npm's keys override.
 impl Default for Retry {
     fn default() -> Self {
         Retry {
             retries: 2,
             factor: 10.0,
-            min: Duration::from_millis(10_000),
-            max: Duration::from_millis(60_000),
+            min: Duration::from_millis(1_000),
+            max: Duration::from_millis(10_000),
         }
     }
 }
@@ -57,10 +60,10 @@ impl Network {
             retries: number(config.get("fetch-retries"), 2.0)? as u32,
             factor: number(config.get("fetch-retry-factor"), 10.0)?,
             min: Duration::from_millis(
-                number(config.get("fetch-retry-mintimeout"), 10_000.0)? as u64
+                number(config.get("fetch-retry-mintimeout"), 1_000.0)? as u64
             ),
             max: Duration::from_millis(
-                number(config.get("fetch-retry-maxtimeout"), 60_000.0)? as u64
+                number(config.get("fetch-retry-maxtimeout"), 10_000.0)? as u64
             ),
         };
         let proxy = proxy_setting(config.get("proxy"));

@@ -350,7 +350,7 @@ impl HttpClient {
                     // so even a POST may go again; anything else only when
                     // repeating it cannot do the work twice.
                     let safe = idempotent || err.is_connect();
-                    if safe && !err.is_timeout() && attempt <= self.network.retry.retries {
+                    if safe && is_transient(&err) && attempt <= self.network.retry.retries {
                         let wait = self.backoff(attempt, None);
                         self.emit(Event::Retry {
                             method: &method,
@@ -650,6 +650,43 @@ pub fn user_agent() -> String {
         std::env::consts::OS,
         std::env::consts::ARCH
     )
+}
+
+/// Whether a transport failure may go away on its own (a refused or reset
+/// connection, a connection closed mid-answer), as opposed to one that will
+/// fail the same way again (a bad certificate, an unknown host, a timeout
+/// that already took `fetch-timeout`).
+fn is_transient(err: &reqwest::Error) -> bool {
+    use std::io::ErrorKind;
+    if err.is_timeout() {
+        return false;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::NotConnected
+            )
+        {
+            return true;
+        }
+        let text = current.to_string();
+        if text.contains("certificate") || text.contains("tls") || text.contains("dns error") {
+            return false;
+        }
+        if text.contains("connection closed before message completed")
+            || text.contains("connection reset")
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 enum BodyError {

@@ -75,6 +75,12 @@ impl TokenRecord {
         self.str("accessed").or_else(|| self.str("last_used"))
     }
 
+    /// Whether the registry reports last use at all (npmjs sends `accessed`,
+    /// `null` for a token never used; Verdaccio sends nothing).
+    pub fn reports_last_use(&self) -> bool {
+        self.fields.contains_key("accessed") || self.fields.contains_key("last_used")
+    }
+
     /// Granular permissions, `name:action` each (`package:read`).
     pub fn permissions(&self) -> Vec<String> {
         self.pairs("permissions", "name", "action")
@@ -93,6 +99,15 @@ impl TokenRecord {
     pub fn set_id(&mut self, id: &str) {
         self.fields
             .insert("id".into(), Value::String(id.to_string()));
+    }
+
+    /// The raw granular entries (`scopes` or `permissions`) as objects.
+    pub fn objects(&self, list: &str) -> Vec<&Map<String, Value>> {
+        self.fields
+            .get(list)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_object).collect())
+            .unwrap_or_default()
     }
 
     pub fn fields(&self) -> &Map<String, Value> {

@@ -350,3 +350,91 @@ fn unauthorized_is_exit_4_and_not_found_names_the_token_api() {
         run.describe("a 403 hint")
     );
 }
+
+#[test]
+fn marks_the_token_in_use_warns_about_expiry_and_sorts_and_filters() {
+    let session = "npm_SessionTokenForListAbCdEfGhIjKlMnOpQr01";
+    let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(3 * 24 * 3600);
+    let mut expiring = granular_token("eeeeeeee-0001", "zeta-expiring");
+    expiring["expiry"] = json!(crate::support::verdaccio::iso8601(soon));
+    expiring["created"] = json!("2025-03-01T00:00:00.000Z");
+    let mut expired = granular_token("ffffffff-0002", "alpha-expired");
+    expired["expiry"] = json!("2021-01-01T00:00:00.000Z");
+    expired["created"] = json!("2020-12-01T00:00:00.000Z");
+    expired["readonly"] = json!(true);
+    let registry = TokenRegistry::start(
+        session,
+        vec![
+            (
+                expiring,
+                "npm_OtherSecretTokenA1AbCdEfGhIjKlMnOpQrStUv".into(),
+            ),
+            (
+                expired,
+                "npm_OtherSecretTokenB2AbCdEfGhIjKlMnOpQrStUv".into(),
+            ),
+        ],
+    );
+    let env = TestEnv::new();
+    env.register_secret(session);
+    env.write_userconfig(&npmrc_for_mock(&registry.url(), session));
+
+    let run = env.rtok().args(["token", "list"]).run();
+    run.success();
+    let session_row = run
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.contains("laptop session"))
+        .expect("session row")
+        .to_string();
+    assert!(
+        session_row.contains("this machine"),
+        "{}",
+        run.describe("the in-use marker")
+    );
+    let warnings: Vec<&str> = run
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.describe("one expiry warning"));
+    assert!(
+        warnings[0].contains("token eeeeee (zeta-expiring)") && warnings[0].contains("in 3 days"),
+        "{}",
+        warnings[0]
+    );
+    assert!(warnings[0].contains("rtok token rotate"));
+
+    let keys = |args: &[&str]| -> Vec<String> {
+        let run = env
+            .rtok()
+            .args(["token", "list", "--json"])
+            .args(args)
+            .run();
+        run.success();
+        run.json()
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|o| o["key"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        keys(&["--sort", "name"]),
+        ["ffffffff-0002", "session-key-0001", "eeeeeeee-0001"]
+    );
+    assert_eq!(
+        keys(&["--sort", "created"]),
+        ["ffffffff-0002", "session-key-0001", "eeeeeeee-0001"]
+    );
+    assert_eq!(
+        keys(&["--sort", "expiry"]),
+        ["ffffffff-0002", "eeeeeeee-0001", "session-key-0001"]
+    );
+    assert_eq!(keys(&["--filter", "expired"]), ["ffffffff-0002"]);
+    assert_eq!(keys(&["--filter", "read-only"]), ["ffffffff-0002"]);
+    assert_eq!(
+        keys(&["--filter", "publish"]),
+        ["session-key-0001", "eeeeeeee-0001"]
+    );
+}
