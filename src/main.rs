@@ -19,6 +19,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
+    // Test-only (debug builds): a deliberate panic whose message holds a
+    // "secret", so a test can check the panic hook withholds it.
+    #[cfg(debug_assertions)]
+    if let Ok(secret) = std::env::var("RTOK_TEST_PANIC") {
+        panic!("deliberate test panic holding {secret}");
+    }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let printer = Printer::new(&cli.global, no_color);
 

@@ -270,6 +270,11 @@ impl Config {
         let env = &self.env;
         let lookup = |name: &str| env.get(name).cloned();
         let document = text.as_deref().map(Document::parse);
+        if let Some(doc) = &document
+            && let Some(warning) = readable_by_others(&path, doc)
+        {
+            self.warnings.push(warning);
+        }
         let mut settings = Vec::new();
         if let Some(doc) = &document {
             for located in doc.entries() {
@@ -330,6 +335,40 @@ impl Config {
             }
         }
     }
+}
+
+/// A warning when `path` holds a literal secret (not a `${VAR}` reference)
+/// and other users may read it.
+#[cfg(unix)]
+fn readable_by_others(path: &Path, doc: &Document) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let holds_secret = doc.entries().any(|located| {
+        credentials::is_secret_key(&located.entry.key)
+            && !located.entry.value.is_empty()
+            && !is_variable_reference(&located.entry.value)
+    });
+    if !holds_secret {
+        return None;
+    }
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} holds a credential and other users can read it (mode {mode:04o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_path: &Path, _doc: &Document) -> Option<String> {
+    None
+}
+
+/// `${NPM_TOKEN}` and the like: the secret lives elsewhere.
+fn is_variable_reference(value: &str) -> bool {
+    let value = value.trim();
+    value.starts_with("${") && value.ends_with('}') && value.matches("${").count() == 1
 }
 
 fn setting(
@@ -554,6 +593,26 @@ mod tests {
         inputs.env.remove("NPM_CONFIG_GLOBALCONFIG");
         let config = Config::load(&inputs).expect("load");
         assert_eq!(config.value("from"), Some("prefix"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_readable_file_with_a_secret_gets_a_chmod_warning() {
+        use std::os::unix::fs::PermissionsExt;
+        let fx = Fixture::new();
+        let rc = fx.root.join("home/.npmrc");
+        for (text, mode, warns) in [
+            ("//r/:_authToken=secret\n", 0o644, true),
+            ("//r/:_authToken=secret\n", 0o600, false),
+            ("//r/:_authToken=${NPM_TOKEN}\n", 0o644, false),
+            ("registry=https://r/\n", 0o644, false),
+        ] {
+            fx.write("home/.npmrc", text);
+            std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let config = Config::load(&fx.inputs(&[])).expect("load");
+            let warned = config.warnings.iter().any(|w| w.contains("chmod 600"));
+            assert_eq!(warned, warns, "{text:?} {mode:o}: {:?}", config.warnings);
+        }
     }
 
     #[test]

@@ -19,9 +19,6 @@ use crate::secret::{Secret, redact};
 /// paginated, so a registry that sends more is broken or hostile.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-/// `Retry-After` is honoured up to this long, whatever the registry asks.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-
 /// What the client reports as it works; the command layer decides whether
 /// and how to print it (`--verbose`, warnings). The client never prints.
 #[derive(Debug)]
@@ -373,10 +370,12 @@ impl HttpClient {
 
     /// npm's backoff (`fetch-retry-mintimeout` × `fetch-retry-factor`^n,
     /// capped at `fetch-retry-maxtimeout`) with jitter, or the registry's
-    /// `Retry-After` when it gave one (capped).
+    /// `Retry-After` when it gave one (capped the same way).
     fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after {
-            return wait.min(MAX_RETRY_AFTER);
+            // Honoured, but never longer than `fetch-retry-maxtimeout`: a
+            // registry cannot park the command for an hour.
+            return wait.min(self.network.retry.max);
         }
         let retry = &self.network.retry;
         let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
@@ -411,7 +410,10 @@ impl HttpClient {
             return RegistryError::Timeout {
                 method: method.to_string(),
                 url: url.to_string(),
-                seconds: self.network.timeout.map_or(0, |t| t.as_secs().max(1)),
+                after: self
+                    .network
+                    .timeout
+                    .map_or_else(|| "the timeout".into(), describe_duration),
             };
         }
         if err.is_redirect() {
@@ -421,12 +423,20 @@ impl HttpClient {
                 reason: "too many redirects (a redirect loop?)".into(),
             };
         }
+        let cause = root_cause(err);
+        if is_tls_failure(err) {
+            return RegistryError::TlsHandshake {
+                method: method.to_string(),
+                url: url.to_string(),
+                reason: cause,
+            };
+        }
         let reason = if reading {
             "the connection broke while reading the response".to_string()
         } else if err.is_connect() {
-            format!("could not connect ({})", root_cause(err))
+            format!("could not connect ({cause})")
         } else {
-            format!("request failed ({})", root_cause(err))
+            format!("request failed ({cause})")
         };
         RegistryError::Connect {
             method: method.to_string(),
@@ -643,6 +653,18 @@ fn parse_proxy(text: Option<&str>) -> Result<Option<Url>, RegistryError> {
     })
 }
 
+/// `500 ms`, `30 s`, `5 min`: a duration as a message shows it.
+fn describe_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(60_000) {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{:.1} s", duration.as_secs_f64()).replace(".0 s", " s")
+    }
+}
+
 pub fn user_agent() -> String {
     format!(
         "rtok/{} ({} {})",
@@ -650,6 +672,27 @@ pub fn user_agent() -> String {
         std::env::consts::OS,
         std::env::consts::ARCH
     )
+}
+
+/// Whether the failure happened in the TLS handshake: an untrusted or
+/// invalid certificate, or a client certificate the server wanted.
+fn is_tls_failure(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        // io::Error hides its payload from `source()`: look inside.
+        if let Some(inner) = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && inner.downcast_ref::<rustls::Error>().is_some()
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// Whether a transport failure may go away on its own (a refused or reset

@@ -70,15 +70,22 @@ pub enum RegistryError {
         registry: String,
     },
 
-    #[error("{method} {url}: no answer within {seconds} s")]
+    #[error("{method} {url}: no complete answer within {after} (`fetch-timeout`)")]
     Timeout {
         method: String,
         url: String,
-        seconds: u64,
+        after: String,
     },
 
     #[error("{method} {url}: {reason}")]
     Connect {
+        method: String,
+        url: String,
+        reason: String,
+    },
+
+    #[error("{method} {url}: TLS failed: {reason}")]
+    TlsHandshake {
         method: String,
         url: String,
         reason: String,
@@ -173,6 +180,10 @@ impl RegistryError {
             ),
             RegistryError::Connect { .. } => Some(
                 "check the registry URL (`--registry`) and the network and proxy settings".into(),
+            ),
+            RegistryError::TlsHandshake { .. } => Some(
+                "a private CA goes in `cafile` (or `ca`); a client certificate in `//host/:certfile` and `//host/:keyfile`; `strict-ssl=false` skips the check (unsafe)"
+                    .into(),
             ),
             RegistryError::InvalidResponse { registry, .. } => Some(format!(
                 "is {registry} an npm registry? Check `--registry` and the proxy settings"

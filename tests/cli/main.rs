@@ -2,6 +2,7 @@
 //! area, all built on `support`.
 
 mod config_files;
+mod faults;
 mod interop;
 mod login;
 mod logout;
@@ -11,6 +12,7 @@ mod shell;
 mod status;
 mod support;
 mod support_selftest;
+mod tls_proxy;
 mod token_create;
 mod token_delete;
 mod token_list;

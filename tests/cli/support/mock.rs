@@ -298,6 +298,9 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             break;
         }
         let Ok(stream) = stream else { continue };
+        // Headers and body go out in separate writes; without this, Nagle's
+        // algorithm and the client's delayed ACK add ~40 ms to every reply.
+        let _ = stream.set_nodelay(true);
         let id = shared.next_connection.fetch_add(1, Ordering::SeqCst);
         if let Ok(clone) = stream.try_clone() {
             shared

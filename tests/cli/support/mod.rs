@@ -39,12 +39,14 @@ pub mod fixtures;
 pub mod mock;
 pub mod npm;
 pub mod stateful;
+pub mod tls;
 pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
 pub use stateful::{PASSWORD, TokenRegistry, forwarding_proxy, npmjs_mask};
+pub use tls::{ConnectProxy, TestCa, TlsRegistry};
 pub use verdaccio::{User, Verdaccio, http_agent, shared};
 // Every test builds JSON for mocks and compares JSON output.
 pub use serde_json::json;
