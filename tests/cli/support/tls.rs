@@ -98,6 +98,10 @@ impl TestCa {
     }
 }
 
+/// Answers a request path and `Authorization` header with a status and a
+/// JSON body.
+type Handler = dyn Fn(&str, Option<&str>) -> (u16, String) + Send + Sync;
+
 /// An HTTPS registry: every request gets `handler`'s (status, JSON body);
 /// one request per connection. Records whether the client presented a
 /// certificate.
@@ -170,7 +174,7 @@ fn serve_tls(
     stream: TcpStream,
     config: Arc<rustls::ServerConfig>,
     seen: &Mutex<Vec<(String, bool)>>,
-    handler: &(dyn Fn(&str, Option<&str>) -> (u16, String) + Send + Sync),
+    handler: &Handler,
 ) -> std::io::Result<()> {
     let connection = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(connection, stream);
