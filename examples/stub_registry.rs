@@ -3,10 +3,10 @@
 //!
 //! It is not a behavioural test double (that is `tests/cli/support/mock.rs`);
 //! its one job is never to be the bottleneck when whole processes (rtok, npm,
-//! curl) are timed against it. So: persistent HTTP/1.1 connections, one
-//! thread per connection (a sleeping request never delays another
-//! connection), pre-serialised token objects, and no allocation-heavy
-//! framework in the request path.
+//! curl) are timed against it. So: persistent HTTP/1.1 connections, each
+//! served by the thread that accepted it (a sleeping request never delays
+//! another connection, and no hand-off between threads delays a new one),
+//! pre-serialised token objects, and no framework in the request path.
 //!
 //! ```text
 //! stub_registry [--port 0] [--tokens 100] [--page-size 100] [--latency-ms 0]
@@ -31,10 +31,12 @@
 //!
 //! The artificial latency applies to every registry request (not to
 //! `/-/bench/*`), after the request is read and before the answer is written.
+//! The counters in `stats` count registry requests only, and the connections
+//! that carried at least one, so a harness's own control calls do not show.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -121,22 +123,16 @@ fn main() {
         tokens: Mutex::new(initial.clone()),
         initial,
         connections: AtomicU64::new(0),
+        idle_workers: AtomicUsize::new(0),
         requests: AtomicU64::new(0),
         deleted: AtomicU64::new(0),
         created: AtomicU64::new(0),
     });
 
-    // The harness holds our stdin open; when it goes away, so do we.
-    std::thread::spawn(|| {
-        let mut sink = [0u8; 256];
-        let mut stdin = io::stdin();
-        loop {
-            match stdin.read(&mut sink) {
-                Ok(0) | Err(_) => std::process::exit(0),
-                Ok(_) => {}
-            }
-        }
-    });
+    let listener = Arc::new(listener);
+    for _ in 0..INITIAL_WORKERS {
+        spawn_worker(&server, &listener);
+    }
 
     {
         let mut stdout = io::stdout().lock();
@@ -144,24 +140,54 @@ fn main() {
         let _ = stdout.flush();
     }
 
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
-                let server = Arc::clone(&server);
-                server.connections.fetch_add(1, Ordering::Relaxed);
-                // A failed spawn (thread limit) drops the connection; the
-                // client sees a reset, which is the honest answer.
-                let _ = std::thread::Builder::new()
-                    .stack_size(256 * 1024)
-                    .spawn(move || {
-                        let _ = serve(&server, stream);
-                    });
-            }
-            // Out of file descriptors and the like: back off a little
-            // rather than spin.
-            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+    // The harness holds our stdin open; when it goes away, so do we.
+    let mut sink = [0u8; 256];
+    let mut stdin = io::stdin();
+    loop {
+        match stdin.read(&mut sink) {
+            Ok(0) | Err(_) => std::process::exit(0),
+            Ok(_) => {}
         }
     }
+}
+
+/// Workers that wait in `accept` from the start.
+const INITIAL_WORKERS: usize = 4;
+/// Idle workers beyond this many exit after their connection closes.
+const MAX_IDLE_WORKERS: usize = 16;
+
+/// Starts a worker: a thread that accepts a connection and serves it itself,
+/// then accepts the next. Serving on the accepting thread saves the wake-up
+/// of a second thread per connection (milliseconds on a loaded machine),
+/// and a worker that takes the last idle place starts another, so there is
+/// no limit on connections at once.
+fn spawn_worker(server: &Arc<Server>, listener: &Arc<TcpListener>) {
+    let server = Arc::clone(server);
+    let listener = Arc::clone(listener);
+    // A failed spawn (thread limit) leaves the connection in the backlog
+    // until a worker is free.
+    let _ = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            loop {
+                server.idle_workers.fetch_add(1, Ordering::SeqCst);
+                let accepted = listener.accept();
+                if server.idle_workers.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    spawn_worker(&server, &listener);
+                }
+                match accepted {
+                    Ok((stream, _)) => {
+                        let _ = serve(&server, stream);
+                    }
+                    // Out of file descriptors and the like: back off a
+                    // little rather than spin.
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+                if server.idle_workers.load(Ordering::SeqCst) >= MAX_IDLE_WORKERS {
+                    return;
+                }
+            }
+        });
 }
 
 /// One token as the list shows it: its key, and its JSON object already
@@ -223,6 +249,7 @@ struct Server {
     initial: Vec<Token>,
     tokens: Mutex<Vec<Token>>,
     connections: AtomicU64,
+    idle_workers: AtomicUsize,
     requests: AtomicU64,
     deleted: AtomicU64,
     created: AtomicU64,
@@ -347,6 +374,7 @@ fn serve(server: &Server, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::with_capacity(16 * 1024, stream);
+    let mut counted = false;
     loop {
         let request = match read_request(&mut reader, &mut writer) {
             Ok(Some(request)) => request,
@@ -357,9 +385,15 @@ fn serve(server: &Server, stream: TcpStream) -> io::Result<()> {
                 return Ok(());
             }
         };
-        server.requests.fetch_add(1, Ordering::Relaxed);
         let keep_alive = request.keep_alive();
         let control = request.path().starts_with("/-/bench/");
+        if !control {
+            server.requests.fetch_add(1, Ordering::Relaxed);
+            if !counted {
+                server.connections.fetch_add(1, Ordering::Relaxed);
+                counted = true;
+            }
+        }
         let response = server.handle(&request);
         if !control && !server.latency.is_zero() {
             std::thread::sleep(server.latency);
