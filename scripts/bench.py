@@ -82,6 +82,10 @@ class BenchError(Exception):
     """A failure that ends the benchmark with a message (not a traceback)."""
 
 
+class Stopped(Exception):
+    """SIGTERM or SIGHUP: end the run like Ctrl-C does."""
+
+
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -265,7 +269,9 @@ class Runner:
         ]
         try:
             start = time.perf_counter_ns()
-            pid = os.posix_spawn(argv[0], argv, self.env, file_actions=actions)
+            # Its own process group, so that stopping the run also stops
+            # anything the tool (or /usr/bin/time) started.
+            pid = os.posix_spawn(argv[0], argv, self.env, file_actions=actions, setpgroup=0)
             self.current_pid = pid
             _, status, usage = os.wait4(pid, 0)
             end = time.perf_counter_ns()
@@ -286,16 +292,21 @@ class Runner:
         if pid is None:
             return
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.killpg(pid, signal.SIGTERM)
             for _ in range(50):
                 done, _ = os.waitpid(pid, os.WNOHANG)
                 if done:
                     break
                 time.sleep(0.05)
             else:
-                os.kill(pid, signal.SIGKILL)
+                os.killpg(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
+            pass
+        try:
+            # Whatever is left of the group (a tool's own children).
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
             pass
         self.current_pid = None
 
@@ -923,9 +934,12 @@ class Report:
 
 def main():
     args = parse_args()
-    # TERM and HUP end the run like Ctrl-C does: through the cleanup below.
+    # Ctrl-C, TERM and HUP end the run through the cleanup below. SIGINT's
+    # handler is set explicitly: a shell starts background jobs with SIGINT
+    # ignored, and Python would then keep ignoring it.
     def stop(signum, _frame):
-        raise SystemExit(128 + signum)
+        raise Stopped(signum)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
     bench = Bench(args)
@@ -938,8 +952,11 @@ def main():
         log(f"error: `{' '.join(map(str, err.cmd))}` failed with exit code {err.returncode}")
         return 1
     except KeyboardInterrupt:
-        log("\ninterrupted")
+        log("\ninterrupted: stopping the servers")
         return 130
+    except Stopped as stopped:
+        log(f"\nstopped by signal {stopped.args[0]}: stopping the servers")
+        return 128 + stopped.args[0]
     finally:
         bench.cleanup()
     return 0
