@@ -178,15 +178,16 @@ class Server:
             stderr=self.log_file, start_new_session=True,
         )
         self.port = None
-        ports = queue.Queue()
-        threading.Thread(target=self._drain, args=(ports,), daemon=True).start()
+        self.ports = queue.Queue()
+        threading.Thread(target=self._drain, args=(self.ports,), daemon=True).start()
+
+    def wait_for_port(self):
         try:
-            self.port = ports.get(timeout=START_TIMEOUT)
+            self.port = self.ports.get(timeout=START_TIMEOUT)
         except queue.Empty:
             self.port = None
         if self.port is None:
-            self.stop()
-            raise BenchError(f"{name} did not print its port; its log:\n{self.log_tail()}")
+            raise BenchError(f"{self.name} did not print its port; its log:\n{self.log_tail()}")
 
     def _drain(self, ports):
         sent = False
@@ -541,10 +542,11 @@ class Bench:
         self.target_dir = Path(meta["target_directory"])
         if not self.args.no_build:
             log("Building rtok (cargo build --release)...")
-            subprocess.run([cargo, "build", "--release", "--locked"], cwd=ROOT, check=True)
+            subprocess.run([cargo, "build", "--release", "--locked"], cwd=ROOT, check=True,
+                           stdout=sys.stderr)
             log("Building the stub registry (cargo build --release --example stub_registry)...")
             subprocess.run([cargo, "build", "--release", "--locked", "--example", "stub_registry"],
-                           cwd=ROOT, check=True)
+                           cwd=ROOT, check=True, stdout=sys.stderr)
         self.rtok = self.target_dir / "release" / "rtok"
         self.stub = self.target_dir / "release" / "examples" / "stub_registry"
         for path in (self.rtok, self.stub):
@@ -554,8 +556,10 @@ class Bench:
     def install_registry(self):
         if not (ROOT / "test-registry" / "node_modules" / "verdaccio" / "package.json").is_file():
             log("Installing the pinned test registry (npm ci --prefix test-registry)...")
+            # stdout is for the table only: npm's summary goes to stderr.
             subprocess.run([self.npm, "ci", "--prefix", "test-registry", "--no-audit",
-                            "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
+                            "--no-fund", "--loglevel=error"], cwd=ROOT, check=True,
+                           stdout=sys.stderr)
 
     def make_env(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="rtok-bench-")).resolve()
@@ -598,6 +602,7 @@ class Bench:
                  "--page-size", str(page_size), "--latency-ms", str(latency)],
                 cwd=self.tmp, env=self.server_env, log_path=self.tmp / f"stub-{name}.log")
             self.servers.append(server)
+            server.wait_for_port()
             self.stubs[name] = server
         # The 200 tokens the revoke scenario deletes, as the stub lists them.
         slow = self.stubs["slow"]
@@ -610,6 +615,7 @@ class Bench:
             [node, str(ROOT / "test-registry" / "start.js"), str(self.tmp / "verdaccio"), "0"],
             cwd=ROOT / "test-registry", env=self.server_env, log_path=self.tmp / "verdaccio.log")
         self.servers.append(verdaccio)
+        verdaccio.wait_for_port()
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
