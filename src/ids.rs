@@ -35,9 +35,11 @@ pub fn short_ids(keys: &[&str], min_len: usize) -> Vec<String> {
     keys.iter()
         .zip(shared)
         .map(|(key, shared)| {
-            let length = key.chars().count();
             let wanted = min_len.max(shared + 1);
-            if wanted < length {
+            if key.is_ascii() {
+                return key[..wanted.min(key.len())].to_string();
+            }
+            if wanted < key.chars().count() {
                 key.chars().take(wanted).collect()
             } else {
                 key.to_string()
@@ -47,6 +49,10 @@ pub fn short_ids(keys: &[&str], min_len: usize) -> Vec<String> {
 }
 
 fn common_prefix_chars(a: &str, b: &str) -> usize {
+    if a.is_ascii() && b.is_ascii() {
+        // Keys are hex or UUIDs: bytes are characters.
+        return a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    }
     a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
 }
 
@@ -91,9 +97,17 @@ pub fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
 /// The one listed token whose mask the full token `value` fits, if exactly
 /// one does (how rtok recognises the token this machine uses).
 pub fn by_value<'a>(value: &str, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
+    if is_masked(value) {
+        return None;
+    }
     let mut matching = tokens.iter().filter(|t| mask_matches(t.mask(), value));
     let first = matching.next()?;
     matching.next().is_none().then_some(first)
+}
+
+/// Text with an ellipsis is a mask itself, never a full token.
+fn is_masked(value: &str) -> bool {
+    value.contains("...") || value.contains('…')
 }
 
 /// Whether a full token `value` fits a listed `mask`. A mask with an
@@ -102,7 +116,7 @@ pub fn by_value<'a>(value: &str, tokens: &'a [TokenRecord]) -> Option<&'a TokenR
 /// the mask itself, copied from a list, is not the token.
 pub fn mask_matches(mask: &str, value: &str) -> bool {
     let mask = mask.trim();
-    if mask.is_empty() || value.contains("...") || value.contains('…') {
+    if mask.is_empty() || is_masked(value) {
         return false;
     }
     let split = mask.split_once("...").or_else(|| mask.split_once('…'));

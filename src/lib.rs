@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod failure;
 pub mod ids;
+pub mod json;
 pub mod npmrc;
 pub mod output;
 pub mod prompt;

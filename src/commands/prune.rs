@@ -63,7 +63,7 @@ pub async fn run(session: &Session<'_>, args: &PruneArgs) -> Result<()> {
     if args.dry_run {
         match printer.format {
             Format::Json => printer.json(&Value::Array(
-                selected.iter().map(|t| t.clone().into_value()).collect(),
+                selected.iter().map(TokenRecord::to_value).collect(),
             ))?,
             Format::Parseable => {
                 for token in &selected {
@@ -118,14 +118,10 @@ fn selects(args: &PruneArgs, token: &TokenRecord, now: SystemTime) -> bool {
     if let Some(idle) = args.unused_for {
         // `accessed: null` means never used: idle since it was created. No
         // field at all means the registry does not say: not selected.
-        let last = match token
-            .fields()
-            .get("accessed")
-            .or_else(|| token.fields().get("last_used"))
-        {
-            Some(Value::String(text)) => time::parse(text),
-            Some(Value::Null) => created,
-            _ => None,
+        let last = if token.never_used() {
+            created
+        } else {
+            token.last_used().and_then(time::parse)
         };
         match (last, now.checked_sub(idle)) {
             (Some(last), Some(cutoff)) if last < cutoff => {}

@@ -5,13 +5,13 @@ use std::cmp::Ordering;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
-use serde_json::Value;
 
 use super::Session;
 use crate::cli::{ListArgs, ListFilter, SortField};
 use crate::ids;
 use crate::output::{Format, Printer};
 use crate::registry::TokenRecord;
+use crate::registry::types::write_pretty_list;
 use crate::time;
 
 /// Tokens expiring sooner than this get a warning.
@@ -30,21 +30,21 @@ pub async fn run(session: &Session<'_>, args: &ListArgs) -> Result<()> {
     if let Some(field) = args.sort {
         sort(&mut tokens, field);
     }
-    let current = session
-        .current_token()
-        .and_then(|secret| ids::by_value(secret.expose(), &tokens).map(|t| t.key().to_string()));
-
     let printer = session.printer;
     warn_about_expiry(printer, &tokens, now);
     match printer.format {
-        Format::Json => printer.json(&Value::Array(
-            tokens.into_iter().map(TokenRecord::into_value).collect(),
-        ))?,
+        Format::Json => printer.data(&write_pretty_list(&tokens))?,
         Format::Parseable => print_parseable(printer, &tokens)?,
         Format::Human if tokens.is_empty() => {
             printer.status(&format!("No tokens on {}.", session.registry_display()));
         }
-        Format::Human => printer.data(&table(printer, &tokens, current.as_deref()).to_string())?,
+        Format::Human => {
+            // Only the table marks the token in use (JSON stays npm's shape).
+            let current = session.current_token().and_then(|secret| {
+                ids::by_value(secret.expose(), &tokens).map(|t| t.key().to_string())
+            });
+            printer.data(&table(printer, &tokens, current.as_deref()).to_string())?;
+        }
     }
     Ok(())
 }
@@ -114,11 +114,7 @@ fn warn_about_expiry(printer: &Printer, tokens: &[TokenRecord], now: SystemTime)
 fn print_parseable(printer: &Printer, tokens: &[TokenRecord]) -> Result<()> {
     printer.data("key\ttoken\tid\tname\tcreated\treadonly\tCIDR whitelist")?;
     for token in tokens {
-        let created = token
-            .fields()
-            .get("created")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let created = token.created().unwrap_or_default();
         printer.data(
             &[
                 token.key(),

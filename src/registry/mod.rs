@@ -91,6 +91,44 @@ impl NewToken {
     }
 }
 
+/// One page of `GET /-/npm/v1/tokens`, the objects kept as text.
+#[derive(serde::Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    objects: Option<Vec<&'a serde_json::value::RawValue>>,
+    #[serde(default)]
+    urls: Option<PageUrls>,
+}
+
+#[derive(serde::Deserialize)]
+struct PageUrls {
+    #[serde(default, deserialize_with = "string_or_nothing")]
+    next: Option<String>,
+}
+
+/// `urls.next` as a string; `null`, `false` or anything else means no more
+/// pages (the shapes registries send for "last page").
+fn string_or_nothing<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// The `"next": "<url>"` nearest the end of a page, read without parsing
+/// the page: a guess, checked once the page is read.
+fn guess_next(body: &[u8]) -> Option<String> {
+    let at = memchr::memmem::rfind(body, b"\"next\"")?;
+    let rest = &body[at + b"\"next\"".len()..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_slice(&rest[colon + 1..]).into_iter::<String>();
+    values.next()?.ok().filter(|next| !next.is_empty())
+}
+
 /// One step of polling a web login's `doneUrl`.
 #[derive(Debug)]
 pub enum Poll {
@@ -163,10 +201,18 @@ impl Registry {
     }
 
     /// `GET /-/npm/v1/tokens`, following `urls.next` to the last page.
+    ///
+    /// Each page names the next only once it has arrived, so pages come one
+    /// after another. To keep the registry busy while rtok reads a page, the
+    /// next page is asked for first (its URL taken from the end of the text,
+    /// where `urls` usually is) and the page is read while it is on its way;
+    /// if the page turns out to name another URL, the early answer is
+    /// dropped and the right page fetched (a wasted GET, nothing worse).
     pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, RegistryError> {
         let mut url = self.http.url("/-/npm/v1/tokens");
         let mut seen = std::collections::HashSet::new();
         let mut tokens = Vec::new();
+        let mut early: Option<(Url, Result<client::Reply, RegistryError>)> = None;
         for _ in 0..MAX_PAGES {
             if !seen.insert(url.clone()) {
                 return Err(self.http.invalid(
@@ -175,34 +221,31 @@ impl Registry {
                     "the token list links back to a page it already sent (`urls.next` loops)",
                 ));
             }
-            let reply = self
-                .http
-                .send(Call::new(Method::GET, url.clone(), Endpoint::Tokens))
-                .await?;
-            let page = self.http.parse_json("GET", &url, &reply)?;
-            let Some(objects) = page.get("objects").and_then(Value::as_array) else {
-                return Err(self.http.invalid(
-                    "GET",
-                    &url,
-                    format!("{} but the reply has no `objects` list", reply.status),
-                ));
+            let reply = match early.take() {
+                Some((asked, answer)) if asked == url => answer?,
+                _ => self.fetch_page(&url).await?,
             };
-            for object in objects {
-                let record = TokenRecord::from_value(object.clone()).ok_or_else(|| {
-                    self.http
-                        .invalid("GET", &url, "a listed token has no `key`")
-                })?;
-                tokens.push(record);
-            }
-            let next = page
-                .get("urls")
-                .and_then(|urls| urls.get("next"))
-                .and_then(Value::as_str)
-                .filter(|next| !next.is_empty());
+            let guess = guess_next(&reply.body)
+                .and_then(|next| url.join(&next).ok())
+                .filter(|guess| !seen.contains(guess));
+            let next = match guess {
+                Some(guess) => {
+                    let read = async {
+                        // Let the runtime send the request before this page is read.
+                        tokio::task::yield_now().await;
+                        self.read_page(&url, &reply, &mut tokens)
+                    };
+                    let (answer, next) =
+                        futures_util::future::join(self.fetch_page(&guess), read).await;
+                    early = Some((guess, answer));
+                    next?
+                }
+                None => self.read_page(&url, &reply, &mut tokens)?,
+            };
             match next {
                 Some(next) => {
                     url = url
-                        .join(next)
+                        .join(&next)
                         .map_err(|_| self.http.invalid("GET", &url, "`urls.next` is not a URL"))?;
                 }
                 None => return Ok(tokens),
@@ -212,6 +255,47 @@ impl Registry {
             url: display_url(&self.http.url("/-/npm/v1/tokens")),
             limit: MAX_PAGES,
         })
+    }
+
+    async fn fetch_page(&self, url: &Url) -> Result<client::Reply, RegistryError> {
+        self.http
+            .send(Call::new(Method::GET, url.clone(), Endpoint::Tokens))
+            .await
+    }
+
+    /// Appends the page's tokens to `tokens`; returns its `urls.next`.
+    fn read_page(
+        &self,
+        url: &Url,
+        reply: &client::Reply,
+        tokens: &mut Vec<TokenRecord>,
+    ) -> Result<Option<String>, RegistryError> {
+        let no_list = || {
+            self.http.invalid(
+                "GET",
+                url,
+                format!("{} but the reply has no `objects` list", reply.status),
+            )
+        };
+        let page: Page<'_> = match serde_json::from_slice(&reply.body) {
+            Ok(page) => page,
+            // Valid JSON of another shape, or not JSON at all: say which.
+            Err(_) => {
+                self.http.parse_json("GET", url, reply)?;
+                return Err(no_list());
+            }
+        };
+        let objects = page.objects.ok_or_else(no_list)?;
+        tokens.reserve(objects.len());
+        for object in objects {
+            let record = TokenRecord::from_raw(object)
+                .ok_or_else(|| self.http.invalid("GET", url, "a listed token has no `key`"))?;
+            tokens.push(record);
+        }
+        Ok(page
+            .urls
+            .and_then(|urls| urls.next)
+            .filter(|next| !next.is_empty()))
     }
 
     /// `POST /-/npm/v1/tokens`: the created token object, secret included.
@@ -459,6 +543,23 @@ mod tests {
             new.body(),
             json!({"name": null, "password": "pw", "expires": 30, "cidr_whitelist": ["10.0.0.0/8"], "readonly": true})
         );
+    }
+
+    #[test]
+    fn the_next_page_is_guessed_from_the_end() {
+        assert_eq!(
+            guess_next(br#"{"objects":[{"next":"inside"}],"urls":{"next":"https://r/p2"}}"#)
+                .as_deref(),
+            Some("https://r/p2")
+        );
+        assert_eq!(
+            guess_next(br#"{"objects":[],"urls":{"next" : "/p?page=3"}}"#).as_deref(),
+            Some("/p?page=3")
+        );
+        assert_eq!(guess_next(br#"{"objects":[],"urls":{"next":""}}"#), None);
+        assert_eq!(guess_next(br#"{"objects":[],"urls":{"next":null}}"#), None);
+        assert_eq!(guess_next(br#"{"objects":[]}"#), None);
+        assert_eq!(guess_next(b"not json \"next\""), None);
     }
 
     #[test]

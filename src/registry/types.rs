@@ -1,147 +1,376 @@
-//! The JSON objects the registry's token API sends, read tolerantly: npmjs's
+//! The token objects the registry's token API sends, read tolerantly: npmjs's
 //! classic and granular shapes and Verdaccio's all work.
 
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// One token as the registry listed it. Every field the registry sent is
-/// kept (for `--json`); the accessors read both the classic and the current
-/// field names.
-#[derive(Debug, Clone, PartialEq)]
+/// One token as the registry listed it. The object is kept as the text the
+/// registry sent (so `--json` can reprint every field without building a
+/// map for each of thousands of tokens), with the fields rtok reads parsed
+/// once, under both the classic and the current names.
+#[derive(Debug, Clone)]
 pub struct TokenRecord {
-    fields: Map<String, Value>,
+    raw: Box<RawValue>,
+    info: Info,
+    id: Option<String>,
+}
+
+/// The fields rtok reads. A field of an unexpected type counts as absent
+/// rather than failing the whole list.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Info {
+    #[serde(default, deserialize_with = "lenient")]
+    key: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    token: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    created: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    readonly: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    cidr_whitelist: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    cidr: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "lenient")]
+    expiry: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    expires: Option<String>,
+    /// `Some(None)`: sent as `null` (npmjs: never used); `None`: not sent.
+    #[serde(default, deserialize_with = "present")]
+    accessed: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    last_used: Option<Option<String>>,
+    /// The registry sent its own `id`: rtok's short id must then replace it
+    /// rather than be added beside it.
+    #[serde(rename = "id", default, deserialize_with = "flag")]
+    has_id: bool,
+}
+
+/// A string, or `None` when the field holds anything else.
+fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<Option<T>, D::Error> {
+    T::read(d)
+}
+
+/// Present (a string, or `null` and other types as `Some(None)`), else `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(String::read(d)?))
+}
+
+/// Reading a field of the expected type, or `None` for any other JSON,
+/// without building a `Value` for it (thousands of tokens are read).
+trait Lenient: Sized {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error>;
+}
+
+impl Lenient for String {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(Pick(|any: Any<'_>| match any {
+            Any::Str(s) => Some(s.to_string()),
+            _ => None,
+        }))
+    }
+}
+
+impl Lenient for bool {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(Pick(|any: Any<'_>| match any {
+            Any::Bool(b) => Some(b),
+            _ => None,
+        }))
+    }
+}
+
+impl Lenient for Vec<String> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(StringList)
+    }
+}
+
+/// The scalar a visitor saw.
+enum Any<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Other,
+}
+
+/// A visitor that hands scalars to `F` and skips containers.
+struct Pick<F>(F);
+
+impl<'de, T, F: FnOnce(Any<'_>) -> Option<T>> serde::de::Visitor<'de> for Pick<F> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((self.0)(Any::Str(v)))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok((self.0)(Any::Bool(v)))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok((self.0)(Any::Other))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok((self.0)(Any::Other))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok((self.0)(Any::Other))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok((self.0)(Any::Other))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+}
+
+/// A list of strings (other elements skipped), or `None` for a non-list.
+struct StringList;
+
+/// One list element: a string or nothing.
+struct MaybeString(Option<String>);
+
+impl<'de> Deserialize<'de> for MaybeString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::read(d).map(MaybeString)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StringList {
+    type Value = Option<Vec<String>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of strings")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut list = Vec::new();
+        while let Some(MaybeString(item)) = seq.next_element()? {
+            list.extend(item);
+        }
+        Ok(Some(list))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 impl TokenRecord {
-    /// Wraps a listed object; `None` when it has no string `key`, without
-    /// which it cannot be identified or revoked.
-    pub fn from_value(value: Value) -> Option<TokenRecord> {
-        match value {
-            Value::Object(fields) if fields.get("key").is_some_and(Value::is_string) => {
-                Some(TokenRecord { fields })
-            }
-            _ => None,
+    /// Reads one listed object; `None` unless it is an object with a string
+    /// `key`, without which a token cannot be identified or revoked.
+    pub fn from_raw(raw: &RawValue) -> Option<TokenRecord> {
+        if !raw.get().trim_start().starts_with('{') {
+            return None;
         }
+        let info: Info = serde_json::from_str(raw.get()).ok()?;
+        info.key.as_ref()?;
+        Some(TokenRecord {
+            raw: raw.to_owned(),
+            info,
+            id: None,
+        })
+    }
+
+    /// Wraps an object built in memory (tests, and callers holding a `Value`).
+    pub fn from_value(value: Value) -> Option<TokenRecord> {
+        let raw = RawValue::from_string(value.to_string()).ok()?;
+        TokenRecord::from_raw(&raw)
     }
 
     /// The token's id on the registry (a hex hash or a UUID).
     pub fn key(&self) -> &str {
-        self.fields
-            .get("key")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.info.key.as_deref().unwrap_or_default()
     }
 
     /// The token as the registry shows it in a list: masked
     /// (`npm_aBcD...7890`, `abcde...vwxyz`) or truncated (`a1b2c3`).
     pub fn mask(&self) -> &str {
-        self.str("token").unwrap_or_default()
+        self.info.token.as_deref().unwrap_or_default()
     }
 
     pub fn name(&self) -> Option<&str> {
-        self.str("name")
+        non_empty(&self.info.name)
     }
 
     pub fn description(&self) -> Option<&str> {
-        self.str("description")
+        non_empty(&self.info.description)
     }
 
     pub fn created(&self) -> Option<&str> {
-        self.str("created")
+        non_empty(&self.info.created)
     }
 
     pub fn readonly(&self) -> bool {
-        self.fields
-            .get("readonly")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.info.readonly.unwrap_or(false)
     }
 
     /// `cidr_whitelist` (classic) or `cidr` (current npmjs, Verdaccio).
     pub fn cidr(&self) -> Vec<&str> {
-        ["cidr_whitelist", "cidr"]
-            .iter()
-            .find_map(|name| self.fields.get(*name).and_then(Value::as_array))
-            .map(|list| list.iter().filter_map(Value::as_str).collect())
+        self.info
+            .cidr_whitelist
+            .as_ref()
+            .or(self.info.cidr.as_ref())
+            .map(|list| list.iter().map(String::as_str).collect())
             .unwrap_or_default()
     }
 
     /// `expires` (classic) or `expiry` (current npmjs).
     pub fn expiry(&self) -> Option<&str> {
-        self.str("expiry").or_else(|| self.str("expires"))
+        non_empty(&self.info.expiry).or_else(|| non_empty(&self.info.expires))
     }
 
     /// When the token was last used (`accessed` on npmjs).
     pub fn last_used(&self) -> Option<&str> {
-        self.str("accessed").or_else(|| self.str("last_used"))
+        let accessed = self.info.accessed.as_ref().and_then(Option::as_deref);
+        let last_used = self.info.last_used.as_ref().and_then(Option::as_deref);
+        accessed.or(last_used).filter(|s| !s.is_empty())
     }
 
     /// Whether the registry reports last use at all (npmjs sends `accessed`,
     /// `null` for a token never used; Verdaccio sends nothing).
     pub fn reports_last_use(&self) -> bool {
-        self.fields.contains_key("accessed") || self.fields.contains_key("last_used")
+        self.info.accessed.is_some() || self.info.last_used.is_some()
+    }
+
+    /// Reported as never used (`accessed: null`).
+    pub fn never_used(&self) -> bool {
+        self.reports_last_use() && self.last_used().is_none()
     }
 
     /// Granular permissions, `name:action` each (`package:read`).
     pub fn permissions(&self) -> Vec<String> {
-        self.pairs("permissions", "name", "action")
+        pairs(&self.objects("permissions"), "name", "action")
     }
 
     /// Granular scopes, `type:name` each (`org:acme`).
     pub fn scopes(&self) -> Vec<String> {
-        self.pairs("scopes", "type", "name")
+        pairs(&self.objects("scopes"), "type", "name")
+    }
+
+    /// The raw granular entries (`scopes` or `permissions`) as objects, read
+    /// from the text on demand (only `token rotate` needs them).
+    pub fn objects(&self, list: &str) -> Vec<Map<String, Value>> {
+        let value: Value = serde_json::from_str(self.raw.get()).unwrap_or_default();
+        value
+            .get(list)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_object().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The short id, as `token list` shows it (set by `ids::assign`).
     pub fn id(&self) -> Option<&str> {
-        self.str("id")
+        self.id.as_deref()
     }
 
     pub fn set_id(&mut self, id: &str) {
-        self.fields
-            .insert("id".into(), Value::String(id.to_string()));
+        self.id = Some(id.to_string());
     }
 
-    /// The raw granular entries (`scopes` or `permissions`) as objects.
-    pub fn objects(&self, list: &str) -> Vec<&Map<String, Value>> {
-        self.fields
-            .get(list)
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_object).collect())
-            .unwrap_or_default()
+    /// The object as the registry sent it, plus `id` when one was assigned.
+    pub fn to_value(&self) -> Value {
+        let mut value: Value = serde_json::from_str(self.raw.get()).unwrap_or_default();
+        if let (Some(id), Some(object)) = (&self.id, value.as_object_mut()) {
+            object.insert("id".into(), Value::String(id.clone()));
+        }
+        value
     }
 
-    pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
+    /// Appends the object, pretty-printed at nesting `level`, with `id` as
+    /// its last member: what `to_value` would print, without building it.
+    pub fn write_pretty(&self, level: usize, out: &mut String) {
+        if self.info.has_id {
+            // Rare: let the map replace the registry's own `id`.
+            let text = serde_json::to_string(&self.to_value()).unwrap_or_default();
+            crate::json::write_pretty(&text, level, None, out);
+            return;
+        }
+        let id = self
+            .id
+            .as_ref()
+            .map(|id| Value::String(id.clone()).to_string());
+        let extra = id.as_deref().map(|id| ("\"id\"", id));
+        crate::json::write_pretty(self.raw.get(), level, extra, out);
     }
+}
 
-    pub fn into_value(self) -> Value {
-        Value::Object(self.fields)
+/// A list of tokens as `--json` prints it: an array, two-space indents.
+pub fn write_pretty_list(tokens: &[TokenRecord]) -> String {
+    if tokens.is_empty() {
+        return "[]".to_string();
     }
+    // Pretty-printing adds indentation: room for half as much again.
+    let mut out =
+        String::with_capacity(tokens.iter().map(|t| t.raw.get().len() * 3 / 2 + 64).sum());
+    out.push('[');
+    for (index, token) in tokens.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str("\n  ");
+        token.write_pretty(1, &mut out);
+    }
+    out.push_str("\n]");
+    out
+}
 
-    fn str(&self, name: &str) -> Option<&str> {
-        self.fields
-            .get(name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    }
+fn non_empty(field: &Option<String>) -> Option<&str> {
+    field.as_deref().filter(|s| !s.is_empty())
+}
 
-    fn pairs(&self, list: &str, first: &str, second: &str) -> Vec<String> {
-        let Some(items) = self.fields.get(list).and_then(Value::as_array) else {
-            return Vec::new();
-        };
-        items
-            .iter()
-            .filter_map(|item| match item {
-                Value::String(s) => Some(s.clone()),
-                Value::Object(o) => {
-                    let a = o.get(first).and_then(Value::as_str).unwrap_or_default();
-                    let b = o.get(second).and_then(Value::as_str).unwrap_or_default();
-                    Some(format!("{a}:{b}"))
-                }
-                _ => None,
-            })
-            .collect()
-    }
+fn pairs(items: &[Map<String, Value>], first: &str, second: &str) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| {
+            let a = item.get(first).and_then(Value::as_str).unwrap_or_default();
+            let b = item.get(second).and_then(Value::as_str).unwrap_or_default();
+            format!("{a}:{b}")
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -159,6 +388,7 @@ mod tests {
         assert_eq!(classic.cidr(), vec!["10.0.0.0/8"]);
         assert!(classic.readonly());
         assert_eq!(classic.expiry(), Some("2025-01-01"));
+        assert!(!classic.reports_last_use());
 
         let current = TokenRecord::from_value(json!({
             "key": "uuid", "token": "npm_aBcD...7890", "cidr": ["1.2.3.4/32"], "name": "ci",
@@ -173,6 +403,22 @@ mod tests {
         assert_eq!(current.permissions(), vec!["package:read"]);
         assert_eq!(current.scopes(), vec!["org:acme"]);
         assert!(!current.readonly());
+
+        let never = TokenRecord::from_value(json!({"key": "k", "accessed": null})).expect("record");
+        assert!(never.reports_last_use() && never.never_used());
+    }
+
+    #[test]
+    fn odd_field_types_count_as_absent() {
+        let odd = TokenRecord::from_value(json!({
+            "key": "k", "token": 5, "readonly": "yes", "cidr": null, "created": {"at": 1}, "name": ["x"]
+        }))
+        .expect("record");
+        assert_eq!(odd.mask(), "");
+        assert!(!odd.readonly());
+        assert!(odd.cidr().is_empty());
+        assert_eq!(odd.created(), None);
+        assert_eq!(odd.name(), None);
     }
 
     #[test]
@@ -180,5 +426,26 @@ mod tests {
         assert!(TokenRecord::from_value(json!({"token": "x"})).is_none());
         assert!(TokenRecord::from_value(json!({"key": 5})).is_none());
         assert!(TokenRecord::from_value(json!("key")).is_none());
+        assert!(TokenRecord::from_value(json!(["key"])).is_none());
+    }
+
+    #[test]
+    fn the_pretty_list_is_what_serde_would_print() {
+        let mut tokens: Vec<TokenRecord> = [
+            json!({"user": "bob", "token": "NDRhZ...zNzA5", "key": "281f", "cidr": ["10.0.0.0/8"], "readonly": true, "created": "2026-11-29T08:26:51.005Z"}),
+            json!({"key": "9e0c", "token": "x", "id": "registry-own-id", "scopes": []}),
+        ]
+        .into_iter()
+        .map(|v| TokenRecord::from_value(v).expect("record"))
+        .collect();
+        tokens[0].set_id("281f58");
+        tokens[1].set_id("9e0c00");
+        let expected: Vec<Value> = tokens.iter().map(TokenRecord::to_value).collect();
+        assert_eq!(
+            write_pretty_list(&tokens),
+            serde_json::to_string_pretty(&expected).expect("pretty")
+        );
+        assert_eq!(expected[1]["id"], "9e0c00");
+        assert_eq!(write_pretty_list(&[]), "[]");
     }
 }
