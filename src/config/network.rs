@@ -19,6 +19,9 @@ pub struct Network {
     pub ca: Vec<String>,
     /// `cafile`: a PEM file of certificates.
     pub cafile: Option<PathBuf>,
+    /// `NODE_EXTRA_CA_CERTS`: extra roots Node (so npm) trusts; users behind
+    /// a TLS-inspecting proxy rely on it.
+    pub node_extra_ca_certs: Option<PathBuf>,
     /// Proxy for https URLs: `https-proxy`, else `proxy`, else
     /// `HTTPS_PROXY`/`https_proxy`, else `HTTP_PROXY`/`http_proxy`.
     pub https_proxy: Option<String>,
@@ -103,6 +106,10 @@ impl Network {
                 .filter(|v| !v.is_empty() && v != "null")
                 .collect(),
             cafile: config.value("cafile").map(PathBuf::from),
+            node_extra_ca_certs: env
+                .get("NODE_EXTRA_CA_CERTS")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             https_proxy,
             http_proxy,
             noproxy: noproxy_text

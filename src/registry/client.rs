@@ -584,6 +584,29 @@ fn build_reqwest(config: &ClientConfig) -> Result<reqwest::Client, RegistryError
         })?;
         pem_bundles.push(bytes);
     }
+    // Like Node, a missing or bad NODE_EXTRA_CA_CERTS is a warning, and it
+    // is read only when HTTPS is used (a plain-HTTP registry skips the cost).
+    if let Some(extra) = network
+        .node_extra_ca_certs
+        .as_ref()
+        .filter(|_| config.registry.scheme() == "https")
+    {
+        match std::fs::read(extra).map(|bytes| reqwest::Certificate::from_pem_bundle(&bytes)) {
+            Ok(Ok(certs)) => {
+                for cert in certs {
+                    builder = builder.add_root_certificate(cert);
+                }
+            }
+            Ok(Err(_)) | Err(_) => {
+                if let Some(observer) = &config.observer {
+                    observer(&Event::Warning(&format!(
+                        "ignoring NODE_EXTRA_CA_CERTS ({}): not a readable PEM file",
+                        extra.display()
+                    )));
+                }
+            }
+        }
+    }
     for bundle in pem_bundles {
         let certs = reqwest::Certificate::from_pem_bundle(&bundle).map_err(|err| {
             RegistryError::Tls(format!(
@@ -680,6 +703,12 @@ fn is_tls_failure(err: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(current) = source {
         if current.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        // Connectors wrap the handshake error in their own types; its text
+        // is what stays recognisable.
+        let text = current.to_string().to_ascii_lowercase();
+        if text.contains("certificate") || text.contains("tls handshake") {
             return true;
         }
         // io::Error hides its payload from `source()`: look inside.

@@ -34,6 +34,32 @@ fn cafile_trusts_a_private_ca() {
 }
 
 #[test]
+fn node_extra_ca_certs_is_honoured_as_node_does() {
+    let ca = TestCa::new("rtok node CA");
+    let registry = TlsRegistry::start(&ca.server(), None, whoami_handler);
+    let env = tls_env(&registry, "");
+    let cafile = ca.write(&env.root);
+    let run = env
+        .rtok()
+        .arg("whoami")
+        .env("NODE_EXTRA_CA_CERTS", &cafile)
+        .run();
+    run.success();
+    assert_eq!(run.stdout.trim(), "tls-user");
+    let run = env
+        .rtok()
+        .arg("whoami")
+        .env("NODE_EXTRA_CA_CERTS", env.root.join("missing.pem"))
+        .run();
+    assert!(
+        run.stderr.contains("warning: ignoring NODE_EXTRA_CA_CERTS"),
+        "{}",
+        run.describe("a warning")
+    );
+    assert_error(&run, 1, "certificate");
+}
+
+#[test]
 fn inline_ca_trusts_a_private_ca() {
     let ca = TestCa::new("rtok inline CA");
     let registry = TlsRegistry::start(&ca.server(), None, whoami_handler);
@@ -51,7 +77,16 @@ fn a_certificate_from_an_unknown_ca_is_refused() {
     let registry = TlsRegistry::start(&ca.server(), None, whoami_handler);
     let env = tls_env(&registry, "");
     let run = env.rtok().arg("whoami").run();
-    assert_error(&run, 1, "certificate");
+    assert_error(
+        &run,
+        1,
+        "TLS failed: invalid peer certificate: UnknownIssuer",
+    );
+    assert!(
+        hint(&run).contains("cafile"),
+        "{}",
+        run.describe("a TLS hint")
+    );
     assert!(
         registry.requests.lock().expect("lock").is_empty(),
         "no request got through"
