@@ -349,29 +349,10 @@ pub fn encode_base64(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Inputs, LayerKind};
+    use crate::config::LayerKind;
 
     fn config(npmrc: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Config) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let rc = dir.path().join(".npmrc");
-        std::fs::write(&rc, npmrc).expect("write npmrc");
-        let mut map: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        map.insert("NPM_CONFIG_USERCONFIG".into(), rc.display().to_string());
-        map.insert(
-            "NPM_CONFIG_GLOBALCONFIG".into(),
-            dir.path().join("none").display().to_string(),
-        );
-        map.insert("HOME".into(), dir.path().display().to_string());
-        let inputs = Inputs {
-            cli: Vec::new(),
-            env: map,
-            cwd: dir.path().to_path_buf(),
-        };
-        let config = Config::load(&inputs).expect("load");
-        (dir, config)
+        crate::config::load_for_test(npmrc, env).expect("load")
     }
 
     fn url(text: &str) -> Url {

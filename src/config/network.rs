@@ -194,26 +194,9 @@ fn boolean(setting: Option<&Setting>, default: bool) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Inputs;
 
     fn network(npmrc: &str, env: &[(&str, &str)]) -> Result<Network> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let rc = dir.path().join(".npmrc");
-        std::fs::write(&rc, npmrc).expect("write");
-        let mut map: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        map.insert("NPM_CONFIG_USERCONFIG".into(), rc.display().to_string());
-        map.insert(
-            "NPM_CONFIG_GLOBALCONFIG".into(),
-            dir.path().join("none").display().to_string(),
-        );
-        let config = Config::load(&Inputs {
-            cli: Vec::new(),
-            env: map,
-            cwd: dir.path().to_path_buf(),
-        })?;
+        let (_dir, config) = crate::config::load_for_test(npmrc, env)?;
         Network::from_config(&config)
     }
 

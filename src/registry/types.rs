@@ -61,137 +61,125 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
     Ok(Some(String::read(d)?))
 }
 
+/// `true` when the field is there at all.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
 /// Reading a field of the expected type, or `None` for any other JSON,
 /// without building a `Value` for it (thousands of tokens are read).
 trait Lenient: Sized {
-    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error>;
+    const WANT: Want;
+    fn from_got(got: Got) -> Option<Self>;
+
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
+        Ok(Self::from_got(d.deserialize_any(Visit(Self::WANT))?))
+    }
 }
 
 impl Lenient for String {
-    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(Pick(|any: Any<'_>| match any {
-            Any::Str(s) => Some(s.to_string()),
+    const WANT: Want = Want::Scalar;
+    fn from_got(got: Got) -> Option<Self> {
+        match got {
+            Got::Str(s) => Some(s),
             _ => None,
-        }))
+        }
     }
 }
 
 impl Lenient for bool {
-    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(Pick(|any: Any<'_>| match any {
-            Any::Bool(b) => Some(b),
+    const WANT: Want = Want::Scalar;
+    fn from_got(got: Got) -> Option<Self> {
+        match got {
+            Got::Bool(b) => Some(b),
             _ => None,
-        }))
+        }
     }
 }
 
 impl Lenient for Vec<String> {
-    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(StringList)
+    const WANT: Want = Want::StringList;
+    fn from_got(got: Got) -> Option<Self> {
+        match got {
+            Got::List(list) => Some(list),
+            _ => None,
+        }
     }
 }
 
-/// The scalar a visitor saw.
-enum Any<'a> {
-    Str(&'a str),
+/// What a field should hold.
+#[derive(Clone, Copy)]
+enum Want {
+    Scalar,
+    StringList,
+}
+
+/// What a field held, as far as rtok cares.
+enum Got {
+    Str(String),
     Bool(bool),
+    List(Vec<String>),
     Other,
 }
 
-/// A visitor that hands scalars to `F` and skips containers.
-struct Pick<F>(F);
+/// Reads any JSON value into `Got`, skipping what is not wanted.
+struct Visit(Want);
 
-impl<'de, T, F: FnOnce(Any<'_>) -> Option<T>> serde::de::Visitor<'de> for Pick<F> {
-    type Value = Option<T>;
+impl<'de> serde::de::Visitor<'de> for Visit {
+    type Value = Got;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok((self.0)(Any::Str(v)))
+    fn visit_str<E>(self, v: &str) -> Result<Got, E> {
+        Ok(Got::Str(v.to_string()))
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok((self.0)(Any::Bool(v)))
+    fn visit_string<E>(self, v: String) -> Result<Got, E> {
+        Ok(Got::Str(v))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok((self.0)(Any::Other))
+    fn visit_bool<E>(self, v: bool) -> Result<Got, E> {
+        Ok(Got::Bool(v))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok((self.0)(Any::Other))
+    fn visit_i64<E>(self, _: i64) -> Result<Got, E> {
+        Ok(Got::Other)
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok((self.0)(Any::Other))
+    fn visit_u64<E>(self, _: u64) -> Result<Got, E> {
+        Ok(Got::Other)
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok((self.0)(Any::Other))
+    fn visit_f64<E>(self, _: f64) -> Result<Got, E> {
+        Ok(Got::Other)
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(None)
+    fn visit_unit<E>(self) -> Result<Got, E> {
+        Ok(Got::Other)
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map
-            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(None)
-    }
-}
-
-/// A list of strings (other elements skipped), or `None` for a non-list.
-struct StringList;
-
-/// One list element: a string or nothing.
-struct MaybeString(Option<String>);
-
-impl<'de> Deserialize<'de> for MaybeString {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::read(d).map(MaybeString)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for StringList {
-    type Value = Option<Vec<String>>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a list of strings")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Got, A::Error> {
         let mut list = Vec::new();
-        while let Some(MaybeString(item)) = seq.next_element()? {
-            list.extend(item);
+        while let Some(Element(item)) = seq.next_element()? {
+            if let (Want::StringList, Got::Str(s)) = (self.0, item) {
+                list.push(s);
+            }
         }
-        Ok(Some(list))
+        Ok(match self.0 {
+            Want::StringList => Got::List(list),
+            Want::Scalar => Got::Other,
+        })
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Got, A::Error> {
         while map
             .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
             .is_some()
         {}
-        Ok(None)
+        Ok(Got::Other)
     }
 }
 
-fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+/// One element of a list, read as a scalar.
+struct Element(Got);
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Visit(Want::Scalar)).map(Element)
+    }
 }
 
 impl TokenRecord {
