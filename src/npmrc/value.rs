@@ -78,19 +78,33 @@ pub fn value_span(raw: &str) -> (usize, usize) {
     (start, end_of_trimmed)
 }
 
-/// Encodes a value so that [`decode`] (and npm) reads back exactly `value`
-/// (`safe` in `ini`): JSON-quoted when it contains `=` or a line break,
-/// starts with `[`, looks quoted or has outer whitespace; otherwise `;` and
-/// `#` are escaped so they are not taken for a comment.
+/// Encodes a value so that [`decode`] (and npm) reads back exactly `value`,
+/// as `safe` in `ini` does: JSON-quoted when it contains `=` or a line
+/// break, starts with `[`, looks quoted or has outer whitespace; otherwise
+/// `;` and `#` are escaped so they are not taken for a comment.
+///
+/// Two cases `safe` gets wrong are quoted too: a lone `'` (`safe` writes it
+/// bare, and it reads back as the empty string) and a backslash before `\`,
+/// `;` or `#` (`safe` writes `a\\;` for `a\;`, which reads back as `a\`).
 pub fn encode(value: &str) -> String {
     if value.contains(['=', '\r', '\n'])
         || value.starts_with('[')
-        || (value.len() > 1 && is_quoted(value))
+        || is_quoted(value)
         || value != trim_js(value)
+        || has_backslash_before_escape(value)
     {
         return serde_json::Value::String(value.to_string()).to_string();
     }
     value.replace(';', "\\;").replace('#', "\\#")
+}
+
+/// Whether `value` has a `\` right before a `\`, `;` or `#`, which
+/// [`decode`] would read as an escape.
+fn has_backslash_before_escape(value: &str) -> bool {
+    value
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0] == b'\\' && matches!(pair[1], b'\\' | b';' | b'#'))
 }
 
 /// As `ini`'s `isQuoted`: a single `"` or `'` counts as quoted.
@@ -190,6 +204,25 @@ mod tests {
         }
         assert_eq!(encode("abc=="), r#""abc==""#);
         assert_eq!(encode("a;b"), r"a\;b");
+    }
+
+    #[test]
+    fn encode_quotes_what_escaping_cannot_write() {
+        // Found by the property tests: ini's `safe` writes these bare, and
+        // they read back as something else.
+        for value in ["'", "\"", r"\\", r"a\;b", r"a\#b", r"C:\\share", r"x\\"] {
+            assert_eq!(
+                decode(&encode(value)),
+                value,
+                "{value:?} -> {:?}",
+                encode(value)
+            );
+        }
+        assert_eq!(encode("'"), r#""'""#);
+        assert_eq!(encode(r"a\;b"), r#""a\\;b""#);
+        // A backslash before anything else still needs no quotes.
+        assert_eq!(encode(r"C:\certs\ca.pem"), r"C:\certs\ca.pem");
+        assert_eq!(encode(r"trailing\"), r"trailing\");
     }
 
     #[test]
