@@ -217,14 +217,13 @@ impl Document {
     }
 }
 
-/// Keys rtok writes are nerf darts and plain names; quote one only if npm
-/// could not read it back otherwise.
+/// Keys are written as ini writes them, with the same rules as values: a
+/// nerf dart may hold a `;` (`https://r.example/a;b/`), which unescaped
+/// would start an inline comment and cut the key short. A key with `=`
+/// cannot be written at all (npm splits a line at its first `=`, quoted or
+/// not); it is JSON-quoted as ini does.
 fn encode_key(key: &str) -> String {
-    if key.contains('=') || key.starts_with(['[', ';', '#']) {
-        serde_json::Value::String(key.to_string()).to_string()
-    } else {
-        key.to_string()
-    }
+    value::encode(key)
 }
 
 fn classify(text: &str) -> LineKind {
@@ -432,6 +431,38 @@ mod tests {
         );
         // Keys inside a section are not configuration and are never touched.
         assert_eq!(doc.remove(&same("//hidden.example/:_authToken")), 0);
+    }
+
+    #[test]
+    fn new_keys_read_back_as_written() {
+        // Found by the property tests: these keys were written bare and
+        // read back as other keys (cut at the `;`, unquoted, trimmed), so
+        // a later set added a second line and remove missed the first.
+        for key in [
+            "//r.example/a;b/:_authToken",
+            "//r.example/#x/:_authToken",
+            "'",
+            " padded ",
+            ";starts-like-a-comment",
+            "#hash",
+            "[bracket",
+            r"back\\slash",
+        ] {
+            let mut doc = Document::parse(SAMPLE);
+            doc.set(key, "tok", &same(key));
+            let found: Vec<_> = doc
+                .entries()
+                .filter(|l| l.entry.key == key)
+                .map(|l| l.entry.value.clone())
+                .collect();
+            assert_eq!(found, vec!["tok".to_string()], "{key:?}: {}", doc.render());
+            assert_eq!(doc.remove(&same(key)), 1, "{key:?}");
+            assert_eq!(doc.render(), SAMPLE, "{key:?}");
+        }
+        let key = "//r.example/a;b/:_authToken";
+        let mut doc = Document::default();
+        doc.set(key, "tok", &same(key));
+        assert_eq!(doc.render(), "//r.example/a\\;b/:_authToken=tok\n");
     }
 
     #[test]
