@@ -136,8 +136,9 @@ impl Document {
     /// match `//${HOST}/:_authToken` by what it expands to.
     ///
     /// The last matching line (the one npm uses) gets the new value in place,
-    /// keeping its key text, spacing and inline comment; earlier duplicates,
-    /// which npm ignores, are removed. Without a match, `key=value` is added
+    /// keeping its key text, spacing and inline comment (unless the value
+    /// must be quoted: see [`replace_value`]); earlier duplicates, which npm
+    /// ignores, are removed. Without a match, `key=value` is added
     /// after the last top-level entry (never inside a `[section]`, where npm
     /// would not see it).
     pub fn set(&mut self, key: &str, value: &str, is_key: &dyn Fn(&str) -> bool) {
@@ -149,9 +150,7 @@ impl Document {
                 unreachable!("matching_lines returns entries only")
             };
             line.text = match entry.value_range {
-                Some((start, end)) => {
-                    format!("{}{}{}", &line.text[..start], encoded, &line.text[end..])
-                }
+                Some((start, end)) => replace_value(&line.text, (start, end), value, &encoded),
                 None => format!("{}={}", line.text.trim_end(), encoded),
             };
             line.kind = classify(&line.text);
@@ -215,6 +214,29 @@ impl Document {
         let lf = self.lines.iter().filter(|l| l.ending == "\n").count();
         if crlf > lf { "\r\n" } else { "\n" }
     }
+}
+
+/// The entry line `text` with the value at `range` replaced by `value`
+/// (`encoded` is `value::encode(value)`), keeping what follows it.
+///
+/// npm reads quotes only around the whole rest of a line: `k = "a=b" # note`
+/// reads as `"a=b"`, quotes included. So a value that `encode` quotes goes
+/// in unquoted when it reads back that way (a value with `=`, such as a
+/// base64 `_auth`, needs no quotes after the key's `=`); when neither form
+/// reads back as `value` (outer spaces, line breaks), the inline comment
+/// after it goes, so that npm gets the value that was set.
+fn replace_value(text: &str, (start, end): (usize, usize), value: &str, encoded: &str) -> String {
+    let (before, after) = (&text[..start], &text[end..]);
+    let plain = value::escape_comments(value);
+    for candidate in [encoded, plain.as_str()] {
+        let line = format!("{before}{candidate}{after}");
+        if !candidate.contains(['\r', '\n'])
+            && matches!(classify(&line), LineKind::Entry(entry) if entry.value == value)
+        {
+            return line;
+        }
+    }
+    format!("{before}{encoded}")
 }
 
 /// Keys are written as ini writes them, with the same rules as values: a
@@ -411,6 +433,32 @@ mod tests {
         let mut doc = Document::parse("k=1\n# keep\nk=2\n");
         doc.set("k", "3", &same("k"));
         assert_eq!(doc.render(), "# keep\nk=3\n");
+    }
+
+    #[test]
+    fn set_before_an_inline_comment_reads_back_as_set() {
+        // Found by the property tests: a quoted value before an inline
+        // comment is read with its quotes, so `"a=b"` went to the registry.
+        let mut doc = Document::parse("//r/:_auth = old # note\n");
+        doc.set("//r/:_auth", "dXNlcjpwYXNz==", &same("//r/:_auth"));
+        assert_eq!(doc.render(), "//r/:_auth = dXNlcjpwYXNz== # note\n");
+
+        for (line, value, expected) in [
+            ("k=old#note\n", "=", "k==#note\n"),
+            ("k = old ; note\n", "a;b=c", "k = a\\;b=c ; note\n"),
+            // Only quotes can hold these, and quotes cannot take a comment.
+            ("k = old ; note\n", " padded ", "k = \" padded \"\n"),
+            ("k=old;note\r\n", "two\nlines", "k=\"two\\nlines\"\r\n"),
+            ("k=old#note", "trailing\\", "k=trailing\\"),
+            // Without a comment after it, the quoted form stays.
+            ("k = old  \n", "a=b", "k = \"a=b\"  \n"),
+        ] {
+            let mut doc = Document::parse(line);
+            doc.set("k", value, &same("k"));
+            assert_eq!(doc.render(), expected, "{line:?} <- {value:?}");
+            let read: Vec<_> = doc.entries().map(|l| l.entry.value.clone()).collect();
+            assert_eq!(read, vec![value.to_string()], "{line:?} <- {value:?}");
+        }
     }
 
     #[test]

@@ -95,6 +95,12 @@ pub fn encode(value: &str) -> String {
     {
         return serde_json::Value::String(value.to_string()).to_string();
     }
+    escape_comments(value)
+}
+
+/// `value` with `;` and `#` escaped, unquoted: how a value is written when
+/// it must not be quoted.
+pub(crate) fn escape_comments(value: &str) -> String {
     value.replace(';', "\\;").replace('#', "\\#")
 }
 
