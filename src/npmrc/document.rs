@@ -79,7 +79,7 @@ impl Document {
             lines.push(Line {
                 text: text.to_string(),
                 ending,
-                kind: classify(text),
+                kind: classify(text, bom && lines.is_empty()),
             });
             rest = &rest[end + ending.len()..];
         }
@@ -149,13 +149,14 @@ impl Document {
             let LineKind::Entry(entry) = &line.kind else {
                 unreachable!("matching_lines returns entries only")
             };
+            let after_bom = self.bom && last == 0;
             line.text = match entry.value_range {
-                Some((start, end)) => replace_value(&line.text, (start, end), value, &encoded),
+                Some(range) => replace_value(&line.text, range, value, &encoded, after_bom),
                 None => format!("{}={}", line.text.trim_end(), encoded),
             };
-            line.kind = classify(&line.text);
+            line.kind = classify(&line.text, after_bom);
             for &index in earlier.iter().rev() {
-                self.lines.remove(index);
+                self.remove_line(index);
             }
             return;
         }
@@ -170,7 +171,7 @@ impl Document {
             self.lines[position - 1].ending = ending;
             ending = "";
         }
-        let kind = classify(&text);
+        let kind = classify(&text, self.bom && position == 0);
         self.lines.insert(position, Line { text, ending, kind });
     }
 
@@ -179,13 +180,30 @@ impl Document {
     pub fn remove(&mut self, is_key: &dyn Fn(&str) -> bool) -> usize {
         let matches = self.matching_lines(is_key);
         for &index in matches.iter().rev() {
-            let removed = self.lines.remove(index);
-            if index == self.lines.len() && index > 0 && removed.ending.is_empty() {
-                // The file ended without a line break; keep it that way.
-                self.lines[index - 1].ending = "";
-            }
+            self.remove_line(index);
         }
         matches.len()
+    }
+
+    /// Removes one line and keeps what the rest of the file means.
+    fn remove_line(&mut self, index: usize) {
+        let removed = self.lines.remove(index);
+        if index == self.lines.len() && index > 0 && removed.ending.is_empty() {
+            // The file ended without a line break; keep it that way.
+            self.lines[index - 1].ending = "";
+        }
+        if index == 0
+            && self.bom
+            && self
+                .lines
+                .first()
+                .is_some_and(|line| line.kind == LineKind::Section)
+        {
+            // npm reads `\u{feff}[name]` as a key, not a section header (see
+            // `classify`): had the mark stayed, the keys of that section
+            // would have become configuration.
+            self.bom = false;
+        }
     }
 
     /// Indexes of top-level, non-array entries whose key `is_key` accepts.
@@ -225,13 +243,19 @@ impl Document {
 /// base64 `_auth`, needs no quotes after the key's `=`); when neither form
 /// reads back as `value` (outer spaces, line breaks), the inline comment
 /// after it goes, so that npm gets the value that was set.
-fn replace_value(text: &str, (start, end): (usize, usize), value: &str, encoded: &str) -> String {
+fn replace_value(
+    text: &str,
+    (start, end): (usize, usize),
+    value: &str,
+    encoded: &str,
+    after_bom: bool,
+) -> String {
     let (before, after) = (&text[..start], &text[end..]);
     let plain = value::escape_comments(value);
     for candidate in [encoded, plain.as_str()] {
         let line = format!("{before}{candidate}{after}");
         if !candidate.contains(['\r', '\n'])
-            && matches!(classify(&line), LineKind::Entry(entry) if entry.value == value)
+            && matches!(classify(&line, after_bom), LineKind::Entry(entry) if entry.value == value)
         {
             return line;
         }
@@ -248,14 +272,22 @@ fn encode_key(key: &str) -> String {
     value::encode(key)
 }
 
-fn classify(text: &str) -> LineKind {
+/// What a line is to npm. `after_bom`: the line is the first one and the
+/// file starts with a byte-order mark, which npm reads as part of the line
+/// (Node keeps U+FEFF when it reads a file as UTF-8). Trimming drops the
+/// mark, but the section pattern, anchored at the start of the line, sees
+/// it: npm 11 reads `\u{feff}[x]` as the key `[x]`, so the lines after it
+/// are configuration, not a section's. (npm also reads `\u{feff}=x` as an
+/// empty key, which nothing uses; it stays ignored here.)
+fn classify(text: &str, after_bom: bool) -> LineKind {
     let trimmed = value::trim_js(text);
     if trimmed.is_empty() || trimmed.starts_with([';', '#']) {
         return LineKind::Other;
     }
     // `[name]` with only whitespace after it (the whole line, untrimmed at
     // the start, as npm's regex anchors it).
-    if let Some(inner) = text.strip_prefix('[')
+    if !after_bom
+        && let Some(inner) = text.strip_prefix('[')
         && let Some(close) = inner.find(']')
         && value::trim_js(&inner[close + 1..]).is_empty()
     {
@@ -331,6 +363,36 @@ mod tests {
         ] {
             assert_eq!(Document::parse(text).render(), text);
         }
+    }
+
+    #[test]
+    fn a_section_header_after_a_bom_is_a_key() {
+        // Seen with npm 11: Node keeps the byte-order mark, npm's section
+        // pattern then fails, and `[x]` is a key set to `true`; the keys
+        // under it are read as configuration.
+        let doc = Document::parse("\u{feff}[x]\r\n//r/:_authToken=tok\r\n[y]\r\nz=1\r\n");
+        assert_eq!(
+            pairs(&doc),
+            vec![
+                (1, "[x]".into(), "true".into()),
+                (2, "//r/:_authToken".into(), "tok".into())
+            ]
+        );
+        assert_eq!(doc.entries_in_sections().count(), 1);
+        // Without the mark, it is a section header.
+        let doc = Document::parse("[x]\n//r/:_authToken=tok\n");
+        assert_eq!(pairs(&doc), vec![]);
+
+        // Removing the first line would put a header right after the mark
+        // and make its keys configuration: the mark goes instead.
+        let mut doc = Document::parse("\u{feff}a=1\n[y]\nhidden=1\n");
+        doc.remove(&same("a"));
+        assert_eq!(doc.render(), "[y]\nhidden=1\n");
+        assert_eq!(pairs(&doc), vec![]);
+        // Before anything else, the mark stays.
+        let mut doc = Document::parse("\u{feff}a=1\nb=2\n");
+        doc.remove(&same("a"));
+        assert_eq!(doc.render(), "\u{feff}b=2\n");
     }
 
     #[test]
