@@ -152,7 +152,7 @@ impl Document {
             let after_bom = self.bom && last == 0;
             line.text = match entry.value_range {
                 Some(range) => replace_value(&line.text, range, value, &encoded, after_bom),
-                None => format!("{}={}", line.text.trim_end(), encoded),
+                None => format!("{}={}", value::trim_end_js(&line.text), encoded),
             };
             line.kind = classify(&line.text, after_bom);
             for &index in earlier.iter().rev() {
@@ -528,6 +528,10 @@ mod tests {
         let mut doc = Document::parse("flag\n");
         doc.set("flag", "false", &same("flag"));
         assert_eq!(doc.render(), "flag=false\n");
+        // NEL is part of the key to npm: it must not be trimmed off.
+        let mut doc = Document::parse("flag\u{85} \n");
+        doc.set("flag\u{85}", "false", &same("flag\u{85}"));
+        assert_eq!(doc.render(), "flag\u{85}=false\n");
     }
 
     #[test]

@@ -120,9 +120,10 @@ fn is_quoted(text: &str) -> bool {
 }
 
 /// JavaScript's `trim` also removes U+FEFF (a byte-order mark), which is how
-/// npm copes with a BOM at the start of a file.
+/// npm copes with a BOM at the start of a file, and keeps U+0085 (NEL),
+/// which Unicode counts as white space but ECMAScript does not.
 fn is_js_whitespace(c: char) -> bool {
-    c.is_whitespace() || c == '\u{feff}'
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
 pub(crate) fn trim_js(text: &str) -> &str {
@@ -133,7 +134,7 @@ fn trim_start_js(text: &str) -> &str {
     text.trim_start_matches(is_js_whitespace)
 }
 
-fn trim_end_js(text: &str) -> &str {
+pub(crate) fn trim_end_js(text: &str) -> &str {
     text.trim_end_matches(is_js_whitespace)
 }
 
@@ -183,6 +184,14 @@ mod tests {
     #[test]
     fn bom_is_whitespace() {
         assert_eq!(decode("\u{feff}key"), "key");
+    }
+
+    #[test]
+    fn whitespace_is_javascripts() {
+        // npm 11 reads `k=abc\u{85}` as "abc\u{85}": JS's trim keeps NEL.
+        assert_eq!(decode("abc\u{85}"), "abc\u{85}");
+        assert_eq!(decode("\u{a0}\u{2028}\u{3000}abc\t\u{b}\u{c}"), "abc");
+        assert_eq!(decode(&encode("\u{85}x\u{85}")), "\u{85}x\u{85}");
     }
 
     #[test]
