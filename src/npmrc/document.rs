@@ -136,9 +136,9 @@ impl Document {
     /// match `//${HOST}/:_authToken` by what it expands to.
     ///
     /// The last matching line (the one npm uses) gets the new value in place,
-    /// keeping its key text, spacing and inline comment (unless the value
-    /// must be quoted: see [`replace_value`]); earlier duplicates, which npm
-    /// ignores, are removed. Without a match, `key=value` is added
+    /// keeping its key text, spacing and inline comment where npm allows it
+    /// (see [`rewrite_entry`]); earlier duplicates, which npm ignores, are
+    /// removed. Without a match, `key=value` is added
     /// after the last top-level entry (never inside a `[section]`, where npm
     /// would not see it).
     pub fn set(&mut self, key: &str, value: &str, is_key: &dyn Fn(&str) -> bool) {
@@ -150,10 +150,7 @@ impl Document {
                 unreachable!("matching_lines returns entries only")
             };
             let after_bom = self.bom && last == 0;
-            line.text = match entry.value_range {
-                Some(range) => replace_value(&line.text, range, value, &encoded, after_bom),
-                None => format!("{}={}", value::trim_end_js(&line.text), encoded),
-            };
+            line.text = rewrite_entry(&line.text, entry, value, &encoded, after_bom);
             line.kind = classify(&line.text, after_bom);
             for &index in earlier.iter().rev() {
                 self.remove_line(index);
@@ -234,33 +231,45 @@ impl Document {
     }
 }
 
-/// The entry line `text` with the value at `range` replaced by `value`
-/// (`encoded` is `value::encode(value)`), keeping what follows it.
+/// The entry line `text`, which holds `entry`, with its value changed to
+/// `value` (`encoded` is `value::encode(value)`), changing as little of the
+/// line as npm allows. The first of these that npm reads as the same key
+/// set to `value`:
 ///
-/// npm reads quotes only around the whole rest of a line: `k = "a=b" # note`
-/// reads as `"a=b"`, quotes included. So a value that `encode` quotes goes
-/// in unquoted when it reads back that way (a value with `=`, such as a
-/// base64 `_auth`, needs no quotes after the key's `=`); when neither form
-/// reads back as `value` (outer spaces, line breaks), the inline comment
-/// after it goes, so that npm gets the value that was set.
-fn replace_value(
-    text: &str,
-    (start, end): (usize, usize),
-    value: &str,
-    encoded: &str,
-    after_bom: bool,
-) -> String {
-    let (before, after) = (&text[..start], &text[end..]);
-    let plain = value::escape_comments(value);
-    for candidate in [encoded, plain.as_str()] {
-        let line = format!("{before}{candidate}{after}");
-        if !candidate.contains(['\r', '\n'])
-            && matches!(classify(&line, after_bom), LineKind::Entry(entry) if entry.value == value)
-        {
-            return line;
+/// - the encoded value in place of the old one, spacing and any inline
+///   comment kept;
+/// - the value unquoted in its place: npm reads quotes only around the whole
+///   rest of a line (`k = "a=b" # note` is `"a=b"`, quotes included), but a
+///   value with `=`, such as a base64 `_auth`, needs none after the key's `=`;
+/// - the encoded value, without the comment (outer spaces and line breaks
+///   need the quotes);
+/// - else the line written anew, `key=value` as ini writes it: the key text
+///   as it was can turn the line into something else (`[a = b]` is a
+///   section header).
+fn rewrite_entry(text: &str, entry: &Entry, value: &str, encoded: &str, after_bom: bool) -> String {
+    let candidates = match entry.value_range {
+        Some((start, end)) => {
+            let (before, after) = (&text[..start], &text[end..]);
+            let plain = value::escape_comments(value);
+            vec![
+                format!("{before}{encoded}{after}"),
+                format!("{before}{plain}{after}"),
+                format!("{before}{encoded}"),
+            ]
         }
-    }
-    format!("{before}{encoded}")
+        None => vec![format!("{}={}", value::trim_end_js(text), encoded)],
+    };
+    let reads_back = |line: &String| {
+        !line.contains(['\r', '\n'])
+            && matches!(
+                classify(line, after_bom),
+                LineKind::Entry(read) if !read.array && read.key == entry.key && read.value == value
+            )
+    };
+    candidates
+        .into_iter()
+        .find(reads_back)
+        .unwrap_or_else(|| format!("{}={}", encode_key(&entry.key), encoded))
 }
 
 /// Keys are written as ini writes them, with the same rules as values: a
@@ -520,6 +529,25 @@ mod tests {
             assert_eq!(doc.render(), expected, "{line:?} <- {value:?}");
             let read: Vec<_> = doc.entries().map(|l| l.entry.value.clone()).collect();
             assert_eq!(read, vec![value.to_string()], "{line:?} <- {value:?}");
+        }
+    }
+
+    #[test]
+    fn set_never_turns_a_line_into_a_section_header() {
+        // Found by the fuzzer: a key written starting with `[` and a value
+        // ending with `]` made `[a = b]`, a section header to npm, which
+        // hid every key after it.
+        for (line, key, value, expected) in [
+            ("[a = old\nz=1\n", "[a", "b]", "\"[a\"=b]\nz=1\n"),
+            ("[x\nz=1\n", "[x", "y]", "\"[x\"=y]\nz=1\n"),
+        ] {
+            let mut doc = Document::parse(line);
+            doc.set(key, value, &same(key));
+            assert_eq!(doc.render(), expected);
+            assert_eq!(
+                pairs(&doc),
+                vec![(1, key.into(), value.into()), (2, "z".into(), "1".into())]
+            );
         }
     }
 
