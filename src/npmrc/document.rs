@@ -79,7 +79,7 @@ impl Document {
             lines.push(Line {
                 text: text.to_string(),
                 ending,
-                kind: classify(text),
+                kind: classify(text, bom && lines.is_empty()),
             });
             rest = &rest[end + ending.len()..];
         }
@@ -136,8 +136,9 @@ impl Document {
     /// match `//${HOST}/:_authToken` by what it expands to.
     ///
     /// The last matching line (the one npm uses) gets the new value in place,
-    /// keeping its key text, spacing and inline comment; earlier duplicates,
-    /// which npm ignores, are removed. Without a match, `key=value` is added
+    /// keeping its key text, spacing and inline comment where npm allows it
+    /// (see [`rewrite_entry`]); earlier duplicates, which npm ignores, are
+    /// removed. Without a match, `key=value` is added
     /// after the last top-level entry (never inside a `[section]`, where npm
     /// would not see it).
     pub fn set(&mut self, key: &str, value: &str, is_key: &dyn Fn(&str) -> bool) {
@@ -148,15 +149,11 @@ impl Document {
             let LineKind::Entry(entry) = &line.kind else {
                 unreachable!("matching_lines returns entries only")
             };
-            line.text = match entry.value_range {
-                Some((start, end)) => {
-                    format!("{}{}{}", &line.text[..start], encoded, &line.text[end..])
-                }
-                None => format!("{}={}", line.text.trim_end(), encoded),
-            };
-            line.kind = classify(&line.text);
+            let after_bom = self.bom && last == 0;
+            line.text = rewrite_entry(&line.text, entry, value, &encoded, after_bom);
+            line.kind = classify(&line.text, after_bom);
             for &index in earlier.iter().rev() {
-                self.lines.remove(index);
+                self.remove_line(index);
             }
             return;
         }
@@ -171,7 +168,7 @@ impl Document {
             self.lines[position - 1].ending = ending;
             ending = "";
         }
-        let kind = classify(&text);
+        let kind = classify(&text, self.bom && position == 0);
         self.lines.insert(position, Line { text, ending, kind });
     }
 
@@ -180,13 +177,30 @@ impl Document {
     pub fn remove(&mut self, is_key: &dyn Fn(&str) -> bool) -> usize {
         let matches = self.matching_lines(is_key);
         for &index in matches.iter().rev() {
-            let removed = self.lines.remove(index);
-            if index == self.lines.len() && index > 0 && removed.ending.is_empty() {
-                // The file ended without a line break; keep it that way.
-                self.lines[index - 1].ending = "";
-            }
+            self.remove_line(index);
         }
         matches.len()
+    }
+
+    /// Removes one line and keeps what the rest of the file means.
+    fn remove_line(&mut self, index: usize) {
+        let removed = self.lines.remove(index);
+        if index == self.lines.len() && index > 0 && removed.ending.is_empty() {
+            // The file ended without a line break; keep it that way.
+            self.lines[index - 1].ending = "";
+        }
+        if index == 0
+            && self.bom
+            && self
+                .lines
+                .first()
+                .is_some_and(|line| line.kind == LineKind::Section)
+        {
+            // npm reads `\u{feff}[name]` as a key, not a section header (see
+            // `classify`): had the mark stayed, the keys of that section
+            // would have become configuration.
+            self.bom = false;
+        }
     }
 
     /// Indexes of top-level, non-array entries whose key `is_key` accepts.
@@ -217,24 +231,72 @@ impl Document {
     }
 }
 
-/// Keys rtok writes are nerf darts and plain names; quote one only if npm
-/// could not read it back otherwise.
-fn encode_key(key: &str) -> String {
-    if key.contains('=') || key.starts_with(['[', ';', '#']) {
-        serde_json::Value::String(key.to_string()).to_string()
-    } else {
-        key.to_string()
-    }
+/// The entry line `text`, which holds `entry`, with its value changed to
+/// `value` (`encoded` is `value::encode(value)`), changing as little of the
+/// line as npm allows. The first of these that npm reads as the same key
+/// set to `value`:
+///
+/// - the encoded value in place of the old one, spacing and any inline
+///   comment kept;
+/// - the value unquoted in its place: npm reads quotes only around the whole
+///   rest of a line (`k = "a=b" # note` is `"a=b"`, quotes included), but a
+///   value with `=`, such as a base64 `_auth`, needs none after the key's `=`;
+/// - the encoded value, without the comment (outer spaces and line breaks
+///   need the quotes);
+/// - else the line written anew, `key=value` as ini writes it: the key text
+///   as it was can turn the line into something else (`[a = b]` is a
+///   section header).
+fn rewrite_entry(text: &str, entry: &Entry, value: &str, encoded: &str, after_bom: bool) -> String {
+    let candidates = match entry.value_range {
+        Some((start, end)) => {
+            let (before, after) = (&text[..start], &text[end..]);
+            let plain = value::escape_comments(value);
+            vec![
+                format!("{before}{encoded}{after}"),
+                format!("{before}{plain}{after}"),
+                format!("{before}{encoded}"),
+            ]
+        }
+        None => vec![format!("{}={}", value::trim_end_js(text), encoded)],
+    };
+    let reads_back = |line: &String| {
+        !line.contains(['\r', '\n'])
+            && matches!(
+                classify(line, after_bom),
+                LineKind::Entry(read) if !read.array && read.key == entry.key && read.value == value
+            )
+    };
+    candidates
+        .into_iter()
+        .find(reads_back)
+        .unwrap_or_else(|| format!("{}={}", encode_key(&entry.key), encoded))
 }
 
-fn classify(text: &str) -> LineKind {
+/// Keys are written as ini writes them, with the same rules as values: a
+/// nerf dart may hold a `;` (`https://r.example/a;b/`), which unescaped
+/// would start an inline comment and cut the key short. A key with `=`
+/// cannot be written at all (npm splits a line at its first `=`, quoted or
+/// not); it is JSON-quoted as ini does.
+fn encode_key(key: &str) -> String {
+    value::encode(key)
+}
+
+/// What a line is to npm. `after_bom`: the line is the first one and the
+/// file starts with a byte-order mark, which npm reads as part of the line
+/// (Node keeps U+FEFF when it reads a file as UTF-8). Trimming drops the
+/// mark, but the section pattern, anchored at the start of the line, sees
+/// it: npm 11 reads `\u{feff}[x]` as the key `[x]`, so the lines after it
+/// are configuration, not a section's. (npm also reads `\u{feff}=x` as an
+/// empty key, which nothing uses; it stays ignored here.)
+fn classify(text: &str, after_bom: bool) -> LineKind {
     let trimmed = value::trim_js(text);
     if trimmed.is_empty() || trimmed.starts_with([';', '#']) {
         return LineKind::Other;
     }
     // `[name]` with only whitespace after it (the whole line, untrimmed at
     // the start, as npm's regex anchors it).
-    if let Some(inner) = text.strip_prefix('[')
+    if !after_bom
+        && let Some(inner) = text.strip_prefix('[')
         && let Some(close) = inner.find(']')
         && value::trim_js(&inner[close + 1..]).is_empty()
     {
@@ -310,6 +372,36 @@ mod tests {
         ] {
             assert_eq!(Document::parse(text).render(), text);
         }
+    }
+
+    #[test]
+    fn a_section_header_after_a_bom_is_a_key() {
+        // Seen with npm 11: Node keeps the byte-order mark, npm's section
+        // pattern then fails, and `[x]` is a key set to `true`; the keys
+        // under it are read as configuration.
+        let doc = Document::parse("\u{feff}[x]\r\n//r/:_authToken=tok\r\n[y]\r\nz=1\r\n");
+        assert_eq!(
+            pairs(&doc),
+            vec![
+                (1, "[x]".into(), "true".into()),
+                (2, "//r/:_authToken".into(), "tok".into())
+            ]
+        );
+        assert_eq!(doc.entries_in_sections().count(), 1);
+        // Without the mark, it is a section header.
+        let doc = Document::parse("[x]\n//r/:_authToken=tok\n");
+        assert_eq!(pairs(&doc), vec![]);
+
+        // Removing the first line would put a header right after the mark
+        // and make its keys configuration: the mark goes instead.
+        let mut doc = Document::parse("\u{feff}a=1\n[y]\nhidden=1\n");
+        doc.remove(&same("a"));
+        assert_eq!(doc.render(), "[y]\nhidden=1\n");
+        assert_eq!(pairs(&doc), vec![]);
+        // Before anything else, the mark stays.
+        let mut doc = Document::parse("\u{feff}a=1\nb=2\n");
+        doc.remove(&same("a"));
+        assert_eq!(doc.render(), "\u{feff}b=2\n");
     }
 
     #[test]
@@ -415,10 +507,59 @@ mod tests {
     }
 
     #[test]
+    fn set_before_an_inline_comment_reads_back_as_set() {
+        // Found by the property tests: a quoted value before an inline
+        // comment is read with its quotes, so `"a=b"` went to the registry.
+        let mut doc = Document::parse("//r/:_auth = old # note\n");
+        doc.set("//r/:_auth", "dXNlcjpwYXNz==", &same("//r/:_auth"));
+        assert_eq!(doc.render(), "//r/:_auth = dXNlcjpwYXNz== # note\n");
+
+        for (line, value, expected) in [
+            ("k=old#note\n", "=", "k==#note\n"),
+            ("k = old ; note\n", "a;b=c", "k = a\\;b=c ; note\n"),
+            // Only quotes can hold these, and quotes cannot take a comment.
+            ("k = old ; note\n", " padded ", "k = \" padded \"\n"),
+            ("k=old;note\r\n", "two\nlines", "k=\"two\\nlines\"\r\n"),
+            ("k=old#note", "trailing\\", "k=trailing\\"),
+            // Without a comment after it, the quoted form stays.
+            ("k = old  \n", "a=b", "k = \"a=b\"  \n"),
+        ] {
+            let mut doc = Document::parse(line);
+            doc.set("k", value, &same("k"));
+            assert_eq!(doc.render(), expected, "{line:?} <- {value:?}");
+            let read: Vec<_> = doc.entries().map(|l| l.entry.value.clone()).collect();
+            assert_eq!(read, vec![value.to_string()], "{line:?} <- {value:?}");
+        }
+    }
+
+    #[test]
+    fn set_never_turns_a_line_into_a_section_header() {
+        // Found by the fuzzer: a key written starting with `[` and a value
+        // ending with `]` made `[a = b]`, a section header to npm, which
+        // hid every key after it.
+        for (line, key, value, expected) in [
+            ("[a = old\nz=1\n", "[a", "b]", "\"[a\"=b]\nz=1\n"),
+            ("[x\nz=1\n", "[x", "y]", "\"[x\"=y]\nz=1\n"),
+        ] {
+            let mut doc = Document::parse(line);
+            doc.set(key, value, &same(key));
+            assert_eq!(doc.render(), expected);
+            assert_eq!(
+                pairs(&doc),
+                vec![(1, key.into(), value.into()), (2, "z".into(), "1".into())]
+            );
+        }
+    }
+
+    #[test]
     fn set_on_a_bare_key_adds_the_value() {
         let mut doc = Document::parse("flag\n");
         doc.set("flag", "false", &same("flag"));
         assert_eq!(doc.render(), "flag=false\n");
+        // NEL is part of the key to npm: it must not be trimmed off.
+        let mut doc = Document::parse("flag\u{85} \n");
+        doc.set("flag\u{85}", "false", &same("flag\u{85}"));
+        assert_eq!(doc.render(), "flag\u{85}=false\n");
     }
 
     #[test]
@@ -432,6 +573,38 @@ mod tests {
         );
         // Keys inside a section are not configuration and are never touched.
         assert_eq!(doc.remove(&same("//hidden.example/:_authToken")), 0);
+    }
+
+    #[test]
+    fn new_keys_read_back_as_written() {
+        // Found by the property tests: these keys were written bare and
+        // read back as other keys (cut at the `;`, unquoted, trimmed), so
+        // a later set added a second line and remove missed the first.
+        for key in [
+            "//r.example/a;b/:_authToken",
+            "//r.example/#x/:_authToken",
+            "'",
+            " padded ",
+            ";starts-like-a-comment",
+            "#hash",
+            "[bracket",
+            r"back\\slash",
+        ] {
+            let mut doc = Document::parse(SAMPLE);
+            doc.set(key, "tok", &same(key));
+            let found: Vec<_> = doc
+                .entries()
+                .filter(|l| l.entry.key == key)
+                .map(|l| l.entry.value.clone())
+                .collect();
+            assert_eq!(found, vec!["tok".to_string()], "{key:?}: {}", doc.render());
+            assert_eq!(doc.remove(&same(key)), 1, "{key:?}");
+            assert_eq!(doc.render(), SAMPLE, "{key:?}");
+        }
+        let key = "//r.example/a;b/:_authToken";
+        let mut doc = Document::default();
+        doc.set(key, "tok", &same(key));
+        assert_eq!(doc.render(), "//r.example/a\\;b/:_authToken=tok\n");
     }
 
     #[test]

@@ -78,19 +78,39 @@ pub fn value_span(raw: &str) -> (usize, usize) {
     (start, end_of_trimmed)
 }
 
-/// Encodes a value so that [`decode`] (and npm) reads back exactly `value`
-/// (`safe` in `ini`): JSON-quoted when it contains `=` or a line break,
-/// starts with `[`, looks quoted or has outer whitespace; otherwise `;` and
-/// `#` are escaped so they are not taken for a comment.
+/// Encodes a value so that [`decode`] (and npm) reads back exactly `value`,
+/// as `safe` in `ini` does: JSON-quoted when it contains `=` or a line
+/// break, starts with `[`, looks quoted or has outer whitespace; otherwise
+/// `;` and `#` are escaped so they are not taken for a comment.
+///
+/// Two cases `safe` gets wrong are quoted too: a lone `'` (`safe` writes it
+/// bare, and it reads back as the empty string) and a backslash before `\`,
+/// `;` or `#` (`safe` writes `a\\;` for `a\;`, which reads back as `a\`).
 pub fn encode(value: &str) -> String {
     if value.contains(['=', '\r', '\n'])
         || value.starts_with('[')
-        || (value.len() > 1 && is_quoted(value))
+        || is_quoted(value)
         || value != trim_js(value)
+        || has_backslash_before_escape(value)
     {
         return serde_json::Value::String(value.to_string()).to_string();
     }
+    escape_comments(value)
+}
+
+/// `value` with `;` and `#` escaped, unquoted: how a value is written when
+/// it must not be quoted.
+pub(crate) fn escape_comments(value: &str) -> String {
     value.replace(';', "\\;").replace('#', "\\#")
+}
+
+/// Whether `value` has a `\` right before a `\`, `;` or `#`, which
+/// [`decode`] would read as an escape.
+fn has_backslash_before_escape(value: &str) -> bool {
+    value
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0] == b'\\' && matches!(pair[1], b'\\' | b';' | b'#'))
 }
 
 /// As `ini`'s `isQuoted`: a single `"` or `'` counts as quoted.
@@ -100,9 +120,10 @@ fn is_quoted(text: &str) -> bool {
 }
 
 /// JavaScript's `trim` also removes U+FEFF (a byte-order mark), which is how
-/// npm copes with a BOM at the start of a file.
+/// npm copes with a BOM at the start of a file, and keeps U+0085 (NEL),
+/// which Unicode counts as white space but ECMAScript does not.
 fn is_js_whitespace(c: char) -> bool {
-    c.is_whitespace() || c == '\u{feff}'
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
 pub(crate) fn trim_js(text: &str) -> &str {
@@ -113,7 +134,7 @@ fn trim_start_js(text: &str) -> &str {
     text.trim_start_matches(is_js_whitespace)
 }
 
-fn trim_end_js(text: &str) -> &str {
+pub(crate) fn trim_end_js(text: &str) -> &str {
     text.trim_end_matches(is_js_whitespace)
 }
 
@@ -166,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_is_javascripts() {
+        // npm 11 reads `k=abc\u{85}` as "abc\u{85}": JS's trim keeps NEL.
+        assert_eq!(decode("abc\u{85}"), "abc\u{85}");
+        assert_eq!(decode("\u{a0}\u{2028}\u{3000}abc\t\u{b}\u{c}"), "abc");
+        assert_eq!(decode(&encode("\u{85}x\u{85}")), "\u{85}x\u{85}");
+    }
+
+    #[test]
     fn encode_round_trips() {
         for value in [
             "plain",
@@ -190,6 +219,25 @@ mod tests {
         }
         assert_eq!(encode("abc=="), r#""abc==""#);
         assert_eq!(encode("a;b"), r"a\;b");
+    }
+
+    #[test]
+    fn encode_quotes_what_escaping_cannot_write() {
+        // Found by the property tests: ini's `safe` writes these bare, and
+        // they read back as something else.
+        for value in ["'", "\"", r"\\", r"a\;b", r"a\#b", r"C:\\share", r"x\\"] {
+            assert_eq!(
+                decode(&encode(value)),
+                value,
+                "{value:?} -> {:?}",
+                encode(value)
+            );
+        }
+        assert_eq!(encode("'"), r#""'""#);
+        assert_eq!(encode(r"a\;b"), r#""a\\;b""#);
+        // A backslash before anything else still needs no quotes.
+        assert_eq!(encode(r"C:\certs\ca.pem"), r"C:\certs\ca.pem");
+        assert_eq!(encode(r"trailing\"), r"trailing\");
     }
 
     #[test]
