@@ -2,7 +2,7 @@
 """rtok's benchmark: whole-process wall time and peak memory of rtok, npm and
 curl against local registries, side by side.
 
-Run it through `scripts/bench` (see docs/benchmark.md). Standard library only.
+Run it through `scripts/bench` (see the Benchmark section of README.md). Standard library only.
 
 What it does:
   1. builds rtok (`cargo build --release`) and the stub registry
