@@ -59,18 +59,6 @@ impl Printer {
         }
     }
 
-    /// A printer for code paths that run before the arguments are known.
-    pub fn plain() -> Printer {
-        Printer {
-            format: Format::Human,
-            quiet: false,
-            verbose: false,
-            stdout_color: false,
-            stderr_color: false,
-            stdout_terminal: false,
-        }
-    }
-
     /// One line of data on stdout.
     pub fn data(&self, text: &str) -> io::Result<()> {
         let mut out = io::stdout().lock();
@@ -141,10 +129,6 @@ impl Printer {
             .collect();
         table.set_header(header);
         table
-    }
-
-    pub fn stdout_color(&self) -> bool {
-        self.stdout_color
     }
 
     fn paint_err(&self, text: &str, color: &str) -> String {

@@ -64,16 +64,6 @@ pub enum AuthKind {
 }
 
 impl AuthKind {
-    /// The config field that decides this kind (`_authToken`, ...).
-    pub fn field(self) -> &'static str {
-        match self {
-            AuthKind::Token => "_authToken",
-            AuthKind::Auth => "_auth",
-            AuthKind::UsernamePassword => "username",
-            AuthKind::ClientCertificate => "certfile",
-        }
-    }
-
     pub fn describe(self) -> &'static str {
         match self {
             AuthKind::Token => "token",

@@ -54,15 +54,6 @@ pub enum Origin {
     },
 }
 
-impl Origin {
-    pub fn file(&self) -> Option<&Path> {
-        match self {
-            Origin::File { path, .. } => Some(path),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -211,11 +202,6 @@ impl Config {
             }
         }
         Vec::new()
-    }
-
-    /// Every layer, highest priority first.
-    pub fn layers(&self) -> &[Layer] {
-        &self.layers
     }
 
     pub fn layer(&self, kind: LayerKind) -> Option<&Layer> {

@@ -1,7 +1,7 @@
 //! Safe `.npmrc` writes, used by every command that writes: read-modify-write
 //! under an advisory lock, an atomic rename, mode 0600, symlinks followed.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -134,18 +134,6 @@ fn pause_for_crash_test() {
     {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
-}
-
-/// Whether `path` can be opened for appending (to tell a read-only config
-/// apart before asking the user for anything).
-#[allow(dead_code)]
-pub fn writable(path: &Path) -> bool {
-    OpenOptions::new()
-        .append(true)
-        .create(false)
-        .open(path)
-        .is_ok()
-        || !path.exists()
 }
 
 #[cfg(test)]
