@@ -270,3 +270,30 @@ fn rotate_current_needs_a_listed_token() {
         .run();
     assert_error(&run, 1, "not in the registry's token list");
 }
+
+#[test]
+fn a_new_token_that_does_not_work_is_revoked_and_nothing_saved() {
+    let session = "npm_SessionTokenInUseAbCdEfGhIjKlMnOpQr0004";
+    let registry = TokenRegistry::start(session, Vec::new());
+    registry.refuse_new_tokens();
+    let env = TestEnv::new();
+    env.register_secret(session);
+    let before = npmrc_for_mock(&registry.url(), session);
+    env.write_userconfig(&before);
+    let run = env
+        .rtok()
+        .args(["token", "rotate", "current", "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    assert_error(&run, 1, "the new token does not work");
+    assert!(
+        run.stderr.contains("rolled back")
+            && run
+                .stderr
+                .contains("revoked the new token created-key-0001"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.read_userconfig(), before);
+    assert_eq!(registry.keys(), vec!["session-key-0001".to_string()]);
+}

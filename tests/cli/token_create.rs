@@ -239,3 +239,38 @@ fn a_rejected_otp_says_so() {
         run.describe("the rejected-code hint")
     );
 }
+
+#[test]
+fn on_a_terminal_the_password_and_the_one_time_password_are_asked_for() {
+    let mock = MockRegistry::start(|req| match req.header("npm-otp") {
+        None => {
+            Reply::json(401, json!({"error": "otp required"})).header("www-authenticate", "OTP")
+        }
+        Some("123456") if req.json()["password"] == "typed-password" => {
+            Reply::json(201, json!({"token": "npm_FromAPromptedCreate", "key": "k"}))
+        }
+        Some(_) => Reply::json(401, json!({"error": "bad otp"})).header("www-authenticate", "OTP"),
+    });
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "session"));
+    let mut command = raw_rtok(&env);
+    command.args(["token", "create"]);
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    let mut seen = session.exp_string("Password: ").expect("password prompt");
+    session
+        .send_line("typed-password")
+        .expect("send the password");
+    seen += &session.exp_string("Enter OTP: ").expect("OTP prompt");
+    session.send_line("123 456").expect("send the code");
+    seen += &session.exp_eof().expect("rtok exits");
+    assert!(
+        !seen.contains("typed-password"),
+        "the password was echoed: {seen}"
+    );
+    assert!(!seen.contains("123 456"), "the code was echoed: {seen}");
+    assert!(seen.contains("npm_FromAPromptedCreate"), "{seen}");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 2, "one try, one retry with the code");
+    assert_eq!(requests[1].header("npm-otp"), Some("123456"));
+}

@@ -20,6 +20,8 @@ struct State {
     /// Listed objects (masked), each with its full secret alongside.
     tokens: Vec<(Value, String)>,
     failing_deletes: HashSet<String>,
+    /// `GET /-/whoami` refuses tokens made by `POST` (a broken new token).
+    refuse_new_tokens: bool,
     created: usize,
     creates: Vec<Value>,
 }
@@ -79,6 +81,11 @@ impl TokenRegistry {
         self.state.lock().expect("state lock").creates.clone()
     }
 
+    /// From now on, whoami refuses every token created here.
+    pub fn refuse_new_tokens(&self) {
+        self.state.lock().expect("state lock").refuse_new_tokens = true;
+    }
+
     /// From now on, revoking `key` answers 500.
     pub fn fail_deletes_of(&self, key: &str) {
         self.state
@@ -99,6 +106,13 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             .header("www-authenticate", "Bearer");
     }
     match (req.method.as_str(), req.path_only()) {
+        ("GET", "/-/whoami")
+            if state.refuse_new_tokens
+                && req.bearer().is_some_and(|t| t.starts_with("npm_Created")) =>
+        {
+            Reply::json(401, json!({"error": "token not active yet"}))
+                .header("www-authenticate", "Bearer")
+        }
         ("GET", "/-/whoami") => Reply::json(200, json!({"username": "mockuser"})),
         ("GET", "/-/npm/v1/tokens") => {
             let objects: Vec<Value> = state.tokens.iter().map(|(o, _)| o.clone()).collect();
