@@ -122,6 +122,8 @@ pub enum CredentialError {
     },
     #[error("`{key}` ({origin}) is not valid base64")]
     BadBase64 { key: String, origin: Origin },
+    #[error("the credential from {origin} holds characters an HTTP header cannot carry")]
+    NotHeaderSafe { origin: String },
 }
 
 impl CredentialError {
@@ -132,6 +134,9 @@ impl CredentialError {
             }
             CredentialError::BadBase64 { .. } => {
                 "`_password` is stored base64-encoded; run `rtok login` to store it again".into()
+            }
+            CredentialError::NotHeaderSafe { .. } => {
+                "look for a line break or a stray character pasted with the token".into()
             }
         }
     }

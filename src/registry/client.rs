@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::error::{Challenge, Endpoint, RegistryError, WebAuth};
-use crate::config::credentials::{Credential, Credentials};
+use crate::config::credentials::{Credential, CredentialError, Credentials};
 use crate::config::network::Network;
 use crate::secret::{Secret, redact};
 
@@ -97,6 +97,14 @@ impl<'a> Call<'a> {
     }
 }
 
+/// What `send` puts in the `Authorization` header, and what to redact.
+#[derive(Default)]
+struct Authorization {
+    header: Option<HeaderValue>,
+    secret: Option<Secret>,
+    origin: Option<String>,
+}
+
 /// A successful response, body read.
 #[derive(Debug)]
 pub struct Reply {
@@ -170,49 +178,11 @@ impl HttpClient {
             .display_url
             .clone()
             .unwrap_or_else(|| display_url(&call.url));
-        let credential = match &call.auth {
-            Auth::Configured => self.credentials.for_url(&call.url)?,
-            _ => None,
-        };
+        let authorization = self.authorization(&call)?;
         let mut secrets: Vec<&Secret> = call.secrets.clone();
-        if let Some(otp) = call.otp {
-            secrets.push(otp);
-        }
-        let authorization: Option<Secret> = match (
-            &call.auth,
-            credential.as_ref().and_then(|f| f.credential.as_ref()),
-        ) {
-            (Auth::Basic { username, password }, _) => {
-                let pair = format!("{username}:{}", password.expose());
-                Some(Secret::new(format!(
-                    "Basic {}",
-                    crate::config::credentials::encode_base64(&pair)
-                )))
-            }
-            (Auth::Bearer(token), _) => Some(Secret::new(format!("Bearer {}", token.expose()))),
-            (Auth::Configured, Some(Credential::Bearer(token))) => {
-                Some(Secret::new(format!("Bearer {}", token.expose())))
-            }
-            (Auth::Configured, Some(Credential::Basic { encoded, .. })) => {
-                Some(Secret::new(format!("Basic {}", encoded.expose())))
-            }
-            _ => None,
-        };
-        let credential_secret: Option<Secret> =
-            match credential.as_ref().and_then(|f| f.credential.as_ref()) {
-                Some(Credential::Bearer(token)) => Some(token.clone()),
-                Some(Credential::Basic { encoded, .. }) => Some(encoded.clone()),
-                None => None,
-            };
-        if let Some(secret) = &credential_secret {
-            secrets.push(secret);
-        }
-        match &call.auth {
-            Auth::Basic { password, .. } => secrets.push(password),
-            Auth::Bearer(token) => secrets.push(token),
-            Auth::Configured | Auth::None => {}
-        }
-        if authorization.is_some() {
+        secrets.extend(call.otp);
+        secrets.extend(authorization.secret.as_ref());
+        if authorization.header.is_some() {
             self.warn_if_plain_http(&call.url);
         }
 
@@ -230,17 +200,8 @@ impl HttpClient {
                     "npm-auth-type",
                     if call.otp.is_some() { "legacy" } else { "web" },
                 );
-            if let Some(auth) = &authorization {
-                let mut value = HeaderValue::from_str(auth.expose()).map_err(|_| {
-                    RegistryError::InvalidResponse {
-                        method: method.clone(),
-                        url: shown_url.clone(),
-                        problem: "the configured credential contains characters that cannot go in an HTTP header".into(),
-                        registry: display_url(&self.registry),
-                    }
-                })?;
-                value.set_sensitive(true);
-                request = request.header("authorization", value);
+            if let Some(value) = &authorization.header {
+                request = request.header("authorization", value.clone());
             }
             if let Some(otp) = call.otp
                 && let Ok(mut value) = HeaderValue::from_str(otp.expose())
@@ -339,7 +300,7 @@ impl HttpClient {
                         &headers,
                         &body,
                         &secrets,
-                        credential.as_ref().map(|f| f.origin.to_string()),
+                        authorization.origin.clone(),
                     ));
                 }
                 Err(err) => {
@@ -366,6 +327,46 @@ impl HttpClient {
                 }
             }
         }
+    }
+
+    /// The `Authorization` header `call` carries, the secret inside it (to
+    /// redact from errors), and where a configured credential came from.
+    fn authorization(&self, call: &Call<'_>) -> Result<Authorization, RegistryError> {
+        let (value, secret, origin) = match &call.auth {
+            Auth::None => return Ok(Authorization::default()),
+            Auth::Basic { username, password } => {
+                let pair = format!("{username}:{}", password.expose());
+                let encoded = crate::config::credentials::encode_base64(&pair);
+                (format!("Basic {encoded}"), password.clone(), None)
+            }
+            Auth::Bearer(token) => (format!("Bearer {}", token.expose()), token.clone(), None),
+            Auth::Configured => {
+                let Some(found) = self.credentials.for_url(&call.url)? else {
+                    return Ok(Authorization::default());
+                };
+                let origin = found.origin.to_string();
+                match found.credential {
+                    Some(Credential::Bearer(token)) => {
+                        (format!("Bearer {}", token.expose()), token, Some(origin))
+                    }
+                    Some(Credential::Basic { encoded, .. }) => {
+                        (format!("Basic {}", encoded.expose()), encoded, Some(origin))
+                    }
+                    // A client certificate alone: TLS carries it.
+                    None => return Ok(Authorization::default()),
+                }
+            }
+        };
+        let mut header =
+            HeaderValue::from_str(&value).map_err(|_| CredentialError::NotHeaderSafe {
+                origin: origin.clone().unwrap_or_else(|| "the command line".into()),
+            })?;
+        header.set_sensitive(true);
+        Ok(Authorization {
+            header: Some(header),
+            secret: Some(secret),
+            origin,
+        })
     }
 
     /// npm's backoff (`fetch-retry-mintimeout` × `fetch-retry-factor`^n,

@@ -183,3 +183,30 @@ fn a_bad_registry_url_names_where_it_came_from() {
             .contains(&format!("{}:1", env.userconfig.display()))
     );
 }
+
+#[test]
+fn a_token_with_a_stray_line_break_is_refused_without_showing_it() {
+    // npm/cli#7819: a token pasted with its newline, here through a variable.
+    let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
+    let env = TestEnv::new();
+    env.register_secret("pasted-token-123");
+    let nerf = mock.url().trim_start_matches("http:").to_string();
+    env.write_userconfig(&format!(
+        "registry={}\n{nerf}:_authToken=${{NPM_TOKEN}}\n",
+        mock.url()
+    ));
+    let run = env
+        .rtok()
+        .arg("whoami")
+        .env("NPM_TOKEN", "pasted-token-123\n")
+        .run();
+    assert_error(&run, 1, "holds characters an HTTP header cannot carry");
+    assert!(
+        run.stderr
+            .contains(&format!("{}:2", env.userconfig.display())),
+        "{}",
+        run.describe("where it is")
+    );
+    assert!(hint(&run).contains("line break"));
+    assert!(mock.requests().is_empty());
+}
