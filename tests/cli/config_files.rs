@@ -74,10 +74,7 @@ fn twenty_parallel_logins_keep_all_twenty_credentials() {
     let text = env.read_userconfig();
     assert!(text.starts_with("# shared by twenty logins\n"));
     for (i, registry) in registries.iter().enumerate() {
-        let line = format!(
-            "{}:_authToken=token-{i:02}",
-            registry.url().trim_start_matches("http:")
-        );
+        let line = format!("{}:_authToken=token-{i:02}", registry.nerf_dart());
         assert!(text.contains(&line), "lost {line}:\n{text}");
     }
     assert_eq!(text.lines().count(), 21);

@@ -192,7 +192,7 @@ fn web_login_opens_the_browser_and_polls() {
         "{}",
         run.describe("the user")
     );
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     assert!(
         env.read_userconfig()
             .contains(&format!("{nerf}:_authToken=web-token-123456"))
@@ -274,7 +274,7 @@ fn login_with_scope_writes_the_mapping_and_keeps_every_other_byte() {
     let mock = login_mock("scoped-token-abcdef", false);
     let env = TestEnv::new();
     env.register_secret("scoped-token-abcdef");
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     let before = format!(
         "; rtok test config\r\nregistry = https://registry.npmjs.org/ # default\r\n\r\n\
          //other.example/:_authToken=${{OTHER_TOKEN}}\r\n{nerf}:_password=b2xk\r\n{nerf}:username=old\r\n\

@@ -63,7 +63,7 @@ fn logout_revokes_the_token_and_reports_json() {
 fn logout_removes_the_credential_from_the_project_file_that_held_it() {
     let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
     let env = TestEnv::new();
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     let project_rc = env.project.join(".npmrc");
     std::fs::write(
         &project_rc,
@@ -86,7 +86,7 @@ fn a_token_at_a_parent_path_is_removed_where_it_is() {
     // revokes the token but leaves the line.
     let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
     let env = TestEnv::new();
-    let host = mock.url().trim_start_matches("http:").to_string();
+    let host = mock.nerf_dart();
     env.write_userconfig(&format!(
         "registry={}npm/\n{host}:_authToken=parent-token\n",
         mock.url()
@@ -145,7 +145,7 @@ fn not_logged_in_is_exit_4_naming_the_registry() {
 fn logout_with_scope_removes_the_mapping() {
     let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
     let env = TestEnv::new();
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     env.write_userconfig(&format!(
         "@acme:registry={}\n{nerf}:_authToken=t\nother=1\n",
         mock.url()
@@ -161,7 +161,7 @@ fn logout_with_scope_removes_the_mapping() {
 fn an_environment_token_is_revoked_and_the_variable_named() {
     let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
     let env = TestEnv::new();
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     let run = env
         .rtok()
         .args(["logout", "--registry", &mock.url()])

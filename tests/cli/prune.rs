@@ -111,12 +111,7 @@ fn would_prune(env: &TestEnv, filters: &[&str]) -> Vec<String> {
         .args(filters)
         .run();
     run.success();
-    run.json()
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|o| o["key"].as_str().unwrap_or("").to_string())
-        .collect()
+    run.json_keys()
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn a_failed_revoke_rolls_back_on_verdaccio() {
     let config = format!(
         "registry={}\n{}:_authToken={}\nfetch-retries=0\n",
         proxy.url(),
-        proxy.url().trim_start_matches("http:"),
+        proxy.nerf_dart(),
         user.token
     );
     env.write_userconfig(&config);
@@ -114,13 +114,10 @@ fn a_failed_revoke_rolls_back_on_verdaccio() {
     env.write_userconfig(&format!(
         "registry={}\n{}:_authToken={}\nfetch-retries=0\n",
         proxy.url(),
-        proxy.url().trim_start_matches("http:"),
+        proxy.nerf_dart(),
         user.token
     ));
-    let keys_before: Vec<String> = listed(&direct)
-        .iter()
-        .map(|o| o["key"].as_str().unwrap_or("").to_string())
-        .collect();
+    let keys_before = crate::token_delete::listed_keys(&direct);
     let run = env
         .rtok()
         .args(["token", "rotate", &old_key[..8], "--password-stdin"])
@@ -132,10 +129,7 @@ fn a_failed_revoke_rolls_back_on_verdaccio() {
         "{}",
         run.describe("the state")
     );
-    let keys_after: Vec<String> = listed(&direct)
-        .iter()
-        .map(|o| o["key"].as_str().unwrap_or("").to_string())
-        .collect();
+    let keys_after = crate::token_delete::listed_keys(&direct);
     assert_eq!(
         keys_after, keys_before,
         "the new token was revoked, the old one kept"
@@ -149,7 +143,7 @@ fn rotating_the_token_in_use_updates_the_config_in_place() {
     let registry = TokenRegistry::start(session, Vec::new());
     let env = TestEnv::new();
     env.register_secret(session);
-    let nerf = registry.url().trim_start_matches("http:").to_string();
+    let nerf = registry.nerf_dart();
     let before = format!(
         "# work laptop\r\nregistry={}\r\n{nerf}:_authToken={session} ; from login\r\nsave-exact=true\r\n",
         registry.url()
@@ -187,7 +181,7 @@ fn a_failed_revoke_of_the_token_in_use_restores_the_file() {
     registry.fail_deletes_of("session-key-0001");
     let env = TestEnv::new();
     env.register_secret(session);
-    let nerf = registry.url().trim_start_matches("http:").to_string();
+    let nerf = registry.nerf_dart();
     let before = format!(
         "registry={}\n{nerf}:_authToken={session}\nfetch-retries=0\n",
         registry.url()

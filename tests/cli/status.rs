@@ -21,9 +21,9 @@ fn shows_every_credential_and_fails_when_one_is_rejected() {
         "{}@acme:registry={}\n{}:_authToken=npm_RevokedTokenAbCdEfGhIjKlMnOpQrStUv5678\n",
         reg.npmrc_for(&user),
         bad.url(),
-        bad.url().trim_start_matches("http:"),
+        bad.nerf_dart(),
     ));
-    let good_nerf = good.url().trim_start_matches("http:").to_string();
+    let good_nerf = good.nerf_dart();
     let run = env
         .rtok()
         .args(["status", "--json"])
@@ -90,7 +90,7 @@ fn all_good_is_exit_0_and_basic_auth_shows_the_user_only() {
     });
     let env = TestEnv::new();
     env.register_secret("c2VjcmV0");
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     env.write_userconfig(&format!(
         "registry={}\n{nerf}:username=carol\n{nerf}:_password=c2VjcmV0\n",
         mock.url()

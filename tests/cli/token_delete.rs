@@ -5,15 +5,10 @@ use std::sync::{Arc, Mutex};
 use crate::support::*;
 use crate::token_list::user_with_tokens;
 
-fn listed_keys(env: &TestEnv) -> Vec<String> {
+pub fn listed_keys(env: &TestEnv) -> Vec<String> {
     let run = env.rtok().args(["token", "list", "--json"]).run();
     run.success();
-    run.json()
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|o| o["key"].as_str().expect("key").to_string())
-        .collect()
+    run.json_keys()
 }
 
 #[test]

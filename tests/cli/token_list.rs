@@ -412,12 +412,7 @@ fn marks_the_token_in_use_warns_about_expiry_and_sorts_and_filters() {
             .args(args)
             .run();
         run.success();
-        run.json()
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|o| o["key"].as_str().unwrap_or("").to_string())
-            .collect()
+        run.json_keys()
     };
     assert_eq!(
         keys(&["--sort", "name"]),

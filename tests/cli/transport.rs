@@ -93,8 +93,8 @@ fn credentials_in_other_files_and_other_hosts_stay_home() {
     env.write_userconfig(&format!(
         "registry={}\n{}:_authToken=token-for-a\n{}:_authToken=token-for-b\n",
         a.url(),
-        a.url().trim_start_matches("http:"),
-        b.url().trim_start_matches("http:")
+        a.nerf_dart(),
+        b.nerf_dart()
     ));
     env.rtok().arg("whoami").run().success();
     env.rtok()

@@ -76,7 +76,7 @@ fn the_token_can_come_from_the_environment() {
 fn an_unset_variable_is_an_error_and_nothing_is_sent() {
     let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "nobody"})));
     let env = TestEnv::new();
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     env.write_userconfig(&format!(
         "registry={}\n# token from CI\n{nerf}:_authToken=${{NPM_TOKEN}}\n",
         mock.url()
@@ -190,7 +190,7 @@ fn a_token_with_a_stray_line_break_is_refused_without_showing_it() {
     let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
     let env = TestEnv::new();
     env.register_secret("pasted-token-123");
-    let nerf = mock.url().trim_start_matches("http:").to_string();
+    let nerf = mock.nerf_dart();
     env.write_userconfig(&format!(
         "registry={}\n{nerf}:_authToken=${{NPM_TOKEN}}\n",
         mock.url()

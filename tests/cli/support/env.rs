@@ -508,6 +508,17 @@ impl Run {
         })
     }
 
+    /// The `key` of every object in the JSON array on stdout, in order.
+    #[track_caller]
+    pub fn json_keys(&self) -> Vec<String> {
+        self.json()
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", self.describe("a JSON array on stdout")))
+            .iter()
+            .map(|o| o["key"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     pub fn stderr_lines(&self) -> Vec<&str> {
         self.stderr.lines().collect()
     }

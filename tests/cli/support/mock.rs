@@ -258,6 +258,12 @@ impl MockRegistry {
         self.addr.port()
     }
 
+    /// The nerf dart npmrc keys for this registry start with:
+    /// `//127.0.0.1:PORT/`.
+    pub fn nerf_dart(&self) -> String {
+        format!("//{}/", self.addr)
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<Request> {
         self.shared

@@ -56,6 +56,10 @@ impl TokenRegistry {
         self.mock.url()
     }
 
+    pub fn nerf_dart(&self) -> String {
+        self.mock.nerf_dart()
+    }
+
     /// The keys currently listed.
     pub fn keys(&self) -> Vec<String> {
         let state = self.state.lock().expect("state lock");
