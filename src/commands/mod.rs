@@ -81,6 +81,8 @@ pub struct Session<'a> {
     pub registry: Url,
     /// The `@scope`, normalised to start with `@`, when `--scope` was given.
     pub scope: Option<String>,
+    /// Every credential in the config, collected once.
+    credentials: Credentials,
 }
 
 impl<'a> Session<'a> {
@@ -130,12 +132,14 @@ impl<'a> Session<'a> {
                 None => (DEFAULT_REGISTRY.to_string(), None),
             };
         let registry = parse_registry(&text, origin.as_deref())?;
+        let credentials = Credentials::from_config(&config, &registry);
         Ok(Session {
             global,
             printer,
             config,
             registry,
             scope,
+            credentials,
         })
     }
 
@@ -144,8 +148,8 @@ impl<'a> Session<'a> {
         display_url(&self.registry)
     }
 
-    pub fn credentials(&self) -> Credentials {
-        Credentials::from_config(&self.config, &self.registry)
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// The credential configured for the registry, or the "log in first"
@@ -212,7 +216,7 @@ impl<'a> Session<'a> {
         }
         Ok(Registry::new(ClientConfig {
             registry: self.registry.clone(),
-            credentials: self.credentials(),
+            credentials: self.credentials.clone(),
             network,
             command,
             observer: Some(observer(self.printer)),

@@ -106,13 +106,7 @@ impl Document {
             .iter()
             .enumerate()
             .take_while(|(_, line)| line.kind != LineKind::Section)
-            .filter_map(|(index, line)| match &line.kind {
-                LineKind::Entry(entry) => Some(Located {
-                    line: index + 1,
-                    entry,
-                }),
-                _ => None,
-            })
+            .filter_map(located)
     }
 
     /// Entries that sit below a `[section]` header and that npm therefore
@@ -122,13 +116,7 @@ impl Document {
             .iter()
             .enumerate()
             .skip_while(|(_, line)| line.kind != LineKind::Section)
-            .filter_map(|(index, line)| match &line.kind {
-                LineKind::Entry(entry) => Some(Located {
-                    line: index + 1,
-                    entry,
-                }),
-                _ => None,
-            })
+            .filter_map(located)
     }
 
     /// Sets `key` to `value`. `is_key` says whether an existing entry's key
@@ -228,6 +216,17 @@ impl Document {
         let crlf = self.lines.iter().filter(|l| l.ending == "\r\n").count();
         let lf = self.lines.iter().filter(|l| l.ending == "\n").count();
         if crlf > lf { "\r\n" } else { "\n" }
+    }
+}
+
+/// The entry on the line at `index` (0-based), if the line is one.
+fn located((index, line): (usize, &Line)) -> Option<Located<'_>> {
+    match &line.kind {
+        LineKind::Entry(entry) => Some(Located {
+            line: index + 1,
+            entry,
+        }),
+        _ => None,
     }
 }
 
