@@ -2,6 +2,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::secret::Secret;
+use crate::tokens::Permission;
+
 /// Manage npm registry credentials and access tokens, fast.
 ///
 /// rtok reads and writes the same `.npmrc` files as npm and talks to any
@@ -34,7 +37,7 @@ pub struct GlobalArgs {
 
     /// One-time password for accounts with two-factor authentication
     #[arg(long, global = true, value_name = "CODE")]
-    pub otp: Option<String>,
+    pub otp: Option<Secret>,
 
     /// Machine-readable JSON on stdout
     #[arg(long, global = true, conflicts_with = "parseable")]
@@ -214,7 +217,7 @@ pub struct PasswordArgs {
     /// The account password (visible to other users of this machine; prefer
     /// --password-stdin). Accepted for npm compatibility.
     #[arg(long, value_name = "PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -292,27 +295,11 @@ pub enum AuthType {
     Legacy,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Permission {
-    ReadOnly,
-    ReadWrite,
-    NoAccess,
-}
-
-impl Permission {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::ReadOnly => "read-only",
-            Permission::ReadWrite => "read-write",
-            Permission::NoAccess => "no-access",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct DeleteArgs {
-    /// Short ids (as `token list` shows), unique key prefixes, or token values
-    #[arg(value_name = "ID|TOKEN", required = true)]
+    /// Short ids (as `token list` shows), unique key prefixes, or token
+    /// values; none on a terminal: pick from the list
+    #[arg(value_name = "ID|TOKEN")]
     pub tokens: Vec<String>,
 
     #[command(flatten)]
@@ -360,7 +347,9 @@ mod tests {
                 }
             ));
         }
-        assert!(Cli::try_parse_from(["rtok", "token", "delete"]).is_err());
+        // No ids parses: on a terminal the user picks from the list, and
+        // without one it is a usage error (tests/cli/token_delete.rs).
+        assert!(Cli::try_parse_from(["rtok", "token", "delete"]).is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::registry::RegistryError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Failed = 1,
+    Usage = 2,
     NeedsAuth = 4,
 }
 
@@ -32,6 +33,14 @@ impl Failure {
     pub fn auth(message: impl Into<String>) -> Failure {
         Failure {
             exit: Exit::NeedsAuth,
+            ..Failure::new(message)
+        }
+    }
+
+    /// A usage error rtok detects after parsing (exit code 2, as clap's).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            exit: Exit::Usage,
             ..Failure::new(message)
         }
     }

@@ -2,8 +2,8 @@
 //!
 //! The binary (`main.rs`) is a thin shell around this library; the library
 //! form lets the fuzz targets, the benchmark's stub registry and property
-//! tests reach the parser and helpers directly.
-#![warn(clippy::print_stdout, clippy::print_stderr)]
+//! tests reach the parser and helpers directly. See `docs/architecture.md`.
+#![warn(clippy::print_stdout, clippy::print_stderr, unreachable_pub)]
 
 pub mod browser;
 pub mod cidr;
@@ -11,11 +11,11 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod failure;
-pub mod ids;
-pub mod json;
 pub mod npmrc;
 pub mod output;
 pub mod prompt;
 pub mod registry;
 pub mod secret;
+pub mod settings;
 pub mod time;
+pub mod tokens;

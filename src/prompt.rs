@@ -6,7 +6,9 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 
 use anyhow::{Context, Result, bail};
 
+use crate::cli::PasswordArgs;
 use crate::failure::Failure;
+use crate::output::Printer;
 use crate::secret::Secret;
 
 /// Prompts are allowed only when both stdin and stderr are terminals: a
@@ -53,6 +55,28 @@ pub fn secret_from_stdin(what: &str) -> Result<Secret> {
         )));
     }
     Ok(Secret::new(trimmed))
+}
+
+/// The account password: `--password-stdin`, `--password`, or a no-echo
+/// prompt on a terminal; without any of them, an error naming the flag.
+pub fn password(args: &PasswordArgs, purpose: &str, printer: &Printer) -> Result<Secret> {
+    if args.password_stdin {
+        return secret_from_stdin("password");
+    }
+    if let Some(password) = &args.password {
+        printer.warn(
+            "`--password` is visible to other users of this machine; prefer `--password-stdin`",
+        );
+        return Ok(password.clone());
+    }
+    if interactive() {
+        return secret("Password: ");
+    }
+    Err(Failure::auth(format!(
+        "a password is needed to {purpose}, and there is no terminal to ask for it"
+    ))
+    .hint("pipe it in with `--password-stdin`")
+    .into())
 }
 
 /// Asks for a one-time password: digits (spaces allowed and dropped) or a

@@ -3,10 +3,11 @@
 use std::fmt;
 
 /// A credential value. `Debug` prints `Secret(REDACTED)` and there is no
-/// `Display`, so a secret cannot slip into a log line, an error message or a
-/// panic through formatting. The value is read with [`Secret::expose`], which
-/// is called only where the secret must go: an HTTP header or body, a config
-/// file write, and the output of `token create`.
+/// `Display` and no `Serialize`, so a secret cannot slip into a log line, an
+/// error message, JSON or a panic through formatting. The value is read with
+/// [`Secret::expose`], which is called only where the secret must go: an
+/// HTTP header or body, a config file or keyring write, a child's
+/// environment, and the one output of `token create`/`rotate`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -30,20 +31,35 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces every occurrence of any of `secrets` in `text` with `***`.
-///
-/// Used on text that came from elsewhere (a registry's error body, a URL)
-/// before it is shown, in case the other side echoed a credential back.
-pub fn redact(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        // Very short values (an empty password, a 1-char OTP) would turn
-        // ordinary text into asterisks without protecting anything.
-        if secret.expose().len() >= 4 {
-            out = out.replace(secret.expose(), "***");
-        }
+/// A secret read from JSON (the token in a registry's answer).
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
     }
-    out
+}
+
+/// A command-line value that is a secret (`--otp`, `--password`).
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Secret::new(text))
+    }
+}
+
+/// For `#[serde(serialize_with)]` where a secret must be written out: the
+/// body of a request, the created token rtok prints once.
+pub fn serialize_exposed<S: serde::Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose())
+}
+
+pub fn serialize_exposed_option<S: serde::Serializer>(
+    secret: &Option<Secret>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => s.serialize_str(secret.expose()),
+        None => s.serialize_none(),
+    }
 }
 
 #[cfg(test)]
@@ -58,12 +74,10 @@ mod tests {
     }
 
     #[test]
-    fn redact_replaces_every_occurrence() {
-        let a = Secret::new("tok-123456");
-        let b = Secret::new("pw");
-        assert_eq!(
-            redact("bad token tok-123456 (tok-123456) pw", &[&a, &b]),
-            "bad token *** (***) pw"
-        );
+    fn secrets_come_from_json_and_flags() {
+        let secret: Secret = serde_json::from_str("\"npm_x\"").expect("json");
+        assert_eq!(secret.expose(), "npm_x");
+        let flag: Secret = "123456".parse().expect("flag");
+        assert_eq!(flag.expose(), "123456");
     }
 }

@@ -7,6 +7,14 @@ pub fn format_iso8601(secs: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
+/// Now as `YYYY-MM-DDTHH:MM:SS.000Z`, as JavaScript's `toISOString`.
+pub fn now_iso8601() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format_iso8601(secs)
+}
+
 /// Reads an RFC 3339 / ISO 8601 timestamp (`2024-01-02T03:04:05.678Z`, or a
 /// bare date `2024-01-02`, taken as midnight UTC).
 pub fn parse(text: &str) -> Option<SystemTime> {

@@ -13,9 +13,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use rtok::ids::short_ids;
 use rtok::npmrc::nerf::host_and_port;
 use rtok::npmrc::{Document, credential_prefixes, nerf_dart, value};
+use rtok::tokens::short_ids;
 use url::Url;
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtok::ids::short_ids;
+use rtok::tokens::short_ids;
 use rtok::npmrc::{Document, credential_prefixes, expand, nerf_dart, value};
 use url::Url;
 

@@ -1,27 +1,55 @@
 //! `rtok login`: gets a token from the registry (in the browser, or with a
 //! user name and password) and stores it in the user config.
 
+use std::io;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde_json::json;
+use serde::Serialize;
 use url::Url;
 
-use super::{Session, otp, web};
+use super::{connect, otp, web};
 use crate::browser;
 use crate::cli::{AuthType, LoginArgs};
 use crate::failure::Failure;
 use crate::npmrc::{self, nerf_dart};
-use crate::output::Format;
+use crate::output::{Printer, Report, visible};
 use crate::prompt;
-use crate::registry::{Registry, RegistryError, display_url};
+use crate::registry::{Problem, Registry, RegistryError, display_url};
 use crate::secret::Secret;
+use crate::settings::Settings;
 
 /// The credential keys a login replaces under the registry's nerf dart.
 const REPLACED_FIELDS: [&str; 3] = ["_auth", "username", "_password"];
 
-pub async fn run(session: &Session<'_>, args: &LoginArgs) -> Result<()> {
-    let user_config = session
+/// What `login` did: `--json` prints it as an object.
+#[derive(Serialize)]
+struct LoggedIn {
+    registry: String,
+    username: Option<String>,
+    scope: Option<String>,
+    config: String,
+}
+
+impl Report for LoggedIn {
+    fn human(&self, printer: &Printer) -> io::Result<()> {
+        let who = self
+            .username
+            .as_deref()
+            .map(|u| format!(" as {}", visible(u)))
+            .unwrap_or_default();
+        let scope = self
+            .scope
+            .as_ref()
+            .map(|s| format!(" for scope {s}"))
+            .unwrap_or_default();
+        printer.status(&format!("Logged in{who} on {}{scope}.", self.registry));
+        Ok(())
+    }
+}
+
+pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer) -> Result<()> {
+    let user_config = settings
         .config
         .user_config_path()
         .map(|p| p.to_path_buf())
@@ -29,10 +57,10 @@ pub async fn run(session: &Session<'_>, args: &LoginArgs) -> Result<()> {
             Failure::new("there is no home folder for `~/.npmrc`")
                 .hint("pass `--userconfig <path>`")
         })?;
-    let registry = session.client("login")?;
+    let registry = connect::client(settings, printer, "login")?;
     let auth_type = match args.auth_type {
         Some(kind) => kind,
-        None => match session.config.value("auth-type") {
+        None => match settings.config.value("auth-type") {
             Some("legacy") => AuthType::Legacy,
             _ => AuthType::Web,
         },
@@ -40,20 +68,20 @@ pub async fn run(session: &Session<'_>, args: &LoginArgs) -> Result<()> {
 
     let mut typed_username = None;
     let token = match auth_type {
-        AuthType::Web => match web_login(session, &registry).await {
+        AuthType::Web => match web_login(settings, printer, &registry).await {
             Ok(token) => token,
             Err(WebLoginError::Unsupported(err)) => {
-                session.printer.verbose(&format!(
+                printer.verbose(&format!(
                     "web login is not supported here ({err}); trying a legacy login"
                 ));
-                let (token, name) = legacy_login(session, &registry, args).await?;
+                let (token, name) = legacy_login(settings, printer, &registry, args).await?;
                 typed_username = Some(name);
                 token
             }
             Err(WebLoginError::Failed(err)) => return Err(err),
         },
         AuthType::Legacy => {
-            let (token, name) = legacy_login(session, &registry, args).await?;
+            let (token, name) = legacy_login(settings, printer, &registry, args).await?;
             typed_username = Some(name);
             token
         }
@@ -62,48 +90,34 @@ pub async fn run(session: &Session<'_>, args: &LoginArgs) -> Result<()> {
     let username = match registry.whoami_as(&token).await {
         Ok(name) => Some(name),
         Err(err) => {
-            session.printer.warn(&format!(
+            printer.warn(&format!(
                 "logged in, but could not confirm the user name: {err}"
             ));
             typed_username
         }
     };
 
-    store(session, &user_config, &token).with_context(|| {
+    store(settings, &user_config, &token).with_context(|| {
         format!(
             "logged in, but could not save the token to {}",
             user_config.display()
         )
     })?;
 
-    let registry_shown = session.registry_display();
-    match session.printer.format {
-        Format::Json => session.printer.json(&json!({
-            "registry": registry_shown,
-            "username": username,
-            "scope": session.scope,
-            "config": user_config.display().to_string(),
-        }))?,
-        Format::Human | Format::Parseable => {
-            let who = username.map(|u| format!(" as {u}")).unwrap_or_default();
-            let scope = session
-                .scope
-                .as_ref()
-                .map(|s| format!(" for scope {s}"))
-                .unwrap_or_default();
-            session
-                .printer
-                .status(&format!("Logged in{who} on {registry_shown}{scope}."));
-        }
-    }
+    printer.emit(&LoggedIn {
+        registry: settings.registry_display(),
+        username,
+        scope: settings.scope.clone(),
+        config: user_config.display().to_string(),
+    })?;
     Ok(())
 }
 
 /// Writes `<nerf>:_authToken` (replacing the registry's other credential
 /// keys) and, with `--scope`, `@scope:registry`, into the user config.
-fn store(session: &Session<'_>, path: &std::path::Path, token: &Secret) -> Result<()> {
-    let nerf = nerf_dart(&session.registry);
-    let config = &session.config;
+fn store(settings: &Settings, path: &std::path::Path, token: &Secret) -> Result<()> {
+    let nerf = nerf_dart(&settings.registry);
+    let config = &settings.config;
     let is = |wanted: String| move |raw: &str| config.expand_key(raw) == wanted;
     npmrc::file::edit(path, |doc| {
         for field in REPLACED_FIELDS {
@@ -111,9 +125,9 @@ fn store(session: &Session<'_>, path: &std::path::Path, token: &Secret) -> Resul
         }
         let key = format!("{nerf}:_authToken");
         doc.set(&key, token.expose(), &is(key.clone()));
-        if let Some(scope) = &session.scope {
+        if let Some(scope) = &settings.scope {
             let key = format!("{scope}:registry");
-            doc.set(&key, session.registry.as_str(), &is(key.clone()));
+            doc.set(&key, settings.registry.as_str(), &is(key.clone()));
         }
         Ok(())
     })
@@ -134,12 +148,16 @@ fn classify(err: RegistryError) -> WebLoginError {
     }
 }
 
-async fn web_login(session: &Session<'_>, registry: &Registry) -> Result<Secret, WebLoginError> {
+async fn web_login(
+    settings: &Settings,
+    printer: &Printer,
+    registry: &Registry,
+) -> Result<Secret, WebLoginError> {
     let (login_url, done_url) = registry.start_web_login().await.map_err(classify)?;
-    let done_url = through_configured_registry(done_url, &session.registry);
-    session.printer.status(&format!("Login at:\n{login_url}"));
+    let done_url = through_configured_registry(done_url, &settings.registry);
+    printer.status(&format!("Login at:\n{login_url}"));
     let opened = browser::open(login_url.as_str());
-    let spinner = spinner(session, opened);
+    let spinner = spinner(printer, opened);
     let result = web::poll(registry, &done_url, web::WEB_TIMEOUT).await;
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
@@ -163,9 +181,9 @@ fn through_configured_registry(done: Url, registry: &Url) -> Url {
     Url::parse(&format!("{base}{}{query}", done.path())).unwrap_or(done)
 }
 
-fn spinner(session: &Session<'_>, opened: bool) -> Option<indicatif::ProgressBar> {
+fn spinner(printer: &Printer, opened: bool) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    if session.printer.quiet || !std::io::stderr().is_terminal() {
+    if printer.quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let spinner = indicatif::ProgressBar::new_spinner();
@@ -182,7 +200,8 @@ fn spinner(session: &Session<'_>, opened: bool) -> Option<indicatif::ProgressBar
 /// `--password-stdin`), then the couch login with the one-time-password
 /// retry. Returns the token and the user name typed.
 async fn legacy_login(
-    session: &Session<'_>,
+    settings: &Settings,
+    printer: &Printer,
     registry: &Registry,
     args: &LoginArgs,
 ) -> Result<(Secret, String)> {
@@ -200,25 +219,39 @@ async fn legacy_login(
     if username.is_empty() {
         return Err(Failure::auth("the user name is empty").into());
     }
-    let password = session.password(&args.password, "log in")?;
+    let password = prompt::password(&args.password, "log in", printer)?;
     let username_ref = username.as_str();
     let password_ref = &password;
-    let (token, _) = otp::with_otp(session, registry, |code| async move {
-        registry
-            .login_couch(username_ref, password_ref, code.as_ref())
-            .await
-    })
+    let (token, _) = otp::with_otp(
+        settings.otp.as_ref(),
+        printer,
+        registry,
+        |code| async move {
+            registry
+                .login_couch(username_ref, password_ref, code.as_ref())
+                .await
+        },
+    )
     .await
-    .map_err(|err| wrong_password(err, &username, &session.registry))?;
+    .map_err(|err| wrong_password(err, &username, &settings.registry))?;
     Ok((token, username))
 }
 
 /// A 401 on the couch login means the password (or user) is wrong: say so
-/// plainly (exit code 4).
+/// plainly (exit code 4), with the status the registry answered.
 fn wrong_password(err: anyhow::Error, username: &str, registry: &Url) -> anyhow::Error {
-    match err.downcast_ref::<RegistryError>() {
-        Some(RegistryError::Unauthorized { .. }) => Failure::auth(format!(
-            "the registry {} refused the login for `{username}`: wrong user name or password",
+    let rejected =
+        err.downcast_ref::<RegistryError>()
+            .and_then(|err| match (err.request(), err.problem()) {
+                (Some(request), Some(Problem::Unauthorized { status, .. })) => {
+                    Some((request, *status))
+                }
+                _ => None,
+            });
+    match rejected {
+        Some((request, status)) => Failure::auth(format!(
+            "{request}: {}: the registry {} refused the login for `{username}`: wrong user name or password",
+            crate::registry::error::status_text(status),
             display_url(registry)
         ))
         .hint("check the user name and password and run `rtok login` again")

@@ -1,14 +1,17 @@
 //! `rtok logout`: revokes the session token on the registry and removes the
 //! registry's credentials from the file that held them.
 
-use anyhow::{Context, Result};
-use serde_json::json;
+use std::io;
 
-use super::Session;
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::connect;
 use crate::config::Origin;
 use crate::failure::Failure;
 use crate::npmrc;
-use crate::output::Format;
+use crate::output::{Printer, Report, visible};
+use crate::settings::Settings;
 
 /// What logout removes under the nerf dart that held the credential (npm's
 /// `clearCredentialsByURI`).
@@ -22,11 +25,41 @@ const CLEARED_FIELDS: [&str; 7] = [
     "keyfile",
 ];
 
-pub async fn run(session: &Session<'_>) -> Result<()> {
-    let registry_shown = session.registry_display();
-    let found = session
-        .credentials()
-        .for_url(&session.registry)?
+/// What `logout` did: `--json` prints it as an object.
+#[derive(Serialize)]
+struct LoggedOut {
+    registry: String,
+    username: Option<String>,
+    revoked: bool,
+    removed_from: Option<String>,
+    /// Why nothing was revoked, when the registry said the token was
+    /// already invalid or gone (human output only).
+    #[serde(skip)]
+    server_note: Option<&'static str>,
+}
+
+impl Report for LoggedOut {
+    fn human(&self, printer: &Printer) -> io::Result<()> {
+        let mut message = format!("Logged out of {}", self.registry);
+        if let Some(name) = &self.username {
+            message.push_str(&format!(" (user {})", visible(name)));
+        }
+        if let Some(note) = self.server_note {
+            message.push_str(&format!("; {note}"));
+        }
+        if let Some(path) = &self.removed_from {
+            message.push_str(&format!("; removed the credentials from {path}"));
+        }
+        printer.status(&format!("{message}."));
+        Ok(())
+    }
+}
+
+pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
+    let registry_shown = settings.registry_display();
+    let found = settings
+        .credentials
+        .for_url(&settings.registry)?
         .ok_or_else(|| {
             Failure::auth(format!(
                 "not logged in to {registry_shown}, so there is nothing to log out of"
@@ -35,7 +68,7 @@ pub async fn run(session: &Session<'_>) -> Result<()> {
                 "check `--registry`/`--scope`; `rtok login --registry {registry_shown}` logs in"
             ))
         })?;
-    let registry = session.client("logout")?;
+    let registry = connect::client(settings, printer, "logout")?;
     let username = registry.whoami().await.ok();
 
     // Revoke first: if the registry cannot be reached the credential stays,
@@ -62,57 +95,49 @@ pub async fn run(session: &Session<'_>) -> Result<()> {
 
     let removed_from = match &found.origin {
         Origin::File { path, .. } => {
-            remove_credentials(session, path, &found.reg_key).with_context(|| {
+            remove_credentials(settings, path, &found.reg_key).with_context(|| {
                 format!("could not remove the credentials from {}", path.display())
             })?;
             Some(path.display().to_string())
         }
         Origin::Env { var } => {
-            session.printer.warn(&format!(
+            printer.warn(&format!(
                 "the credential comes from the environment variable `{var}`: unset it to finish logging out"
             ));
             None
         }
         Origin::Cli { flag } => {
-            session.printer.warn(&format!(
+            printer.warn(&format!(
                 "the credential was given with `{flag}`; there is nothing to remove"
+            ));
+            None
+        }
+        other => {
+            printer.warn(&format!(
+                "the credential comes from {other}; there is nothing to remove from a file"
             ));
             None
         }
     };
 
-    match session.printer.format {
-        Format::Json => session.printer.json(&json!({
-            "registry": registry_shown,
-            "username": username,
-            "revoked": revoked,
-            "removed_from": removed_from,
-        }))?,
-        Format::Human | Format::Parseable => {
-            let mut message = format!("Logged out of {registry_shown}");
-            if let Some(name) = &username {
-                message.push_str(&format!(" (user {name})"));
-            }
-            if let Some(note) = server_note {
-                message.push_str(&format!("; {note}"));
-            }
-            if let Some(path) = &removed_from {
-                message.push_str(&format!("; removed the credentials from {path}"));
-            }
-            session.printer.status(&format!("{message}."));
-        }
-    }
+    printer.emit(&LoggedOut {
+        registry: registry_shown,
+        username,
+        revoked,
+        removed_from,
+        server_note,
+    })?;
     Ok(())
 }
 
-fn remove_credentials(session: &Session<'_>, path: &std::path::Path, reg_key: &str) -> Result<()> {
-    let config = &session.config;
+fn remove_credentials(settings: &Settings, path: &std::path::Path, reg_key: &str) -> Result<()> {
+    let config = &settings.config;
     npmrc::file::edit(path, |doc| {
         for field in CLEARED_FIELDS {
             let wanted = format!("{reg_key}:{field}");
             doc.remove(&|raw: &str| config.expand_key(raw) == wanted);
         }
-        if let Some(scope) = &session.scope {
+        if let Some(scope) = &settings.scope {
             let wanted = format!("{scope}:registry");
             doc.remove(&|raw: &str| config.expand_key(raw) == wanted);
         }

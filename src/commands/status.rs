@@ -2,28 +2,83 @@
 //! each credential comes from, and whether the registry still accepts it.
 
 use std::collections::BTreeMap;
+use std::io;
 
 use anyhow::Result;
-use serde_json::json;
+use serde::Serialize;
 use url::Url;
 
-use super::Session;
+use super::connect;
 use crate::config::credentials::{Credential, Found};
-use crate::config::network::Network;
 use crate::failure::Failure;
 use crate::npmrc::credential_prefixes;
-use crate::output::Format;
-use crate::registry::{ClientConfig, Registry, display_url};
+use crate::output::{Printer, Report, Stream, visible};
+use crate::registry::{display_url, is_loopback};
+use crate::settings::Settings;
+use crate::tokens::mask::mask;
 
-/// One checked credential.
+/// One credential and what checking it found.
+#[derive(Serialize)]
 struct Row {
-    registry: Url,
-    found: Found,
-    user: Result<String, String>,
+    registry: String,
+    source: String,
+    /// The environment variable that holds the secret, if one does.
+    variable: Option<String>,
+    kind: &'static str,
+    user: Option<String>,
+    error: Option<String>,
+    credential: String,
 }
 
-pub async fn run(session: &Session<'_>) -> Result<()> {
-    let credentials = session.credentials();
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Status {
+    rows: Vec<Row>,
+}
+
+impl Report for Status {
+    fn human(&self, printer: &Printer) -> io::Result<()> {
+        let mut table = printer.table(
+            Stream::Stdout,
+            &["registry", "source", "kind", "user", "credential"],
+        );
+        for row in &self.rows {
+            table.add_row([
+                row.registry.clone(),
+                row.source.replace('`', ""),
+                row.kind.to_string(),
+                match (&row.user, &row.error) {
+                    (_, Some(err)) => format!("failed: {err}"),
+                    (Some(user), None) => user.clone(),
+                    (None, None) => String::new(),
+                },
+                row.credential.clone(),
+            ]);
+        }
+        printer.data(&table.to_string())
+    }
+
+    fn parseable(&self, printer: &Printer) -> io::Result<()> {
+        printer.data("registry\tsource\tkind\tuser\tcredential\terror")?;
+        for row in &self.rows {
+            let line = [
+                row.registry.as_str(),
+                &row.source,
+                row.kind,
+                row.user.as_deref().unwrap_or(""),
+                &row.credential,
+                row.error.as_deref().unwrap_or(""),
+            ]
+            .map(|field| visible(field).into_owned())
+            .join("\t");
+            printer.data(&line)?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
+    let credentials = &settings.credentials;
     let prefixes = credentials.prefixes();
     if prefixes.is_empty() {
         return Err(Failure::auth(
@@ -32,83 +87,49 @@ pub async fn run(session: &Session<'_>) -> Result<()> {
         .hint("log in with `rtok login`")
         .into());
     }
-    let network = Network::from_config(&session.config)?;
-    let known = known_registries(session);
-
+    let known = known_registries(settings);
     let checks = prefixes.into_iter().filter_map(|prefix| {
-        let found = credentials.at(prefix).ok().flatten()?;
+        let (kind, origin) = credentials.describe(prefix)?;
         let registry = registry_for(prefix, &known);
-        let client = Registry::new(ClientConfig {
-            registry: registry.clone(),
-            credentials: credentials.clone(),
-            network: network.clone(),
-            command: "whoami",
-            observer: None,
-        });
+        let found = credentials.at(prefix);
         Some(async move {
-            let user = match client {
-                Ok(client) => client.whoami().await.map_err(|err| err.to_string()),
-                Err(err) => Err(err.to_string()),
+            let (user, error, credential) = match found {
+                Ok(Some(found)) => {
+                    let checked = match connect::client_for(settings, printer, &registry, "whoami")
+                    {
+                        Ok(client) => client.whoami().await.map_err(|err| err.to_string()),
+                        Err(err) => Err(err.to_string()),
+                    };
+                    (
+                        checked.as_ref().ok().cloned(),
+                        checked.err(),
+                        masked(&found),
+                    )
+                }
+                // A credential that cannot be used (an unset `${VAR}`) is a
+                // row that says why, never skipped.
+                Err(err) => (None, Some(err.to_string()), "(unusable)".to_string()),
+                Ok(None) => (None, None, String::new()),
             };
             Row {
-                registry,
-                found,
+                registry: display_url(&registry),
+                source: origin.to_string(),
+                variable: origin.variable().map(str::to_string),
+                kind: kind.describe(),
                 user,
+                error,
+                credential,
             }
         })
     });
     // Every registry is asked at once: the slowest one sets the pace.
     let rows: Vec<Row> = futures_util::future::join_all(checks).await;
-
-    let printer = session.printer;
-    match printer.format {
-        Format::Json => printer.json(&json!(
-            rows.iter()
-                .map(|row| json!({
-                    "registry": display_url(&row.registry),
-                    "source": row.found.origin.to_string(),
-                    "kind": row.found.kind.describe(),
-                    "user": row.user.as_ref().ok(),
-                    "error": row.user.as_ref().err(),
-                    "credential": masked(&row.found),
-                }))
-                .collect::<Vec<_>>()
-        ))?,
-        Format::Parseable => {
-            printer.data("registry\tsource\tkind\tuser\tcredential\terror")?;
-            for row in &rows {
-                printer.data(&format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    display_url(&row.registry),
-                    row.found.origin,
-                    row.found.kind.describe(),
-                    row.user.as_ref().map(String::as_str).unwrap_or(""),
-                    masked(&row.found),
-                    row.user.as_ref().err().map(String::as_str).unwrap_or("")
-                ))?;
-            }
-        }
-        Format::Human => {
-            let mut table = printer.table(&["registry", "source", "kind", "user", "credential"]);
-            for row in &rows {
-                table.add_row(vec![
-                    display_url(&row.registry),
-                    row.found.origin.to_string().replace('`', ""),
-                    row.found.kind.describe().to_string(),
-                    match &row.user {
-                        Ok(user) => user.clone(),
-                        Err(err) => format!("failed: {err}"),
-                    },
-                    masked(&row.found),
-                ]);
-            }
-            printer.data(&table.to_string())?;
-        }
-    }
-    let failed = rows.iter().filter(|row| row.user.is_err()).count();
+    let failed = rows.iter().filter(|row| row.error.is_some()).count();
+    let total = rows.len();
+    printer.emit(&Status { rows })?;
     if failed > 0 {
         return Err(
-            Failure::new(format!("{failed} of {} credentials failed", rows.len()))
+            Failure::new(format!("{failed} of {total} credentials failed"))
                 .hint("`rtok login --registry <url>` replaces a failing credential")
                 .into(),
         );
@@ -119,9 +140,9 @@ pub async fn run(session: &Session<'_>) -> Result<()> {
 /// Registry URLs the config names (`registry`, every `@scope:registry`), so
 /// that a credential's nerf dart can be turned back into a URL with its
 /// scheme.
-fn known_registries(session: &Session<'_>) -> Vec<Url> {
-    let mut urls = vec![session.registry.clone()];
-    for setting in session.config.effective() {
+fn known_registries(settings: &Settings) -> Vec<Url> {
+    let mut urls = vec![settings.registry.clone()];
+    for setting in settings.config.effective() {
         if (setting.key == "registry" || setting.key.ends_with(":registry"))
             && let Ok(url) = Url::parse(&setting.value)
         {
@@ -152,7 +173,7 @@ fn registry_for(prefix: &str, known: &[Url]) -> Url {
     // A registry on this machine is almost always plain HTTP (Verdaccio's
     // default); anywhere else, HTTPS.
     let https = Url::parse(&format!("https:{path}")).unwrap_or_else(|_| known[0].clone());
-    if crate::registry::client::is_loopback(&https) {
+    if is_loopback(&https) {
         Url::parse(&format!("http:{path}")).unwrap_or(https)
     } else {
         https
@@ -170,32 +191,9 @@ fn masked(found: &Found) -> String {
     }
 }
 
-/// `npm_aBcD...7890` for npm tokens, `abcd...wxyz` for others, `***` when
-/// too short to show any of it safely.
-pub fn mask(token: &str) -> String {
-    let chars: Vec<char> = token.chars().collect();
-    let head = if token.starts_with("npm_") { 8 } else { 4 };
-    if chars.len() < head + 4 + 8 {
-        return "***".to_string();
-    }
-    let start: String = chars[..head].iter().collect();
-    let end: String = chars[chars.len() - 4..].iter().collect();
-    format!("{start}...{end}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_show_only_the_ends() {
-        assert_eq!(
-            mask("npm_aBcDefghijklmnopqrstuvwxyz7890"),
-            "npm_aBcD...7890"
-        );
-        assert_eq!(mask("abcdefghijklmnopqrstuvwxyz"), "abcd...wxyz");
-        assert_eq!(mask("short-token"), "***");
-    }
 
     #[test]
     fn prefixes_map_back_to_configured_registries() {

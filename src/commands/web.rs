@@ -6,25 +6,25 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use url::Url;
 
-use super::Session;
 use crate::browser;
 use crate::failure::Failure;
+use crate::output::Printer;
 use crate::registry::{Poll, Registry, WebAuth};
 use crate::secret::Secret;
 
 /// How long rtok waits for the user to finish in the browser.
-pub const WEB_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub(super) const WEB_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Shows `auth_url`, opens it when possible, and polls `done_url` for the
 /// one-time password the registry hands back.
-pub async fn authenticate_otp(
-    session: &Session<'_>,
+pub(super) async fn authenticate_otp(
+    printer: &Printer,
     registry: &Registry,
     challenge: &WebAuth,
 ) -> Result<Secret> {
     let done = Url::parse(&challenge.done_url)
         .map_err(|_| Failure::new("the registry's web authentication `doneUrl` is not a URL"))?;
-    session.printer.status(&format!(
+    printer.status(&format!(
         "Authenticate your account at:\n{}",
         challenge.auth_url
     ));
@@ -34,7 +34,7 @@ pub async fn authenticate_otp(
 
 /// Polls `done_url` until it hands over a token, honouring `Retry-After`
 /// (at least 1 s, at most 10 s between polls), for at most `limit`.
-pub async fn poll(registry: &Registry, done_url: &Url, limit: Duration) -> Result<Secret> {
+pub(super) async fn poll(registry: &Registry, done_url: &Url, limit: Duration) -> Result<Secret> {
     let deadline = Instant::now() + limit;
     loop {
         match registry.poll_web_login(done_url).await? {

@@ -1,18 +1,31 @@
 //! `rtok whoami`: the user name the registry knows the credential by.
 
+use std::io;
+
 use anyhow::Result;
-use serde_json::Value;
+use serde::Serialize;
 
-use super::Session;
-use crate::output::Format;
+use super::connect;
+use crate::output::{Printer, Report, visible};
+use crate::settings::Settings;
 
-pub async fn run(session: &Session<'_>) -> Result<()> {
-    session.require_credential()?;
-    let registry = session.client("whoami")?;
-    let name = registry.whoami().await?;
-    match session.printer.format {
-        Format::Json => session.printer.json(&Value::String(name))?,
-        Format::Human | Format::Parseable => session.printer.data(&name)?,
+/// The user name: a JSON string, or the name alone on stdout.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Whoami {
+    username: String,
+}
+
+impl Report for Whoami {
+    fn human(&self, printer: &Printer) -> io::Result<()> {
+        printer.data(&visible(&self.username))
     }
+}
+
+pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
+    settings.require_credential()?;
+    let registry = connect::client(settings, printer, "whoami")?;
+    let username = registry.whoami().await?;
+    printer.emit(&Whoami { username })?;
     Ok(())
 }

@@ -114,13 +114,13 @@ impl Found {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CredentialError {
-    #[error("`{key}` ({origin}) refers to `${{{var}}}`, which is not set")]
+    #[error("`{key}` ({}) refers to `${{{var}}}`, which is not set", origin.place())]
     UnsetVariable {
         key: String,
         var: String,
         origin: Origin,
     },
-    #[error("`{key}` ({origin}) is not valid base64")]
+    #[error("`{key}` ({}) is not valid base64", origin.place())]
     BadBase64 { key: String, origin: Origin },
     #[error("the credential from {origin} holds characters an HTTP header cannot carry")]
     NotHeaderSafe { origin: String },
@@ -221,11 +221,23 @@ impl Credentials {
         let mut keys: Vec<&str> = self
             .by_prefix
             .iter()
-            .filter(|(_, f)| kind_of(f).is_some())
+            .filter(|(_, f)| f.deciding().is_some())
             .map(|(k, _)| k.as_str())
             .collect();
         keys.sort_unstable();
         keys
+    }
+
+    /// What kind of credential a prefix holds and where the deciding
+    /// setting is, without using it (so an unset `${VAR}` can be reported).
+    pub fn describe(&self, reg_key: &str) -> Option<(AuthKind, Origin)> {
+        let deciding = self.by_prefix.get(reg_key)?.deciding()?;
+        Some(match deciding {
+            Deciding::Token(s) => (AuthKind::Token, s.origin.clone()),
+            Deciding::Auth(s) => (AuthKind::Auth, s.origin.clone()),
+            Deciding::UsernamePassword(s, _) => (AuthKind::UsernamePassword, s.origin.clone()),
+            Deciding::ClientCertificate(s) => (AuthKind::ClientCertificate, s.origin.clone()),
+        })
     }
 
     fn walk(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
@@ -240,44 +252,55 @@ impl Credentials {
     }
 }
 
-fn kind_of(fields: &Fields) -> Option<AuthKind> {
-    if fields.token.is_some() {
-        Some(AuthKind::Token)
-    } else if fields.auth.is_some() {
-        Some(AuthKind::Auth)
-    } else if fields.username.is_some() && fields.password.is_some() {
-        Some(AuthKind::UsernamePassword)
-    } else if fields.certfile.is_some() && fields.keyfile.is_some() {
-        Some(AuthKind::ClientCertificate)
-    } else {
-        None
+/// The settings that decide a prefix's credential, by npm's precedence:
+/// `_authToken`, then `_auth`, then `username` + `_password`, then a client
+/// certificate alone.
+enum Deciding<'a> {
+    Token(&'a Setting),
+    Auth(&'a Setting),
+    UsernamePassword(&'a Setting, &'a Setting),
+    ClientCertificate(&'a Setting),
+}
+
+impl Fields {
+    fn deciding(&self) -> Option<Deciding<'_>> {
+        if let Some(token) = &self.token {
+            Some(Deciding::Token(token))
+        } else if let Some(auth) = &self.auth {
+            Some(Deciding::Auth(auth))
+        } else if let (Some(user), Some(pass)) = (&self.username, &self.password) {
+            Some(Deciding::UsernamePassword(user, pass))
+        } else if let (Some(cert), Some(_)) = (&self.certfile, &self.keyfile) {
+            Some(Deciding::ClientCertificate(cert))
+        } else {
+            None
+        }
+    }
+}
+
+/// A setting's value, or the error naming the unset variable it refers to.
+fn usable(setting: &Setting) -> Result<String, CredentialError> {
+    match setting.unset.first() {
+        Some(var) => Err(CredentialError::UnsetVariable {
+            key: setting.key.clone(),
+            var: var.clone(),
+            origin: setting.origin.clone(),
+        }),
+        None => Ok(setting.value.clone()),
     }
 }
 
 fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialError> {
-    let Some(kind) = kind_of(fields) else {
+    let Some(deciding) = fields.deciding() else {
         return Ok(None);
     };
-    let usable = |setting: &Setting| -> Result<String, CredentialError> {
-        match setting.unset.first() {
-            Some(var) => Err(CredentialError::UnsetVariable {
-                key: setting.key.clone(),
-                var: var.clone(),
-                origin: setting.origin.clone(),
-            }),
-            None => Ok(setting.value.clone()),
-        }
-    };
-    let (credential, deciding) = match kind {
-        AuthKind::Token => {
-            let setting = fields.token.as_ref().expect("kind_of checked the token");
-            (
-                Some(Credential::Bearer(Secret::new(usable(setting)?))),
-                setting,
-            )
-        }
-        AuthKind::Auth => {
-            let setting = fields.auth.as_ref().expect("kind_of checked _auth");
+    let (kind, credential, setting) = match deciding {
+        Deciding::Token(setting) => (
+            AuthKind::Token,
+            Some(Credential::Bearer(Secret::new(usable(setting)?))),
+            setting,
+        ),
+        Deciding::Auth(setting) => {
             let encoded = usable(setting)?;
             let username = decode_lenient(&encoded)
                 .and_then(|bytes| String::from_utf8(bytes).ok())
@@ -286,11 +309,9 @@ fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialErro
                 username,
                 encoded: Secret::new(encoded),
             };
-            (Some(credential), setting)
+            (AuthKind::Auth, Some(credential), setting)
         }
-        AuthKind::UsernamePassword => {
-            let user_setting = fields.username.as_ref().expect("kind_of checked username");
-            let pass_setting = fields.password.as_ref().expect("kind_of checked _password");
+        Deciding::UsernamePassword(user_setting, pass_setting) => {
             let username = usable(user_setting)?;
             let password = decode_lenient(&usable(pass_setting)?).ok_or_else(|| {
                 CredentialError::BadBase64 {
@@ -304,12 +325,9 @@ fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialErro
                 username: Some(username),
                 encoded: Secret::new(STANDARD.encode(pair)),
             };
-            (Some(credential), user_setting)
+            (AuthKind::UsernamePassword, Some(credential), user_setting)
         }
-        AuthKind::ClientCertificate => (
-            None,
-            fields.certfile.as_ref().expect("kind_of checked certfile"),
-        ),
+        Deciding::ClientCertificate(setting) => (AuthKind::ClientCertificate, None, setting),
     };
     let client_cert = match (&fields.certfile, &fields.keyfile) {
         (Some(cert), Some(key)) => Some(ClientCert {
@@ -323,7 +341,7 @@ fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialErro
         kind,
         credential,
         client_cert,
-        origin: deciding.origin.clone(),
+        origin: setting.origin.clone(),
     }))
 }
 
@@ -471,7 +489,7 @@ mod tests {
         assert!(matches!(
             origin,
             Origin::File {
-                kind: LayerKind::User,
+                layer: LayerKind::User,
                 line: 2,
                 ..
             }

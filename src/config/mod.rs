@@ -4,65 +4,18 @@
 pub mod credentials;
 pub mod locate;
 pub mod network;
+pub mod origin;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::npmrc::{Document, expand};
+pub use origin::{LayerKind, Origin};
 
 /// npm's default registry.
 pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
-
-/// Where a layer of settings comes from, highest priority first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LayerKind {
-    Cli,
-    Env,
-    Project,
-    User,
-    Global,
-}
-
-impl LayerKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            LayerKind::Cli => "command line",
-            LayerKind::Env => "environment",
-            LayerKind::Project => "project",
-            LayerKind::User => "user",
-            LayerKind::Global => "global",
-        }
-    }
-}
-
-/// Where one setting was written, for messages and for edits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Cli {
-        flag: String,
-    },
-    Env {
-        var: String,
-    },
-    File {
-        kind: LayerKind,
-        path: PathBuf,
-        line: usize,
-    },
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Cli { flag } => write!(f, "`{flag}`"),
-            Origin::Env { var } => write!(f, "environment variable `{var}`"),
-            Origin::File { path, line, .. } => write!(f, "{}:{line}", path.display()),
-        }
-    }
-}
 
 /// One `key=value` after `${VAR}` expansion.
 #[derive(Debug, Clone)]
@@ -265,9 +218,10 @@ impl Config {
         if let Some(doc) = &document {
             for located in doc.entries() {
                 let origin = Origin::File {
-                    kind,
+                    layer: kind,
                     path: path.clone(),
                     line: located.line,
+                    variable: None,
                 };
                 let entry = located.entry;
                 settings.push(setting(
@@ -365,6 +319,18 @@ fn setting(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Setting {
     let expanded = expand(value, lookup);
+    // A value that refers to a variable keeps its secret there: say which.
+    let origin = match origin {
+        Origin::File {
+            layer, path, line, ..
+        } => Origin::File {
+            layer,
+            path,
+            line,
+            variable: expanded.names.first().cloned(),
+        },
+        other => other,
+    };
     Setting {
         key: expand(key, lookup).value,
         value: expanded.value,

@@ -8,6 +8,9 @@ pub struct Expanded {
     /// the text `${NAME}` in place and would send it as a credential; rtok
     /// refuses to use a credential that still names an unset variable.
     pub unset: Vec<String>,
+    /// Every variable the text refers to (`${NAME}` or `${NAME?}`, not
+    /// escaped), set or not, in order.
+    pub names: Vec<String>,
 }
 
 /// Expands `${NAME}` and `${NAME?}` from `lookup`, following npm's
@@ -19,6 +22,7 @@ pub struct Expanded {
 pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expanded {
     let mut value = String::new();
     let mut unset = Vec::new();
+    let mut names = Vec::new();
     let bytes = text.as_bytes();
     let mut copied_up_to = 0;
     let mut search_from = 0;
@@ -41,6 +45,7 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expanded {
             value.push_str(&text[dollar..end]);
         } else {
             value.push_str(&"\\".repeat(backslashes / 2));
+            names.push(name.to_string());
             match lookup(name) {
                 Some(found) => value.push_str(&found),
                 None if optional => {}
@@ -54,7 +59,11 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expanded {
         search_from = end;
     }
     value.push_str(&text[copied_up_to..]);
-    Expanded { value, unset }
+    Expanded {
+        value,
+        unset,
+        names,
+    }
 }
 
 /// Parses `${NAME}` or `${NAME?}` starting at `dollar`; returns the name,
@@ -127,6 +136,14 @@ mod tests {
         assert_eq!(run(r"\\\${A}").0, r"\${A}");
         // An escaped unset variable is not reported: it is literal on purpose.
         assert_eq!(run(r"\${MISSING}").1, Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_referenced_name_is_listed() {
+        assert_eq!(
+            expand("${A}-${MISSING}-${B?}-\\${C}", &env).names,
+            vec!["A", "MISSING", "B"]
+        );
     }
 
     #[test]

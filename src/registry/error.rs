@@ -1,9 +1,14 @@
-//! `RegistryError`: every way a registry call can fail, each with a one-line
-//! message, a hint, and whether it means "authentication needed".
+//! `RegistryError`: every way a registry call can fail. A failed request
+//! carries the request once (method, URL, what it was for) and the problem;
+//! each error has a one-line message, a hint, and says whether it means
+//! "authentication needed".
+
+use std::fmt;
 
 use reqwest::StatusCode;
 
 use crate::config::credentials::CredentialError;
+use crate::config::origin::Origin;
 
 /// What a request was for; it decides the hint a failure gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,166 +35,192 @@ pub struct WebAuth {
     pub done_url: String,
 }
 
+/// The request a failure belongs to, as messages show it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The URL without userinfo, and with any secret in it masked.
+    pub url: String,
+    pub endpoint: Endpoint,
+    /// The configured registry (for hints).
+    pub registry: String,
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
+    /// The configured credential cannot be used (an unset `${VAR}`, ...).
     #[error(transparent)]
     Credential(#[from] CredentialError),
 
-    #[error("{method} {url}: {status}{detail}")]
+    /// The HTTP client could not be built (certificates, keys, proxies).
+    #[error("could not set up HTTPS: {0}")]
+    Setup(String),
+
+    #[error("{}: {}", .0.request, .0.problem)]
+    Failed(Box<FailedRequest>),
+}
+
+/// A request and what went wrong with it (boxed: errors travel far and
+/// are rare).
+#[derive(Debug)]
+pub struct FailedRequest {
+    pub request: Request,
+    pub problem: Problem,
+}
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error("{}{detail}", status_text(*status))]
     Unauthorized {
-        method: String,
-        url: String,
         status: StatusCode,
+        /// `: <what the registry said>`, or empty.
         detail: String,
         challenge: Challenge,
-        endpoint: Endpoint,
         /// Where the rejected credential was configured, if one was sent.
-        credential_origin: Option<String>,
-        registry: String,
+        credential_origin: Option<Origin>,
     },
 
-    #[error("{method} {url}: a one-time password is required")]
+    #[error("a one-time password is required")]
     OtpRequired {
-        method: String,
-        url: String,
         /// The code sent with the request, if any (then it was rejected).
         otp_sent: bool,
         web: Option<WebAuth>,
     },
 
-    #[error("{method} {url}: 401 Unauthorized: login is not allowed from your IP address")]
-    IpNotAllowed { method: String, url: String },
+    #[error("401 Unauthorized: login is not allowed from your IP address")]
+    IpNotAllowed,
 
-    #[error("{method} {url}: {status}{detail}")]
-    Status {
-        method: String,
-        url: String,
-        status: StatusCode,
-        detail: String,
-        endpoint: Endpoint,
-        registry: String,
-    },
+    #[error("{}{detail}", status_text(*status))]
+    Status { status: StatusCode, detail: String },
 
-    #[error("{method} {url}: no complete answer within {after} (`fetch-timeout`)")]
-    Timeout {
-        method: String,
-        url: String,
-        after: String,
-    },
+    #[error("no complete answer within {after} (`fetch-timeout`)")]
+    Timeout { after: String },
 
-    #[error("{method} {url}: {reason}")]
-    Connect {
-        method: String,
-        url: String,
-        reason: String,
-    },
+    #[error("{reason}")]
+    Connect { reason: String },
 
-    #[error("{method} {url}: TLS failed: {reason}")]
-    TlsHandshake {
-        method: String,
-        url: String,
-        reason: String,
-    },
+    #[error("TLS failed: {reason}")]
+    TlsHandshake { reason: String },
 
-    #[error("{method} {url}: {problem}")]
-    InvalidResponse {
-        method: String,
-        url: String,
-        problem: String,
-        registry: String,
-    },
+    #[error("{0}")]
+    InvalidResponse(String),
 
-    #[error("{method} {url}: the response is larger than {limit} bytes")]
-    TooLarge {
-        method: String,
-        url: String,
-        limit: usize,
-    },
+    #[error("the response is larger than {limit} bytes")]
+    TooLarge { limit: usize },
 
-    #[error("GET {url}: more than {limit} pages of tokens")]
-    TooManyPages { url: String, limit: usize },
+    #[error("more than {limit} pages of tokens")]
+    TooManyPages { limit: usize },
+}
 
-    #[error("could not set up HTTPS: {0}")]
-    Tls(String),
+/// `404 Not Found`: the status as messages show it.
+pub fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
 }
 
 impl RegistryError {
+    pub fn failed(request: Request, problem: Problem) -> RegistryError {
+        RegistryError::Failed(Box::new(FailedRequest { request, problem }))
+    }
+
+    /// The problem, when a request failed.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            RegistryError::Failed(failed) => Some(&failed.problem),
+            _ => None,
+        }
+    }
+
+    /// The request that failed, if one did.
+    pub fn request(&self) -> Option<&Request> {
+        match self {
+            RegistryError::Failed(failed) => Some(&failed.request),
+            _ => None,
+        }
+    }
+
     /// Whether the failure means the user must authenticate (exit code 4):
     /// credentials rejected, or a one-time password needed.
     pub fn needs_auth(&self) -> bool {
         matches!(
-            self,
-            RegistryError::Unauthorized { .. }
-                | RegistryError::OtpRequired { .. }
-                | RegistryError::IpNotAllowed { .. }
+            self.problem(),
+            Some(
+                Problem::Unauthorized { .. } | Problem::OtpRequired { .. } | Problem::IpNotAllowed
+            )
         )
     }
 
     /// The HTTP status, when the registry answered.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            RegistryError::Unauthorized { status, .. } | RegistryError::Status { status, .. } => {
-                Some(*status)
-            }
-            RegistryError::OtpRequired { .. } | RegistryError::IpNotAllowed { .. } => {
-                Some(StatusCode::UNAUTHORIZED)
-            }
+        match self.problem()? {
+            Problem::Unauthorized { status, .. } | Problem::Status { status, .. } => Some(*status),
+            Problem::OtpRequired { .. } | Problem::IpNotAllowed => Some(StatusCode::UNAUTHORIZED),
             _ => None,
         }
     }
 
     /// A line naming the command or setting that fixes it, where one exists.
     pub fn hint(&self) -> Option<String> {
-        match self {
-            RegistryError::Credential(err) => Some(err.hint()),
-            RegistryError::Unauthorized {
+        let (request, problem) = match self {
+            RegistryError::Credential(err) => return Some(err.hint()),
+            RegistryError::Setup(_) => {
+                return Some("check `cafile`, `ca`, `certfile` and `keyfile` in .npmrc".into());
+            }
+            RegistryError::Failed(failed) => (&failed.request, &failed.problem),
+        };
+        let registry = &request.registry;
+        match problem {
+            Problem::Unauthorized {
                 challenge: Challenge::Basic,
-                registry,
                 ..
             } => Some(format!(
                 "check the user name and password, or run `rtok login --registry {registry}`"
             )),
-            RegistryError::Unauthorized {
+            Problem::Unauthorized {
                 credential_origin: Some(origin),
-                registry,
                 ..
             } => Some(format!(
-                "the token from {origin} was rejected: run `rtok login --registry {registry}` or fix that token"
+                "the token from {} was rejected: run `rtok login --registry {registry}` or fix that token",
+                origin
             )),
-            RegistryError::Unauthorized { registry, .. } => {
-                Some(format!("run `rtok login --registry {registry}`"))
-            }
-            RegistryError::OtpRequired { otp_sent: true, .. } => Some(
+            Problem::Unauthorized { .. } => Some(format!("run `rtok login --registry {registry}`")),
+            Problem::OtpRequired { otp_sent: true, .. } => Some(
                 "the one-time password was rejected or has expired: pass a fresh one with `--otp <code>`".into(),
             ),
-            RegistryError::OtpRequired { web: Some(web), .. } => Some(format!(
+            Problem::OtpRequired { web: Some(web), .. } => Some(format!(
                 "authenticate at {} and rerun, or pass `--otp <code>`",
                 web.auth_url
             )),
-            RegistryError::OtpRequired { .. } => {
+            Problem::OtpRequired { .. } => {
                 Some("pass the code from your authenticator app with `--otp <code>`".into())
             }
-            RegistryError::IpNotAllowed { .. } => {
+            Problem::IpNotAllowed => {
                 Some("this account or token only allows logins from certain IP ranges".into())
             }
-            RegistryError::Status { status, endpoint, registry, .. } => {
-                status_hint(*status, *endpoint, registry)
-            }
-            RegistryError::Timeout { .. } => Some(
+            Problem::Status { status, .. } => status_hint(*status, request.endpoint, registry),
+            Problem::Timeout { .. } => Some(
                 "check the network, or raise `fetch-timeout` (milliseconds) in .npmrc".into(),
             ),
-            RegistryError::Connect { .. } => Some(
+            Problem::Connect { .. } => Some(
                 "check the registry URL (`--registry`) and the network and proxy settings".into(),
             ),
-            RegistryError::TlsHandshake { .. } => Some(
+            Problem::TlsHandshake { .. } => Some(
                 "a private CA goes in `cafile` (or `ca`); a client certificate in `//host/:certfile` and `//host/:keyfile`; `strict-ssl=false` skips the check (unsafe)"
                     .into(),
             ),
-            RegistryError::InvalidResponse { registry, .. } => Some(format!(
+            Problem::InvalidResponse(_) => Some(format!(
                 "is {registry} an npm registry? Check `--registry` and the proxy settings"
             )),
-            RegistryError::TooLarge { .. } | RegistryError::TooManyPages { .. } => None,
-            RegistryError::Tls(_) => Some("check `cafile`, `ca`, `certfile` and `keyfile` in .npmrc".into()),
+            Problem::TooLarge { .. } | Problem::TooManyPages { .. } => None,
         }
     }
 }
@@ -211,5 +242,62 @@ fn status_hint(status: StatusCode, endpoint: Endpoint, registry: &str) -> Option
         (429, _) => Some("the registry is rate-limiting requests; wait a moment and retry".into()),
         (500..=599, _) => Some("the registry failed; try again later".into()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        Request {
+            method: "GET".into(),
+            url: "https://r.example/-/whoami".into(),
+            endpoint: Endpoint::Whoami,
+            registry: "https://r.example/".into(),
+        }
+    }
+
+    #[test]
+    fn messages_name_the_request_once_and_the_status() {
+        let err = RegistryError::failed(
+            request(),
+            Problem::Status {
+                status: StatusCode::NOT_FOUND,
+                detail: ": no such thing".into(),
+            },
+        );
+        assert_eq!(
+            err.to_string(),
+            "GET https://r.example/-/whoami: 404 Not Found: no such thing"
+        );
+        assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+        assert!(!err.needs_auth());
+        assert!(
+            err.hint()
+                .expect("hint")
+                .contains("does not answer `/-/whoami`")
+        );
+    }
+
+    #[test]
+    fn authentication_problems_need_auth() {
+        let otp = RegistryError::failed(
+            request(),
+            Problem::OtpRequired {
+                otp_sent: false,
+                web: None,
+            },
+        );
+        assert!(otp.needs_auth());
+        assert_eq!(otp.status(), Some(StatusCode::UNAUTHORIZED));
+        let timeout = RegistryError::failed(
+            request(),
+            Problem::Timeout {
+                after: "5 min".into(),
+            },
+        );
+        assert!(!timeout.needs_auth());
+        assert_eq!(timeout.status(), None);
     }
 }

@@ -1,19 +1,23 @@
 //! The registry client: the npm registry API calls rtok makes, over one HTTP
 //! transport. It never prints; it returns data or a `RegistryError`.
 
-pub mod client;
+pub mod display;
 pub mod error;
+pub mod transport;
 pub mod types;
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-pub use client::{Auth, Call, ClientConfig, Event, HttpClient, Observer, display_url};
-pub use error::{Endpoint, RegistryError, WebAuth};
-pub use types::TokenRecord;
+pub use display::{display_url, is_loopback};
+pub use error::{Endpoint, Problem, RegistryError, WebAuth};
+pub use transport::{Auth, Call, ClientConfig, Event, HttpClient, Observer, Reply};
+pub use types::{CreatedToken, NewToken, TokenRecord};
 
 use crate::secret::Secret;
 
@@ -21,112 +25,20 @@ use crate::secret::Secret;
 /// this 100,000 tokens); a registry that links on forever is broken.
 pub const MAX_PAGES: usize = 1000;
 
-/// What to create: npm 11's body fields for `POST /-/npm/v1/tokens`.
-#[derive(Debug, Clone, Default)]
-pub struct NewToken {
-    pub password: Option<Secret>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub readonly: bool,
-    pub cidr: Vec<String>,
-    pub expires_days: Option<u32>,
-    pub packages: Vec<String>,
-    pub packages_all: bool,
-    pub scopes: Vec<String>,
-    pub orgs: Vec<String>,
-    pub packages_and_scopes_permission: Option<String>,
-    pub orgs_permission: Option<String>,
-    pub bypass_2fa: bool,
-}
-
-impl NewToken {
-    /// The JSON body, as npm 11 sends it, plus `readonly` (which npm 11.19
-    /// drops) and the classic `cidr_whitelist` name Verdaccio and npmjs read.
-    fn body(&self) -> Value {
-        let mut body = serde_json::Map::new();
-        body.insert(
-            "name".into(),
-            self.name.clone().map_or(Value::Null, Value::String),
-        );
-        if let Some(password) = &self.password {
-            body.insert(
-                "password".into(),
-                Value::String(password.expose().to_string()),
-            );
-        }
-        if let Some(description) = &self.description {
-            body.insert("description".into(), json!(description));
-        }
-        if !self.packages.is_empty() {
-            body.insert("packages".into(), json!(self.packages));
-        }
-        if self.packages_all {
-            body.insert("packages_all".into(), json!(true));
-        }
-        if !self.scopes.is_empty() {
-            body.insert("scopes".into(), json!(self.scopes));
-        }
-        if !self.orgs.is_empty() {
-            body.insert("orgs".into(), json!(self.orgs));
-        }
-        if let Some(permission) = &self.packages_and_scopes_permission {
-            body.insert("packages_and_scopes_permission".into(), json!(permission));
-        }
-        if let Some(permission) = &self.orgs_permission {
-            body.insert("orgs_permission".into(), json!(permission));
-        }
-        if let Some(days) = self.expires_days {
-            body.insert("expires".into(), json!(days));
-        }
-        if !self.cidr.is_empty() {
-            body.insert("cidr_whitelist".into(), json!(self.cidr));
-        }
-        if self.bypass_2fa {
-            body.insert("bypass_2fa".into(), json!(true));
-        }
-        if self.readonly {
-            body.insert("readonly".into(), json!(true));
-        }
-        Value::Object(body)
-    }
-}
-
-/// One page of `GET /-/npm/v1/tokens`, the objects kept as text.
-#[derive(serde::Deserialize)]
-struct Page<'a> {
-    #[serde(borrow)]
-    objects: Option<Vec<&'a serde_json::value::RawValue>>,
+/// One page of `GET /-/npm/v1/tokens`.
+#[derive(Deserialize)]
+struct Page {
+    objects: Option<Vec<Value>>,
     #[serde(default)]
     urls: Option<PageUrls>,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct PageUrls {
-    #[serde(default, deserialize_with = "string_or_nothing")]
-    next: Option<String>,
-}
-
-/// `urls.next` as a string; `null`, `false` or anything else means no more
-/// pages (the shapes registries send for "last page").
-fn string_or_nothing<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    use serde::Deserialize;
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        _ => None,
-    })
-}
-
-/// The `"next": "<url>"` nearest the end of a page, read without parsing
-/// the page: a guess, checked once the page is read.
-fn guess_next(body: &[u8]) -> Option<String> {
-    let at = memchr::memmem::rfind(body, b"\"next\"")?;
-    let rest = &body[at + b"\"next\"".len()..];
-    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-    if rest[colon] != b':' {
-        return None;
-    }
-    let mut values = serde_json::Deserializer::from_slice(&rest[colon + 1..]).into_iter::<String>();
-    values.next()?.ok().filter(|next| !next.is_empty())
+    /// A string, or `null`, `false` or anything else for "last page" (the
+    /// shapes registries send).
+    #[serde(default)]
+    next: Value,
 }
 
 /// One step of polling a web login's `doneUrl`.
@@ -153,13 +65,7 @@ impl Registry {
         self.http.registry()
     }
 
-    pub fn http(&self) -> &HttpClient {
-        &self.http
-    }
-
-    /// `GET /-/whoami`: the user name the credential belongs to. A 200
-    /// without a string `username` (Verdaccio's answer to a bad token) is
-    /// "not authenticated".
+    /// `GET /-/whoami`: the user name the configured credential belongs to.
     pub async fn whoami(&self) -> Result<String, RegistryError> {
         self.whoami_with(Auth::Configured).await
     }
@@ -169,157 +75,96 @@ impl Registry {
         self.whoami_with(Auth::Bearer(token.clone())).await
     }
 
+    /// A 200 without a string `username` (Verdaccio's answer to a bad
+    /// token) is "not authenticated".
     async fn whoami_with(&self, auth: Auth) -> Result<String, RegistryError> {
         let url = self.http.url("/-/whoami");
         let configured = matches!(auth, Auth::Configured);
         let mut call = Call::new(Method::GET, url.clone(), Endpoint::Whoami);
         call.auth = auth;
         let reply = self.http.send(call).await?;
-        let value = self.http.parse_json("GET", &url, &reply)?;
-        match value.get("username").and_then(Value::as_str) {
+        match reply.json()?.get("username").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => Ok(name.to_string()),
-            _ => Err(RegistryError::Unauthorized {
-                method: "GET".into(),
-                url: display_url(&url),
-                status: reply.status,
-                detail:
-                    ": the registry did not recognise the credential (no user name in its answer)"
-                        .into(),
-                challenge: error::Challenge::Bearer,
-                endpoint: Endpoint::Whoami,
-                credential_origin: self
-                    .http
-                    .credentials()
-                    .for_url(&url)
-                    .ok()
-                    .flatten()
-                    .filter(|_| configured)
-                    .map(|f| f.origin.to_string()),
-                registry: display_url(self.url()),
-            }),
+            _ => {
+                let credential_origin = match configured {
+                    true => self.http.credentials().for_url(&url).ok().flatten(),
+                    false => None,
+                }
+                .map(|found| found.origin);
+                Err(RegistryError::failed(
+                    reply.request,
+                    Problem::Unauthorized {
+                        status: reply.status,
+                        detail: ": the registry did not recognise the credential (no user name in its answer)"
+                            .into(),
+                        challenge: error::Challenge::Bearer,
+                        credential_origin,
+                    },
+                ))
+            }
         }
     }
 
     /// `GET /-/npm/v1/tokens`, following `urls.next` to the last page.
-    ///
-    /// Each page names the next only once it has arrived, so pages come one
-    /// after another. To keep the registry busy while rtok reads a page, the
-    /// next page is asked for first (its URL taken from the end of the text,
-    /// where `urls` usually is) and the page is read while it is on its way;
-    /// if the page turns out to name another URL, the early answer is
-    /// dropped and the right page fetched (a wasted GET, nothing worse).
     pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, RegistryError> {
-        let mut url = self.http.url("/-/npm/v1/tokens");
-        let mut seen = std::collections::HashSet::new();
+        let first = self.http.url("/-/npm/v1/tokens");
+        let mut url = first.clone();
+        let mut seen = HashSet::new();
         let mut tokens = Vec::new();
-        let mut early: Option<(Url, Result<client::Reply, RegistryError>)> = None;
         for _ in 0..MAX_PAGES {
             if !seen.insert(url.clone()) {
-                return Err(self.http.invalid(
-                    "GET",
-                    &url,
-                    "the token list links back to a page it already sent (`urls.next` loops)",
+                let request = self.http.request("GET", &url, Endpoint::Tokens);
+                return Err(RegistryError::failed(
+                    request,
+                    Problem::InvalidResponse(
+                        "the token list links back to a page it already sent (`urls.next` loops)"
+                            .into(),
+                    ),
                 ));
             }
-            let reply = match early.take() {
-                Some((asked, answer)) if asked == url => answer?,
-                _ => self.fetch_page(&url).await?,
-            };
-            let guess = guess_next(&reply.body)
-                .and_then(|next| url.join(&next).ok())
-                .filter(|guess| !seen.contains(guess));
-            let next = match guess {
-                Some(guess) => {
-                    let read = async {
-                        // Let the runtime send the request before this page is read.
-                        tokio::task::yield_now().await;
-                        self.read_page(&url, &reply, &mut tokens)
-                    };
-                    let (answer, next) =
-                        futures_util::future::join(self.fetch_page(&guess), read).await;
-                    early = Some((guess, answer));
-                    next?
-                }
-                None => self.read_page(&url, &reply, &mut tokens)?,
-            };
-            match next {
+            let reply = self
+                .http
+                .send(Call::new(Method::GET, url.clone(), Endpoint::Tokens))
+                .await?;
+            match read_page(&reply, &mut tokens)? {
                 Some(next) => {
                     url = url
                         .join(&next)
-                        .map_err(|_| self.http.invalid("GET", &url, "`urls.next` is not a URL"))?;
+                        .map_err(|_| reply.invalid("`urls.next` is not a URL"))?;
                 }
                 None => return Ok(tokens),
             }
         }
-        Err(RegistryError::TooManyPages {
-            url: display_url(&self.http.url("/-/npm/v1/tokens")),
-            limit: MAX_PAGES,
-        })
+        Err(RegistryError::failed(
+            self.http.request("GET", &first, Endpoint::Tokens),
+            Problem::TooManyPages { limit: MAX_PAGES },
+        ))
     }
 
-    async fn fetch_page(&self, url: &Url) -> Result<client::Reply, RegistryError> {
-        self.http
-            .send(Call::new(Method::GET, url.clone(), Endpoint::Tokens))
-            .await
-    }
-
-    /// Appends the page's tokens to `tokens`; returns its `urls.next`.
-    fn read_page(
-        &self,
-        url: &Url,
-        reply: &client::Reply,
-        tokens: &mut Vec<TokenRecord>,
-    ) -> Result<Option<String>, RegistryError> {
-        let no_list = || {
-            self.http.invalid(
-                "GET",
-                url,
-                format!("{} but the reply has no `objects` list", reply.status),
-            )
-        };
-        let page: Page<'_> = match serde_json::from_slice(&reply.body) {
-            Ok(page) => page,
-            // Valid JSON of another shape, or not JSON at all: say which.
-            Err(_) => {
-                self.http.parse_json("GET", url, reply)?;
-                return Err(no_list());
-            }
-        };
-        let objects = page.objects.ok_or_else(no_list)?;
-        tokens.reserve(objects.len());
-        for object in objects {
-            let record = TokenRecord::from_raw(object)
-                .ok_or_else(|| self.http.invalid("GET", url, "a listed token has no `key`"))?;
-            tokens.push(record);
-        }
-        Ok(page
-            .urls
-            .and_then(|urls| urls.next)
-            .filter(|next| !next.is_empty()))
-    }
-
-    /// `POST /-/npm/v1/tokens`: the created token object, secret included.
+    /// `POST /-/npm/v1/tokens`: the created token, secret included.
     pub async fn create_token(
         &self,
         new: &NewToken,
         otp: Option<&Secret>,
-    ) -> Result<Value, RegistryError> {
+    ) -> Result<CreatedToken, RegistryError> {
         let url = self.http.url("/-/npm/v1/tokens");
-        let mut call =
-            Call::new(Method::POST, url.clone(), Endpoint::Tokens).json_body(&new.body());
+        let mut call = Call::new(Method::POST, url, Endpoint::Tokens).json_body(new);
         call.otp = otp;
         if let Some(password) = &new.password {
             call.secrets.push(password);
         }
         let reply = self.http.send(call).await?;
-        let value = self.http.parse_json("POST", &url, &reply)?;
-        match value.get("token").and_then(Value::as_str) {
-            Some(token) if !token.is_empty() => Ok(value),
-            _ => Err(self.http.invalid(
-                "POST",
-                &url,
-                format!("{} but the reply has no `token`", reply.status),
-            )),
+        let value = reply.json()?;
+        let has_token = value
+            .get("token")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.is_empty());
+        match serde_json::from_value::<CreatedToken>(value) {
+            Ok(created) if has_token => Ok(created),
+            _ => Err(reply.invalid(format!(
+                "{} but the reply has no `token`",
+                error::status_text(reply.status)
+            ))),
         }
     }
 
@@ -333,7 +178,8 @@ impl Registry {
         self.http.send(call).await.map(|_| ())
     }
 
-    /// `DELETE /-/user/token/<token>`: revokes a session token (logout).
+    /// `DELETE /-/user/token/<token>`: revokes a session token (logout), or
+    /// any token by itself.
     pub async fn revoke_session(&self, token: &Secret) -> Result<(), RegistryError> {
         let path = format!("/-/user/token/{}", encode_component(token.expose()));
         let mut call = Call::new(Method::DELETE, self.http.url(&path), Endpoint::Logout);
@@ -361,36 +207,32 @@ impl Registry {
             "password": password.expose(),
             "type": "user",
             "roles": [],
-            "date": now_iso8601(),
+            "date": crate::time::now_iso8601(),
         });
-        let mut call = Call::new(Method::PUT, url.clone(), Endpoint::Login).json_body(&body);
+        let mut call = Call::new(Method::PUT, url, Endpoint::Login).json_body(&body);
         call.otp = otp;
         call.secrets.push(password);
-        let reply = match self.http.send(call).await {
-            Ok(reply) => reply,
-            Err(RegistryError::Status { status, .. }) if status == StatusCode::CONFLICT => {
-                return self
-                    .login_couch_existing(username, password, otp, body)
-                    .await;
+        match self.http.send(call).await {
+            Ok(reply) => token_from(&reply),
+            Err(err) if err.status() == Some(StatusCode::CONFLICT) => {
+                self.login_couch_existing(username, password, otp, body)
+                    .await
             }
-            Err(RegistryError::Status {
-                status,
-                method,
-                url,
-                ..
-            }) if status == StatusCode::BAD_REQUEST => {
-                return Err(RegistryError::Status {
-                    method,
-                    url,
-                    status,
-                    detail: format!(": there is no user with the user name \"{username}\""),
-                    endpoint: Endpoint::Login,
-                    registry: display_url(self.url()),
+            Err(err) if err.status() == Some(StatusCode::BAD_REQUEST) => {
+                let request = err.request().cloned().unwrap_or_else(|| {
+                    self.http
+                        .request("PUT", &self.http.url(&path), Endpoint::Login)
                 });
+                Err(RegistryError::failed(
+                    request,
+                    Problem::Status {
+                        status: StatusCode::BAD_REQUEST,
+                        detail: format!(": there is no user with the user name \"{username}\""),
+                    },
+                ))
             }
-            Err(err) => return Err(err),
-        };
-        self.token_from(&url, "PUT", &reply)
+            Err(err) => Err(err),
+        }
     }
 
     async fn login_couch_existing(
@@ -407,11 +249,10 @@ impl Registry {
             username: username.to_string(),
             password: password.clone(),
         };
-        let mut call = Call::new(Method::GET, get_url.clone(), Endpoint::Login);
+        let mut call = Call::new(Method::GET, get_url, Endpoint::Login);
         call.auth = basic.clone();
         call.otp = otp;
-        let reply = self.http.send(call).await?;
-        let existing = self.http.parse_json("GET", &get_url, &reply)?;
+        let existing = self.http.send(call).await?.json()?;
         let mut document = body;
         if let (Some(target), Some(source)) = (document.as_object_mut(), existing.as_object()) {
             for (field, value) in source {
@@ -424,40 +265,22 @@ impl Registry {
             .get("_rev")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let put_path = format!("{path}/-rev/{}", encode_component(revision));
-        let put_url = self.http.url(&put_path);
-        let mut call =
-            Call::new(Method::PUT, put_url.clone(), Endpoint::Login).json_body(&document);
+        let put_url = self
+            .http
+            .url(&format!("{path}/-rev/{}", encode_component(revision)));
+        let mut call = Call::new(Method::PUT, put_url, Endpoint::Login).json_body(&document);
         call.auth = basic;
         call.otp = otp;
         call.secrets.push(password);
-        let reply = self.http.send(call).await?;
-        self.token_from(&put_url, "PUT", &reply)
-    }
-
-    fn token_from(
-        &self,
-        url: &Url,
-        method: &str,
-        reply: &client::Reply,
-    ) -> Result<Secret, RegistryError> {
-        let value = self.http.parse_json(method, url, reply)?;
-        match value.get("token").and_then(Value::as_str) {
-            Some(token) if !token.is_empty() => Ok(Secret::new(token)),
-            _ => Err(self.http.invalid(
-                method,
-                url,
-                format!("{} but the reply has no `token`", reply.status),
-            )),
-        }
+        token_from(&self.http.send(call).await?)
     }
 
     /// `POST /-/v1/login`: starts a web login; returns (`loginUrl`, `doneUrl`).
     pub async fn start_web_login(&self) -> Result<(Url, Url), RegistryError> {
         let url = self.http.url("/-/v1/login");
-        let call = Call::new(Method::POST, url.clone(), Endpoint::WebLogin).json_body(&json!({}));
+        let call = Call::new(Method::POST, url, Endpoint::WebLogin).json_body(&json!({}));
         let reply = self.http.send(call).await?;
-        let value = self.http.parse_json("POST", &url, &reply)?;
+        let value = reply.json()?;
         let field = |name: &str| {
             value
                 .get(name)
@@ -467,11 +290,8 @@ impl Registry {
         };
         match (field("loginUrl"), field("doneUrl")) {
             (Some(login), Some(done)) => Ok((login, done)),
-            _ => Err(self.http.invalid(
-                "POST",
-                &url,
-                "invalid response from the web login endpoint (no `loginUrl`/`doneUrl`)",
-            )),
+            _ => Err(reply
+                .invalid("invalid response from the web login endpoint (no `loginUrl`/`doneUrl`)")),
         }
     }
 
@@ -488,17 +308,57 @@ impl Registry {
                 .map(Duration::from_secs);
             return Ok(Poll::Wait(wait));
         }
-        let value = self.http.parse_json("GET", done_url, &reply)?;
-        match value.get("token").and_then(Value::as_str) {
+        match reply.json()?.get("token").and_then(Value::as_str) {
             Some(token) if !token.is_empty() && reply.status == StatusCode::OK => {
                 Ok(Poll::Done(Secret::new(token)))
             }
-            _ => Err(self.http.invalid(
-                "GET",
-                done_url,
-                "invalid response from the web login endpoint (no `token`)",
-            )),
+            _ => Err(reply.invalid("invalid response from the web login endpoint (no `token`)")),
         }
+    }
+}
+
+/// Appends a page's tokens to `tokens`; returns its `urls.next`.
+fn read_page(
+    reply: &Reply,
+    tokens: &mut Vec<TokenRecord>,
+) -> Result<Option<String>, RegistryError> {
+    let no_list = || {
+        reply.invalid(format!(
+            "{} but the reply has no `objects` list",
+            error::status_text(reply.status)
+        ))
+    };
+    let page: Page = match serde_json::from_slice(&reply.body) {
+        Ok(page) => page,
+        // Valid JSON of another shape, or not JSON at all: say which.
+        Err(_) => {
+            reply.json()?;
+            return Err(no_list());
+        }
+    };
+    let objects = page.objects.ok_or_else(no_list)?;
+    tokens.reserve(objects.len());
+    for object in objects {
+        let record = match object {
+            Value::Object(fields) => TokenRecord::from_fields(fields),
+            _ => None,
+        }
+        .ok_or_else(|| reply.invalid("a listed token has no `key`"))?;
+        tokens.push(record);
+    }
+    Ok(page.urls.and_then(|urls| match urls.next {
+        Value::String(next) if !next.is_empty() => Some(next),
+        _ => None,
+    }))
+}
+
+fn token_from(reply: &Reply) -> Result<Secret, RegistryError> {
+    match reply.json()?.get("token").and_then(Value::as_str) {
+        Some(token) if !token.is_empty() => Ok(Secret::new(token)),
+        _ => Err(reply.invalid(format!(
+            "{} but the reply has no `token`",
+            error::status_text(reply.status)
+        ))),
     }
 }
 
@@ -518,49 +378,9 @@ pub fn encode_component(text: &str) -> String {
     utf8_percent_encode(text, COMPONENT).to_string()
 }
 
-/// Now as `YYYY-MM-DDTHH:MM:SS.000Z`, as JavaScript's `toISOString`.
-pub fn now_iso8601() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    crate::time::format_iso8601(secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn create_body_matches_npm_and_keeps_readonly() {
-        let new = NewToken {
-            password: Some(Secret::new("pw")),
-            readonly: true,
-            cidr: vec!["10.0.0.0/8".into()],
-            expires_days: Some(30),
-            ..NewToken::default()
-        };
-        assert_eq!(
-            new.body(),
-            json!({"name": null, "password": "pw", "expires": 30, "cidr_whitelist": ["10.0.0.0/8"], "readonly": true})
-        );
-    }
-
-    #[test]
-    fn the_next_page_is_guessed_from_the_end() {
-        assert_eq!(
-            guess_next(br#"{"objects":[{"next":"inside"}],"urls":{"next":"https://r/p2"}}"#)
-                .as_deref(),
-            Some("https://r/p2")
-        );
-        assert_eq!(
-            guess_next(br#"{"objects":[],"urls":{"next" : "/p?page=3"}}"#).as_deref(),
-            Some("/p?page=3")
-        );
-        assert_eq!(guess_next(br#"{"objects":[],"urls":{"next":""}}"#), None);
-        assert_eq!(guess_next(br#"{"objects":[],"urls":{"next":null}}"#), None);
-        assert_eq!(guess_next(br#"{"objects":[]}"#), None);
-        assert_eq!(guess_next(b"not json \"next\""), None);
-    }
 
     #[test]
     fn components_are_encoded_like_javascript() {

@@ -48,7 +48,7 @@ fn rtok_revokes_what_npm_created() {
     theirs.success();
     let left = theirs.json();
     assert_eq!(left.as_array().map(Vec::len), Some(1));
-    assert!(!rtok::ids::mask_matches(
+    assert!(!rtok::tokens::mask::mask_matches(
         left[0]["token"].as_str().unwrap_or(""),
         &by_value
     ));

@@ -85,8 +85,8 @@ fn npmjs_account() -> (TokenRegistry, TestEnv) {
     never_used["created"] = json!("2022-01-01T00:00:00.000Z");
     never_used["accessed"] = json!(null);
     let mut fresh = granular_token("dddddddd-0004", "ci-fresh");
-    fresh["created"] = json!(rtok::registry::now_iso8601());
-    fresh["accessed"] = json!(rtok::registry::now_iso8601());
+    fresh["created"] = json!(rtok::time::now_iso8601());
+    fresh["accessed"] = json!(rtok::time::now_iso8601());
     let tokens = [expired, idle, never_used, fresh]
         .into_iter()
         .enumerate()

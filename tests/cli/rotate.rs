@@ -48,7 +48,7 @@ fn rotates_a_token_on_verdaccio_keeping_its_restrictions() {
     assert_ne!(after[0]["key"], json!(old_key));
     assert_eq!(after[0]["readonly"], true);
     assert_eq!(after[0]["cidr"], json!(["10.1.0.0/16"]));
-    assert!(rtok::ids::mask_matches(
+    assert!(rtok::tokens::mask::mask_matches(
         after[0]["token"].as_str().expect("mask"),
         &new_token
     ));

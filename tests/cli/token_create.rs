@@ -42,7 +42,7 @@ fn creates_a_read_only_cidr_token_and_prints_it_once() {
         .as_array()
         .expect("array")
         .iter()
-        .find(|o| rtok::ids::mask_matches(o["token"].as_str().unwrap_or(""), &token))
+        .find(|o| rtok::tokens::mask::mask_matches(o["token"].as_str().unwrap_or(""), &token))
         .expect("the new token is listed");
     assert_eq!(created["readonly"], true);
     assert_eq!(created["cidr"], json!(["10.0.0.0/8", "192.168.0.0/16"]));

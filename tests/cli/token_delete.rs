@@ -36,7 +36,7 @@ fn revokes_by_short_id_and_by_token_value() {
         .find(|t| {
             listed.as_array().expect("array").iter().any(|o| {
                 o["key"] != json!(first_key)
-                    && rtok::ids::mask_matches(o["token"].as_str().unwrap_or(""), t)
+                    && rtok::tokens::mask::mask_matches(o["token"].as_str().unwrap_or(""), t)
             })
         })
         .expect("a token still listed")

@@ -55,9 +55,10 @@ fn lists_tokens_as_a_table_json_and_parseable_lines() {
     }
     for token in &tokens {
         assert!(
-            listed
-                .iter()
-                .any(|o| rtok::ids::mask_matches(o["token"].as_str().unwrap_or(""), token)),
+            listed.iter().any(|o| rtok::tokens::mask::mask_matches(
+                o["token"].as_str().unwrap_or(""),
+                token
+            )),
             "created token not listed"
         );
     }

@@ -1,29 +1,51 @@
 //! Revoking many tokens: bounded concurrency, one two-factor prompt, a
 //! progress bar on a terminal, and a table of what failed.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal};
 
 use anyhow::Result;
 use futures_util::StreamExt;
-use serde_json::Value;
+use serde::Serialize;
 
-use super::{Session, otp};
+use super::super::otp;
 use crate::failure::Failure;
-use crate::output::Format;
+use crate::output::{Printer, Report, Stream};
 use crate::registry::{Registry, RegistryError};
+use crate::secret::Secret;
 
 /// What happened to each key.
-pub struct Outcome {
-    pub revoked: Vec<String>,
-    pub failed: Vec<(String, RegistryError)>,
+pub(super) struct Outcome {
+    pub(super) revoked: Vec<String>,
+    pub(super) failed: Vec<(String, RegistryError)>,
+}
+
+/// The revoked keys: a JSON array, tab-separated for `--parseable`.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Revoked<'a>(&'a [String]);
+
+impl Report for Revoked<'_> {
+    fn human(&self, printer: &Printer) -> io::Result<()> {
+        let n = self.0.len();
+        printer.status(&format!(
+            "Revoked {n} token{}.",
+            if n == 1 { "" } else { "s" }
+        ));
+        Ok(())
+    }
+
+    fn parseable(&self, printer: &Printer) -> io::Result<()> {
+        printer.data(&self.0.join("\t"))
+    }
 }
 
 /// Revokes `keys` by key: the first alone (so a two-factor challenge is
 /// answered once, by prompt or `--otp`), then the rest with at most `jobs`
 /// requests in flight, reusing that code. Nothing is retried beyond the
 /// client's own safe retries; failures are collected, not fatal.
-pub async fn revoke_all(
-    session: &Session<'_>,
+pub(super) async fn revoke_all(
+    otp_given: Option<&Secret>,
+    printer: &Printer,
     registry: &Registry,
     keys: &[String],
     jobs: usize,
@@ -35,8 +57,8 @@ pub async fn revoke_all(
     let Some((first, rest)) = keys.split_first() else {
         return Ok(outcome);
     };
-    let progress = progress_bar(session, keys.len());
-    let first_result = otp::with_otp(session, registry, |code| async move {
+    let progress = progress_bar(printer, keys.len());
+    let first_result = otp::with_otp(otp_given, printer, registry, |code| async move {
         registry.delete_token(first, code.as_ref()).await
     })
     .await;
@@ -85,44 +107,33 @@ pub async fn revoke_all(
 
 /// Prints the result: the revoked keys as data, or on partial failure a
 /// table of what was revoked and what failed (stderr) and an error.
-pub fn report(session: &Session<'_>, outcome: &Outcome) -> Result<()> {
-    let printer = session.printer;
-    if !outcome.failed.is_empty() {
-        let mut table = printer.table(&["key", "result"]);
-        for key in &outcome.revoked {
-            table.add_row(vec![key.clone(), "revoked".to_string()]);
-        }
-        for (key, err) in &outcome.failed {
-            table.add_row(vec![key.clone(), format!("failed: {err}")]);
-        }
-        printer.status(&table.to_string());
-        let total = outcome.revoked.len() + outcome.failed.len();
-        return Err(Failure::new(format!(
-            "revoked {} of {total} tokens; {} failed",
-            outcome.revoked.len(),
-            outcome.failed.len()
-        ))
-        .hint("rerun `rtok token delete` with the keys that failed")
-        .into());
+pub(super) fn report(printer: &Printer, outcome: &Outcome) -> Result<()> {
+    if outcome.failed.is_empty() {
+        printer.emit(&Revoked(&outcome.revoked))?;
+        return Ok(());
     }
-    match printer.format {
-        Format::Json => printer.json(&Value::from(outcome.revoked.clone()))?,
-        Format::Parseable => printer.data(&outcome.revoked.join("\t"))?,
-        Format::Human => {
-            let n = outcome.revoked.len();
-            printer.status(&format!(
-                "Revoked {n} token{}.",
-                if n == 1 { "" } else { "s" }
-            ));
-        }
+    let mut table = printer.table(Stream::Stderr, &["key", "result"]);
+    for key in &outcome.revoked {
+        table.add_row([key.as_str(), "revoked"]);
     }
-    Ok(())
+    for (key, err) in &outcome.failed {
+        table.add_row([key.clone(), format!("failed: {err}")]);
+    }
+    printer.status(&table.to_string());
+    let total = outcome.revoked.len() + outcome.failed.len();
+    Err(Failure::new(format!(
+        "revoked {} of {total} tokens; {} failed",
+        outcome.revoked.len(),
+        outcome.failed.len()
+    ))
+    .hint("rerun `rtok token delete` with the keys that failed")
+    .into())
 }
 
 /// A progress bar on stderr when it is a terminal and there is more than a
 /// handful to do.
-fn progress_bar(session: &Session<'_>, total: usize) -> Option<indicatif::ProgressBar> {
-    if session.printer.quiet || total < 4 || !std::io::stderr().is_terminal() {
+fn progress_bar(printer: &Printer, total: usize) -> Option<indicatif::ProgressBar> {
+    if printer.quiet || total < 4 || !io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(total as u64);

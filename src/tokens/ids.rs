@@ -1,6 +1,8 @@
 //! Short token ids, and matching what the user typed to listed tokens.
 
+use super::mask::{is_masked, mask_matches};
 use crate::registry::TokenRecord;
+use crate::secret::Secret;
 
 /// The shortest id npm would print: at least `MIN_ID_LEN` characters.
 pub const MIN_ID_LEN: usize = 6;
@@ -94,41 +96,16 @@ pub fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
     }
 }
 
-/// The one listed token whose mask the full token `value` fits, if exactly
+/// The one listed token whose mask the full token `secret` fits, if exactly
 /// one does (how rtok recognises the token this machine uses).
-pub fn by_value<'a>(value: &str, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
+pub fn by_value<'a>(secret: &Secret, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
+    let value = secret.expose();
     if is_masked(value) {
         return None;
     }
     let mut matching = tokens.iter().filter(|t| mask_matches(t.mask(), value));
     let first = matching.next()?;
     matching.next().is_none().then_some(first)
-}
-
-/// Text with an ellipsis is a mask itself, never a full token.
-fn is_masked(value: &str) -> bool {
-    value.contains("...") || value.contains('…')
-}
-
-/// Whether a full token `value` fits a listed `mask`. A mask with an
-/// ellipsis (`...` or `…`) keeps the start and the end of the token; one
-/// without is a truncated prefix. The value must be longer than the mask:
-/// the mask itself, copied from a list, is not the token.
-pub fn mask_matches(mask: &str, value: &str) -> bool {
-    let mask = mask.trim();
-    if mask.is_empty() || is_masked(value) {
-        return false;
-    }
-    let split = mask.split_once("...").or_else(|| mask.split_once('…'));
-    match split {
-        Some((start, end)) => {
-            !(start.is_empty() && end.is_empty())
-                && value.starts_with(start)
-                && value.ends_with(end)
-                && value.len() > start.len() + end.len()
-        }
-        None => value.len() > mask.len() && value.starts_with(mask),
-    }
 }
 
 #[cfg(test)]
@@ -210,14 +187,5 @@ mod tests {
         assert_eq!(resolve("npm_AbCd...7890", &tokens), Resolved::Unknown);
         assert_eq!(resolve("zzz", &tokens), Resolved::Unknown);
         assert_eq!(resolve("", &tokens), Resolved::Unknown);
-    }
-
-    #[test]
-    fn masks() {
-        assert!(mask_matches("npm_aBcD...7890", "npm_aBcDxxxxxxxx7890"));
-        assert!(!mask_matches("npm_aBcD...7890", "npm_aBcDxxxxxxxx7891"));
-        assert!(mask_matches("abcde…vwxyz", "abcde123vwxyz"));
-        assert!(!mask_matches("...", "anything-at-all"));
-        assert!(!mask_matches("", "x"));
     }
 }

@@ -5,71 +5,81 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
-use serde_json::Value;
+use std::io;
 
-use super::{Session, otp, token_delete};
+use anyhow::Result;
+use serde::Serialize;
+
+use super::super::otp;
+use super::create::Created;
+use super::{delete, fetch_listed};
 use crate::cli::RotateArgs;
 use crate::config::Origin;
 use crate::failure::Failure;
-use crate::ids;
 use crate::npmrc::{self, Document};
-use crate::output::Format;
+use crate::output::{Printer, Report};
+use crate::prompt;
 use crate::registry::{NewToken, Registry, TokenRecord};
 use crate::secret::Secret;
+use crate::settings::Settings;
 use crate::time;
+use crate::tokens::{Permission, ids, mask};
 
-pub async fn run(session: &Session<'_>, args: &RotateArgs) -> Result<()> {
-    let found = session.require_credential()?;
-    let registry = session.client("token")?;
-    let mut tokens = registry.list_tokens().await?;
-    ids::assign(&mut tokens, ids::MIN_ID_LEN);
+/// The replacement token, printed once; `--json` is the created token.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Rotated {
+    created: Created,
+    #[serde(skip)]
+    old_id: String,
+    #[serde(skip)]
+    saved_to: Option<String>,
+}
 
-    let current = session.current_token();
-    let old_key = if args.token == "current" {
-        let secret = current.as_ref().ok_or_else(|| {
-            Failure::new(format!(
-                "this machine uses no token for {} (its credential is a password or certificate)",
-                session.registry_display()
-            ))
-        })?;
-        ids::by_value(secret.expose(), &tokens)
-            .map(|t| t.key().to_string())
-            .ok_or_else(|| {
-                Failure::new("the token this machine uses is not in the registry's token list")
-                    .hint("some registries do not list login session tokens; rotate a listed token by its id")
-            })?
-    } else {
-        token_delete::resolve_argument(&args.token, &tokens)?
-    };
-    let old = tokens
-        .iter()
-        .find(|t| t.key() == old_key)
-        .expect("resolve_argument returns a listed key");
+impl Report for Rotated {
+    fn human(&self, printer: &Printer) -> io::Result<()> {
+        let saved = self
+            .saved_to
+            .as_ref()
+            .map(|path| format!("; saved it to {path}"))
+            .unwrap_or_default();
+        let created = &self.created.0;
+        printer.status(&format!(
+            "Rotated token {}: created {}, revoked the old one{saved}. The new token is shown only this once:",
+            self.old_id,
+            created.key.as_deref().unwrap_or("a new token")
+        ));
+        printer.data(created.token.expose())
+    }
+}
+
+pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printer) -> Result<()> {
+    let found = settings.require_credential()?;
+    let (registry, tokens) = fetch_listed(settings, printer).await?;
+    let current = settings.current_token();
+    let old = find_old(settings, args, &tokens, current.as_ref())?;
     let replaces_current = current
         .as_ref()
-        .is_some_and(|s| ids::mask_matches(old.mask(), s.expose()));
+        .is_some_and(|s| mask::mask_matches(old.mask(), s.expose()));
 
     let mut request = restrictions_of(old);
-    request.password = Some(session.password(&args.password, "create the replacement token")?);
+    request.password = Some(prompt::password(
+        &args.password,
+        "create the replacement token",
+        printer,
+    )?);
     let request = &request;
     let registry_ref = &registry;
-    let (created, code) = otp::with_otp(session, &registry, |code| async move {
-        registry_ref.create_token(request, code.as_ref()).await
-    })
+    let (created, code) = otp::with_otp(
+        settings.otp.as_ref(),
+        printer,
+        &registry,
+        |code| async move { registry_ref.create_token(request, code.as_ref()).await },
+    )
     .await?;
-    let new_token = Secret::new(
-        created
-            .get("token")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    );
     let mut rollback = Rollback {
-        new_key: created
-            .get("key")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        new_token: new_token.clone(),
+        new_key: created.key.clone(),
+        new_token: created.token.clone(),
         restore: None,
         code,
     };
@@ -78,43 +88,36 @@ pub async fn run(session: &Session<'_>, args: &RotateArgs) -> Result<()> {
     let mut saved_to = None;
     if replaces_current {
         match &found.origin {
-            Origin::File { path, .. } => {
-                let key = format!("{}:_authToken", found.reg_key);
-                let config = &session.config;
-                let written = npmrc::file::edit(path, |doc| {
-                    let before = doc.render();
-                    doc.set(&key, new_token.expose(), &|raw: &str| {
-                        config.expand_key(raw) == key
-                    });
-                    Ok(before)
-                });
-                match written {
-                    Ok(before) => {
-                        rollback.restore = Some((path.clone(), before));
-                        saved_to = Some(path.display().to_string());
-                    }
-                    Err(err) => {
-                        let state = rollback.run(&registry).await;
-                        return Err(Failure::new(format!(
-                            "could not save the new token to {}: {err:#}; {state}",
-                            path.display()
-                        ))
-                        .into());
-                    }
+            Origin::File {
+                path,
+                variable: None,
+                ..
+            } => match save(settings, path, &found.reg_key, &created.token) {
+                Ok(before) => {
+                    rollback.restore = Some((path.clone(), before));
+                    saved_to = Some(path.display().to_string());
                 }
-            }
-            other => session.printer.warn(&format!(
+                Err(err) => {
+                    let state = rollback.run(&registry).await;
+                    return Err(Failure::new(format!(
+                        "could not save the new token to {}: {err:#}; {state}",
+                        path.display()
+                    ))
+                    .into());
+                }
+            },
+            other => printer.warn(&format!(
                 "the old token comes from {other}: put the new token there yourself"
             )),
         }
     }
 
-    match registry.whoami_as(&new_token).await {
+    match registry.whoami_as(&created.token).await {
         Ok(_) => {}
         // A token limited to other networks is refused here by design; that
         // says nothing about whether it works where it is meant to.
         Err(err) if !request.cidr.is_empty() && err.status().is_some_and(|s| s.as_u16() == 403) => {
-            session.printer.warn(&format!(
+            printer.warn(&format!(
                 "could not check the new token from this machine: it only works from {}",
                 request.cidr.join(", ")
             ));
@@ -128,37 +131,74 @@ pub async fn run(session: &Session<'_>, args: &RotateArgs) -> Result<()> {
     }
 
     let code = rollback.code.clone();
-    if let Err(err) = registry.delete_token(&old_key, code.as_ref()).await {
+    if let Err(err) = registry.delete_token(old.key(), code.as_ref()).await {
         let state = rollback.run(&registry).await;
         return Err(Failure::new(format!(
-            "could not revoke the old token {old_key} ({err}); {state}"
+            "could not revoke the old token {} ({err}); {state}",
+            old.key()
         ))
         .hint("fix the cause and run `rtok token rotate` again")
         .into());
     }
 
-    let printer = session.printer;
-    match printer.format {
-        Format::Json => printer.json(&created)?,
-        Format::Human | Format::Parseable => {
-            let old_id = old.id().unwrap_or(old.key());
-            let saved = saved_to
-                .map(|path| format!("; saved it to {path}"))
-                .unwrap_or_default();
-            printer.status(&format!(
-                "Rotated token {old_id}: created {}, revoked the old one{saved}. The new token is shown only this once:",
-                rollback.new_key.as_deref().unwrap_or("a new token")
-            ));
-            printer.data(new_token.expose())?;
-        }
-    }
+    printer.emit(&Rotated {
+        old_id: old.id().unwrap_or(old.key()).to_string(),
+        created: Created(created),
+        saved_to,
+    })?;
     Ok(())
+}
+
+/// The listed token to replace: `current` (the one this machine uses) or
+/// the one the argument names.
+fn find_old<'a>(
+    settings: &Settings,
+    args: &RotateArgs,
+    tokens: &'a [TokenRecord],
+    current: Option<&Secret>,
+) -> Result<&'a TokenRecord> {
+    if args.token == "current" {
+        let secret = current.ok_or_else(|| {
+            Failure::new(format!(
+                "this machine uses no token for {} (its credential is a password or certificate)",
+                settings.registry_display()
+            ))
+        })?;
+        return ids::by_value(secret, tokens).ok_or_else(|| {
+            Failure::new("the token this machine uses is not in the registry's token list")
+                .hint("some registries do not list login session tokens; rotate a listed token by its id")
+                .into()
+        });
+    }
+    let key = delete::resolve_argument(&args.token, tokens)?;
+    tokens
+        .iter()
+        .find(|t| t.key() == key)
+        .ok_or_else(|| Failure::new(format!("token {key} is no longer listed")).into())
+}
+
+/// Writes the new token over the old one's line; returns the file as it was.
+fn save(
+    settings: &Settings,
+    path: &std::path::Path,
+    reg_key: &str,
+    token: &Secret,
+) -> Result<String> {
+    let key = format!("{reg_key}:_authToken");
+    let config = &settings.config;
+    npmrc::file::edit(path, |doc| {
+        let before = doc.render();
+        doc.set(&key, token.expose(), &|raw: &str| {
+            config.expand_key(raw) == key
+        });
+        Ok(before)
+    })
 }
 
 /// A request for a token restricted as `old` is: read-only, CIDR ranges,
 /// and for granular tokens name, description, packages/scopes/orgs with
 /// their permissions, and the same lifetime.
-pub fn restrictions_of(old: &TokenRecord) -> NewToken {
+fn restrictions_of(old: &TokenRecord) -> NewToken {
     let mut new = NewToken {
         readonly: old.readonly(),
         cidr: old.cidr().iter().map(|c| c.to_string()).collect(),
@@ -166,30 +206,22 @@ pub fn restrictions_of(old: &TokenRecord) -> NewToken {
         description: old.description().map(str::to_string),
         ..NewToken::default()
     };
-    for scope in old.objects("scopes") {
-        let name = scope
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        match scope.get("type").and_then(Value::as_str) {
-            Some("package") if name == "*" => new.packages_all = true,
-            Some("package") => new.packages.push(name),
-            Some("scope") => new.scopes.push(name),
-            Some("org") => new.orgs.push(name),
+    for (kind, name) in old.scopes() {
+        match kind {
+            "package" if name == "*" => new.packages_all = true,
+            "package" => new.packages.push(name.to_string()),
+            "scope" => new.scopes.push(name.to_string()),
+            "org" => new.orgs.push(name.to_string()),
             _ => {}
         }
     }
-    for permission in old.objects("permissions") {
-        let level = match permission.get("action").and_then(Value::as_str) {
-            Some("read") => "read-only",
-            Some("write") => "read-write",
-            Some("none") => "no-access",
-            _ => continue,
+    for (name, action) in old.permissions() {
+        let Some(level) = Permission::from_action(action) else {
+            continue;
         };
-        match permission.get("name").and_then(Value::as_str) {
-            Some("package") => new.packages_and_scopes_permission = Some(level.to_string()),
-            Some("org") => new.orgs_permission = Some(level.to_string()),
+        match name {
+            "package" => new.packages_and_scopes_permission = Some(level),
+            "org" => new.orgs_permission = Some(level),
             _ => {}
         }
     }
@@ -237,7 +269,7 @@ impl Rollback {
         let key = match &self.new_key {
             Some(key) => Some(key.clone()),
             None => registry.list_tokens().await.ok().and_then(|tokens| {
-                ids::by_value(self.new_token.expose(), &tokens).map(|t| t.key().to_string())
+                ids::by_value(&self.new_token, &tokens).map(|t| t.key().to_string())
             }),
         };
         match key {
@@ -284,10 +316,10 @@ mod tests {
         assert_eq!(new.scopes, vec!["@acme"]);
         assert_eq!(new.orgs, vec!["acme"]);
         assert_eq!(
-            new.packages_and_scopes_permission.as_deref(),
-            Some("read-write")
+            new.packages_and_scopes_permission,
+            Some(Permission::ReadWrite)
         );
-        assert_eq!(new.orgs_permission.as_deref(), Some("read-only"));
+        assert_eq!(new.orgs_permission, Some(Permission::ReadOnly));
         assert_eq!(new.expires_days, Some(30));
     }
 

@@ -1,0 +1,161 @@
+//! `Origin`: where a setting or a credential came from, rendered in one
+//! place for status tables, errors, hints and `--verbose`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a layer of npm settings comes from, highest priority first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    Cli,
+    Env,
+    Project,
+    User,
+    Global,
+}
+
+impl LayerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Cli => "command line",
+            LayerKind::Env => "environment",
+            LayerKind::Project => "project",
+            LayerKind::User => "user",
+            LayerKind::Global => "global",
+        }
+    }
+}
+
+/// Where one setting or credential was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag (`--registry`).
+    Cli { flag: String },
+    /// An environment variable (`npm_config_//host/:_authToken`).
+    Env { var: String },
+    /// A line of an `.npmrc` file; `variable` is the `${VAR}` its value
+    /// names, if it names one (the secret then lives in that variable).
+    File {
+        layer: LayerKind,
+        path: PathBuf,
+        line: usize,
+        variable: Option<String>,
+    },
+    /// The system keyring (rtok's settings record it for the registry).
+    Keyring,
+    /// A `credential-command` from rtok's settings.
+    Command { argv: Vec<String> },
+    /// A trusted-publishing token exchanged for a CI identity.
+    Oidc { package: String },
+}
+
+impl Origin {
+    /// Where the secret is kept, as `status --json` names it: `file`,
+    /// `env`, `keyring`, `command` or `oidc` (`cli` for a flag). A file line that refers to a
+    /// variable keeps the secret in the environment.
+    pub fn storage(&self) -> &'static str {
+        match self {
+            Origin::File { variable: None, .. } => "file",
+            Origin::File {
+                variable: Some(_), ..
+            }
+            | Origin::Env { .. } => "env",
+            Origin::Cli { .. } => "cli",
+            Origin::Keyring => "keyring",
+            Origin::Command { .. } => "command",
+            Origin::Oidc { .. } => "oidc",
+        }
+    }
+
+    /// The environment variable behind the credential, if any.
+    pub fn variable(&self) -> Option<&str> {
+        match self {
+            Origin::File { variable, .. } => variable.as_deref(),
+            Origin::Env { var } => Some(var),
+            _ => None,
+        }
+    }
+
+    /// Where it is, without the variable a file line refers to (for
+    /// messages that name the variable themselves).
+    pub fn place(&self) -> String {
+        match self {
+            Origin::File { path, line, .. } => format!("{}:{line}", path.display()),
+            other => other.to_string(),
+        }
+    }
+
+    /// The file and line, for a credential written in an `.npmrc`.
+    pub fn file(&self) -> Option<(&std::path::Path, usize)> {
+        match self {
+            Origin::File { path, line, .. } => Some((path, *line)),
+            _ => None,
+        }
+    }
+}
+
+/// `/home/u/.npmrc:2 ($NPM_TOKEN)`, `environment variable `NPM_CONFIG_…``,
+/// `keyring`, `command: gh auth token`.
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Cli { flag } => write!(f, "`{flag}`"),
+            Origin::Env { var } => write!(f, "environment variable `{var}`"),
+            Origin::File {
+                path,
+                line,
+                variable,
+                ..
+            } => {
+                write!(f, "{}:{line}", path.display())?;
+                match variable {
+                    Some(var) => write!(f, " (${var})"),
+                    None => Ok(()),
+                }
+            }
+            Origin::Keyring => f.write_str("keyring"),
+            Origin::Command { argv } => write!(f, "command: {}", argv.join(" ")),
+            Origin::Oidc { package } => write!(f, "OIDC exchange for {package}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_render_in_one_place() {
+        let file = Origin::File {
+            layer: LayerKind::User,
+            path: "/home/u/.npmrc".into(),
+            line: 2,
+            variable: Some("NPM_TOKEN".into()),
+        };
+        assert_eq!(file.to_string(), "/home/u/.npmrc:2 ($NPM_TOKEN)");
+        assert_eq!(file.storage(), "env");
+        assert_eq!(file.variable(), Some("NPM_TOKEN"));
+        let literal = Origin::File {
+            layer: LayerKind::Project,
+            path: "/p/.npmrc".into(),
+            line: 1,
+            variable: None,
+        };
+        assert_eq!(literal.to_string(), "/p/.npmrc:1");
+        assert_eq!(literal.storage(), "file");
+        let env = Origin::Env {
+            var: "npm_config_//r/:_authToken".into(),
+        };
+        assert_eq!(
+            env.to_string(),
+            "environment variable `npm_config_//r/:_authToken`"
+        );
+        assert_eq!(env.variable(), Some("npm_config_//r/:_authToken"));
+        assert_eq!(Origin::Keyring.to_string(), "keyring");
+        let command = Origin::Command {
+            argv: vec!["gh".into(), "auth".into(), "token".into()],
+        };
+        assert_eq!(command.to_string(), "command: gh auth token");
+        assert_eq!(command.storage(), "command");
+    }
+}

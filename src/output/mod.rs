@@ -1,0 +1,170 @@
+//! Everything rtok prints goes through the `Printer`: data on stdout, and
+//! status, warnings, verbose logs and errors on stderr. A command hands its
+//! result to [`Printer::emit`] as a [`Report`], which picks the human,
+//! parseable or JSON form.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod table;
+mod visible;
+
+use std::io::{self, IsTerminal, Write};
+
+pub use table::Table;
+pub use visible::visible;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+
+/// How data is written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Parseable,
+}
+
+/// Which stream a table goes to: each is styled by its own terminal check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// A command's result in every output form. The JSON form is the
+/// `Serialize` impl: a stable contract, so fields are only ever added.
+pub trait Report: serde::Serialize {
+    /// The human form: data on stdout, status lines on stderr.
+    fn human(&self, printer: &Printer) -> io::Result<()>;
+
+    /// The `--parseable` form (tab-separated, as npm's); the human form
+    /// unless the command has one of its own.
+    fn parseable(&self, printer: &Printer) -> io::Result<()> {
+        self.human(printer)
+    }
+}
+
+/// Decides once what goes where and in which colours.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: bool,
+    stdout: Terminal,
+    stderr: Terminal,
+}
+
+/// What one output stream is.
+#[derive(Debug, Clone, Copy)]
+struct Terminal {
+    is_terminal: bool,
+    color: bool,
+}
+
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+impl Printer {
+    pub fn new(global: &GlobalArgs, env_no_color: bool) -> Printer {
+        let terminal = |is_terminal: bool| Terminal {
+            is_terminal,
+            color: match global.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => is_terminal && !env_no_color,
+            },
+        };
+        Printer {
+            format: if global.json {
+                Format::Json
+            } else if global.parseable {
+                Format::Parseable
+            } else {
+                Format::Human
+            },
+            quiet: global.quiet,
+            verbose: global.verbose,
+            stdout: terminal(io::stdout().is_terminal()),
+            stderr: terminal(io::stderr().is_terminal()),
+        }
+    }
+
+    /// Prints `report` in the format the user asked for.
+    pub fn emit<R: Report>(&self, report: &R) -> io::Result<()> {
+        match self.format {
+            Format::Json => self.json(report),
+            Format::Parseable => report.parseable(self),
+            Format::Human => report.human(self),
+        }
+    }
+
+    /// One line of data on stdout.
+    pub fn data(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{text}")?;
+        out.flush()
+    }
+
+    /// A value as JSON on stdout, pretty-printed with two spaces (as npm).
+    pub fn json(&self, value: &impl serde::Serialize) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
+        writeln!(out)?;
+        out.flush()
+    }
+
+    /// A status line on stderr, unless `--quiet`.
+    pub fn status(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Something the user must see even with `--quiet` (a preview before a
+    /// question), on stderr.
+    pub fn notice(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    /// A warning on stderr (shown even with `--quiet`: it may matter).
+    pub fn warn(&self, text: &str) {
+        eprintln!("{}: {text}", self.paint_err("warning", YELLOW));
+    }
+
+    /// A `--verbose` log line on stderr.
+    pub fn verbose(&self, text: &str) {
+        if self.verbose {
+            eprintln!("{}", self.paint_err(text, DIM));
+        }
+    }
+
+    /// `error: <message>` and, if there is one, `hint: <hint>`.
+    pub fn error(&self, message: &str, hint: Option<&str>) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{}: {message}", self.paint_err("error", RED));
+        if let Some(hint) = hint {
+            let _ = writeln!(err, "{}: {hint}", self.paint_err("hint", CYAN));
+        }
+    }
+
+    /// A table for stdout (`Stream::Stdout`) or stderr, in rtok's style:
+    /// box lines and the terminal's width on a terminal, plain ASCII when
+    /// that stream is a pipe or file; colour only where that stream has it.
+    pub fn table(&self, stream: Stream, header: &[&str]) -> Table {
+        let terminal = match stream {
+            Stream::Stdout => self.stdout,
+            Stream::Stderr => self.stderr,
+        };
+        Table::new(header, terminal.is_terminal, terminal.color)
+    }
+
+    fn paint_err(&self, text: &str, color: &str) -> String {
+        if self.stderr.color {
+            format!("{BOLD}{color}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}

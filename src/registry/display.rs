@@ -1,0 +1,108 @@
+//! How registry URLs and registry-supplied text are shown: userinfo dropped,
+//! secrets redacted, one line; and which hosts count as this machine.
+
+use url::Url;
+
+use crate::secret::Secret;
+
+/// A URL as logs and messages show it: no user name or password.
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+/// `display_url` for text that may not parse (a proxy setting).
+pub(crate) fn display_url_str(text: &str) -> String {
+    Url::parse(text)
+        .map(|u| display_url(&u))
+        .unwrap_or_else(|_| "<invalid>".into())
+}
+
+/// Whether the URL's host is this machine (`127.0.0.1`, `::1`, `localhost`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+        None => false,
+    }
+}
+
+/// Replaces every occurrence of any of `secrets` in `text` with `***`.
+///
+/// Used on text that came from elsewhere (a registry's error body, a
+/// notice) before it is shown, in case the other side echoed a credential.
+pub fn redact(text: &str, secrets: &[&Secret]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        // Very short values (an empty password, a 1-char OTP) would turn
+        // ordinary text into asterisks without protecting anything.
+        if secret.expose().len() >= 4 {
+            out = out.replace(secret.expose(), "***");
+        }
+    }
+    out
+}
+
+/// `text` on one line of at most `limit` characters: whitespace and control
+/// characters collapsed to single spaces, `...` where it was cut.
+pub(crate) fn one_line(text: &str, limit: usize) -> String {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let joined = words.join(" ");
+    if joined.chars().count() > limit {
+        let cut: String = joined.chars().take(limit).collect();
+        format!("{cut}...")
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_url_drops_userinfo() {
+        let url = Url::parse("https://user:pass@r.example/npm/").expect("url");
+        assert_eq!(display_url(&url), "https://r.example/npm/");
+        assert_eq!(display_url_str("not a url"), "<invalid>");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (url, expected) in [
+            ("http://127.0.0.1:4873/", true),
+            ("http://[::1]/", true),
+            ("http://localhost:1/", true),
+            ("http://registry.example/", false),
+            ("http://10.0.0.1/", false),
+        ] {
+            assert_eq!(
+                is_loopback(&Url::parse(url).expect("url")),
+                expected,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn redact_replaces_every_occurrence() {
+        let a = Secret::new("tok-123456");
+        let b = Secret::new("pw");
+        assert_eq!(
+            redact("bad token tok-123456 (tok-123456) pw", &[&a, &b]),
+            "bad token *** (***) pw"
+        );
+    }
+
+    #[test]
+    fn one_line_collapses_and_cuts() {
+        assert_eq!(one_line("a\n\tb\x1b[2Jc", 100), "a b [2Jc");
+        assert_eq!(one_line(&"word ".repeat(10), 9), "word word...");
+    }
+}

@@ -1,0 +1,501 @@
+//! The HTTP side of the registry client: one reqwest client, one `send` that
+//! attaches the right credential, retries what the policy allows, caps what
+//! it reads, and turns every failure into a `RegistryError`.
+
+mod build;
+pub(crate) mod response;
+pub(crate) mod retry;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+pub use build::user_agent;
+use retry::{Decision, Outcome};
+
+use super::display::{display_url, is_loopback, redact};
+use super::error::{Endpoint, Problem, RegistryError, Request};
+use crate::config::credentials::{Credential, CredentialError, Credentials};
+use crate::config::network::Network;
+use crate::config::origin::Origin;
+use crate::secret::Secret;
+
+/// The most bytes rtok reads from one response. The token list is
+/// paginated, so a registry that sends more is broken or hostile.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// What the client reports as it works; the command layer decides whether
+/// and how to print it (`--verbose`, warnings). The client never prints.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Response {
+        method: &'a str,
+        url: &'a str,
+        status: u16,
+        elapsed: Duration,
+        attempt: u32,
+    },
+    Retry {
+        method: &'a str,
+        url: &'a str,
+        reason: &'a str,
+        wait: Duration,
+    },
+    /// The registry's `npm-notice` header.
+    Notice(&'a str),
+    Warning(&'a str),
+}
+
+pub type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+
+/// Which credential a request carries.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// The configured credential for the request URL, if any.
+    Configured,
+    /// HTTP basic auth with these, whatever is configured (the couch login's
+    /// second step, as npm-profile forces it).
+    Basic { username: String, password: Secret },
+    /// This bearer token, whatever is configured (checking a token that is
+    /// not stored yet).
+    Bearer(Secret),
+    /// No `Authorization` header.
+    None,
+}
+
+/// One request.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub endpoint: Endpoint,
+    pub body: Option<Vec<u8>>,
+    pub auth: Auth,
+    pub otp: Option<&'a Secret>,
+    /// Secrets in the body or URL, to be redacted from logs and errors.
+    pub secrets: Vec<&'a Secret>,
+    /// The URL as logs and errors show it, when the real one holds a secret.
+    pub display_url: Option<String>,
+    /// A 404 after a retry means an earlier attempt already did the work
+    /// (a DELETE whose first response was lost).
+    pub gone_after_retry_is_success: bool,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(method: Method, url: Url, endpoint: Endpoint) -> Call<'a> {
+        Call {
+            method,
+            url,
+            endpoint,
+            body: None,
+            auth: Auth::Configured,
+            otp: None,
+            secrets: Vec::new(),
+            display_url: None,
+            gone_after_retry_is_success: false,
+        }
+    }
+
+    /// A JSON body (anything serde can write).
+    pub fn json_body(mut self, body: &impl serde::Serialize) -> Self {
+        self.body = serde_json::to_vec(body).ok();
+        self
+    }
+
+    fn idempotent(&self) -> bool {
+        matches!(self.method, Method::GET | Method::DELETE | Method::HEAD)
+    }
+}
+
+/// What `send` puts in the `Authorization` header, and what to redact.
+#[derive(Default)]
+struct Authorization {
+    header: Option<HeaderValue>,
+    secret: Option<Secret>,
+    origin: Option<Origin>,
+}
+
+/// A successful response, body read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The request, for errors about what came back.
+    pub request: Request,
+}
+
+impl Reply {
+    /// The body as JSON, or the error that says it is not.
+    pub fn json(&self) -> Result<serde_json::Value, RegistryError> {
+        response::parse_json(&self.request, self.status, &self.body)
+    }
+
+    /// An error about this reply's content (`problem` names what is wrong).
+    pub fn invalid(&self, problem: impl Into<String>) -> RegistryError {
+        RegistryError::failed(
+            self.request.clone(),
+            Problem::InvalidResponse(problem.into()),
+        )
+    }
+}
+
+/// Settings that shape every request.
+pub struct ClientConfig {
+    pub registry: Url,
+    pub credentials: Credentials,
+    pub network: Network,
+    /// The `npm-command` header: what the user ran.
+    pub command: &'static str,
+    pub observer: Option<Observer>,
+}
+
+/// What one attempt got: an answer (with its body, or why the body could
+/// not be read), or no answer.
+enum Attempt {
+    Answered {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Result<Vec<u8>, BodyError>,
+    },
+    Failed(reqwest::Error),
+}
+
+enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// The transport. Build once per command; cheap to share by reference.
+pub struct HttpClient {
+    http: reqwest::Client,
+    registry: Url,
+    credentials: Credentials,
+    network: Network,
+    command: &'static str,
+    observer: Option<Observer>,
+    warned_plain_http: AtomicBool,
+}
+
+impl HttpClient {
+    pub fn new(config: ClientConfig) -> Result<HttpClient, RegistryError> {
+        let http = build::build_reqwest(&config)?;
+        Ok(HttpClient {
+            http,
+            registry: config.registry,
+            credentials: config.credentials,
+            network: config.network,
+            command: config.command,
+            observer: config.observer,
+            warned_plain_http: AtomicBool::new(false),
+        })
+    }
+
+    pub fn registry(&self) -> &Url {
+        &self.registry
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// `path` under the registry, with exactly one `/` between them (as
+    /// npm-registry-fetch joins them).
+    pub fn url(&self, path: &str) -> Url {
+        let base = self.registry.as_str().trim_end_matches('/');
+        let joined = format!("{base}/{}", path.trim_start_matches('/'));
+        Url::parse(&joined).unwrap_or_else(|_| self.registry.clone())
+    }
+
+    /// The request as errors name it.
+    pub fn request(&self, method: &str, url: &Url, endpoint: Endpoint) -> Request {
+        Request {
+            method: method.to_string(),
+            url: display_url(url),
+            endpoint,
+            registry: display_url(&self.registry),
+        }
+    }
+
+    /// Sends `call`, retrying while the policy says so, and returns the
+    /// 2xx reply or the error the last attempt maps to.
+    pub async fn send(&self, call: Call<'_>) -> Result<Reply, RegistryError> {
+        let mut request = self.request(call.method.as_str(), &call.url, call.endpoint);
+        if let Some(shown) = &call.display_url {
+            request.url = shown.clone();
+        }
+        let authorization = self.authorization(&call)?;
+        let mut secrets: Vec<&Secret> = call.secrets.clone();
+        secrets.extend(call.otp);
+        secrets.extend(authorization.secret.as_ref());
+        if authorization.header.is_some() {
+            self.warn_if_plain_http(&call.url);
+        }
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let answer = self.attempt(&call, &authorization).await;
+            if let Attempt::Answered {
+                status, headers, ..
+            } = &answer
+            {
+                self.report(
+                    &request,
+                    *status,
+                    headers,
+                    started.elapsed(),
+                    attempt,
+                    &secrets,
+                );
+            }
+            let outcome = outcome_of(&answer);
+            match retry::decide(
+                &self.network.retry,
+                attempt,
+                call.idempotent(),
+                &outcome,
+                retry::jitter(),
+            ) {
+                Decision::Retry { wait, reason } => {
+                    self.emit(Event::Retry {
+                        method: &request.method,
+                        url: &request.url,
+                        reason,
+                        wait,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::GiveUp => {
+                    let origin = authorization.origin.clone();
+                    return self.finish(&call, request, answer, attempt, &secrets, origin);
+                }
+            }
+        }
+    }
+
+    /// One attempt: build the request, send it, read the body (capped).
+    async fn attempt(&self, call: &Call<'_>, authorization: &Authorization) -> Attempt {
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .header("accept", "application/json")
+            .header("npm-command", self.command)
+            .header(
+                "npm-auth-type",
+                if call.otp.is_some() { "legacy" } else { "web" },
+            );
+        if let Some(value) = &authorization.header {
+            request = request.header("authorization", value.clone());
+        }
+        if let Some(otp) = call.otp
+            && let Ok(mut value) = HeaderValue::from_str(otp.expose())
+        {
+            value.set_sensitive(true);
+            request = request.header("npm-otp", value);
+        }
+        if let Some(body) = &call.body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.clone());
+        }
+        match request.send().await {
+            Ok(response) => Attempt::Answered {
+                status: response.status(),
+                headers: response.headers().clone(),
+                body: read_capped(response).await,
+            },
+            Err(err) => Attempt::Failed(err),
+        }
+    }
+
+    /// The last attempt's answer as the caller gets it.
+    fn finish(
+        &self,
+        call: &Call<'_>,
+        request: Request,
+        answer: Attempt,
+        attempt: u32,
+        secrets: &[&Secret],
+        credential_origin: Option<Origin>,
+    ) -> Result<Reply, RegistryError> {
+        let (status, headers, body) = match answer {
+            Attempt::Failed(err) => {
+                let problem = response::transport_problem(&err, false, self.network.timeout);
+                return Err(RegistryError::failed(request, problem));
+            }
+            Attempt::Answered {
+                body: Err(BodyError::TooLarge),
+                ..
+            } => {
+                let problem = Problem::TooLarge {
+                    limit: MAX_BODY_BYTES,
+                };
+                return Err(RegistryError::failed(request, problem));
+            }
+            Attempt::Answered {
+                body: Err(BodyError::Transport(err)),
+                ..
+            } => {
+                let problem = response::transport_problem(&err, true, self.network.timeout);
+                return Err(RegistryError::failed(request, problem));
+            }
+            Attempt::Answered {
+                status,
+                headers,
+                body: Ok(body),
+            } => (status, headers, body),
+        };
+        let gone_already =
+            attempt > 1 && status == StatusCode::NOT_FOUND && call.gone_after_retry_is_success;
+        if status.is_success() || gone_already {
+            return Ok(Reply {
+                status,
+                headers,
+                body,
+                request,
+            });
+        }
+        let problem =
+            response::status_problem(call, status, &headers, &body, secrets, credential_origin);
+        Err(RegistryError::failed(request, problem))
+    }
+
+    /// `--verbose` and notices for one answer.
+    fn report(
+        &self,
+        request: &Request,
+        status: StatusCode,
+        headers: &HeaderMap,
+        elapsed: Duration,
+        attempt: u32,
+        secrets: &[&Secret],
+    ) {
+        self.emit(Event::Response {
+            method: &request.method,
+            url: &request.url,
+            status: status.as_u16(),
+            elapsed,
+            attempt,
+        });
+        if let Some(notice) = headers.get("npm-notice").and_then(|v| v.to_str().ok()) {
+            self.emit(Event::Notice(&redact(notice, secrets)));
+        }
+    }
+
+    /// The `Authorization` header `call` carries, the secret inside it (to
+    /// redact from errors), and where a configured credential came from.
+    fn authorization(&self, call: &Call<'_>) -> Result<Authorization, RegistryError> {
+        let (value, secret, origin) = match &call.auth {
+            Auth::None => return Ok(Authorization::default()),
+            Auth::Basic { username, password } => {
+                let pair = format!("{username}:{}", password.expose());
+                let encoded = crate::config::credentials::encode_base64(&pair);
+                (format!("Basic {encoded}"), password.clone(), None)
+            }
+            Auth::Bearer(token) => (format!("Bearer {}", token.expose()), token.clone(), None),
+            Auth::Configured => {
+                let Some(found) = self.credentials.for_url(&call.url)? else {
+                    return Ok(Authorization::default());
+                };
+                let origin = found.origin.clone();
+                match found.credential {
+                    Some(Credential::Bearer(token)) => {
+                        (format!("Bearer {}", token.expose()), token, Some(origin))
+                    }
+                    Some(Credential::Basic { encoded, .. }) => {
+                        (format!("Basic {}", encoded.expose()), encoded, Some(origin))
+                    }
+                    // A client certificate alone: TLS carries it.
+                    None => return Ok(Authorization::default()),
+                }
+            }
+        };
+        let mut header =
+            HeaderValue::from_str(&value).map_err(|_| CredentialError::NotHeaderSafe {
+                origin: origin
+                    .as_ref()
+                    .map_or_else(|| "the command line".into(), Origin::to_string),
+            })?;
+        header.set_sensitive(true);
+        Ok(Authorization {
+            header: Some(header),
+            secret: Some(secret),
+            origin,
+        })
+    }
+
+    fn warn_if_plain_http(&self, url: &Url) {
+        if url.scheme() != "http" || is_loopback(url) {
+            return;
+        }
+        if !self.warned_plain_http.swap(true, Ordering::Relaxed) {
+            let message = format!(
+                "sending credentials over plain HTTP to {}; anyone on the network path can read them (use https://)",
+                crate::npmrc::nerf::host_and_port(url)
+            );
+            self.emit(Event::Warning(&message));
+        }
+    }
+
+    fn emit(&self, event: Event<'_>) {
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
+    }
+}
+
+/// What an attempt means for the retry policy.
+fn outcome_of(answer: &Attempt) -> Outcome {
+    match answer {
+        Attempt::Answered {
+            body: Err(BodyError::TooLarge),
+            ..
+        } => Outcome::TooLarge,
+        Attempt::Answered {
+            body: Err(BodyError::Transport(_)),
+            ..
+        } => Outcome::BrokenBody,
+        Attempt::Answered {
+            status, headers, ..
+        } => Outcome::Status {
+            status: status.as_u16(),
+            retry_after: retry_after(headers),
+        },
+        Attempt::Failed(err) => Outcome::Transport {
+            connected: !err.is_connect(),
+            transient: response::is_transient(err),
+        },
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("retry-after")?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(BodyError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(err) => return Err(BodyError::Transport(err)),
+        }
+    }
+}

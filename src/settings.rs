@@ -1,0 +1,150 @@
+//! `Settings`: everything a command needs to know, resolved once from the
+//! arguments, the environment and the config files: the registry and scope,
+//! the layered npm config, every credential, the network settings and the
+//! one-time password.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use url::Url;
+
+use crate::cli::GlobalArgs;
+use crate::config::credentials::{Credentials, Found};
+use crate::config::network::Network;
+use crate::config::{Config, DEFAULT_REGISTRY, Inputs};
+use crate::failure::Failure;
+use crate::registry::display_url;
+use crate::secret::Secret;
+
+/// The resolved settings of one run.
+#[derive(Debug)]
+pub struct Settings {
+    /// The registry commands talk to: `--registry`, else `@scope:registry`
+    /// for `--scope`, else `registry`, else npm's default.
+    pub registry: Url,
+    /// The `@scope`, normalised to start with `@`, when `--scope` was given.
+    pub scope: Option<String>,
+    pub config: Config,
+    /// Every credential in the config, collected once.
+    pub credentials: Credentials,
+    pub network: Network,
+    /// `--otp`, else the `otp` setting.
+    pub otp: Option<Secret>,
+    /// The working folder (the project commands such as `doctor` look at).
+    pub cwd: PathBuf,
+}
+
+impl Settings {
+    /// Loads the configuration (each file once) from the process's
+    /// arguments, environment and working folder.
+    pub fn resolve(
+        global: &GlobalArgs,
+        env: HashMap<String, String>,
+        cwd: PathBuf,
+    ) -> Result<Settings> {
+        let mut cli = Vec::new();
+        if let Some(registry) = &global.registry {
+            cli.push(("registry".into(), registry.clone(), "--registry".into()));
+        }
+        if let Some(userconfig) = &global.userconfig {
+            cli.push((
+                "userconfig".into(),
+                userconfig.clone(),
+                "--userconfig".into(),
+            ));
+        }
+        let config = Config::load(&Inputs {
+            cli,
+            env,
+            cwd: cwd.clone(),
+        })?;
+
+        let scope = global.scope.as_deref().map(|s| {
+            if s.starts_with('@') {
+                s.to_string()
+            } else {
+                format!("@{s}")
+            }
+        });
+        let scoped = scope
+            .as_ref()
+            .filter(|_| global.registry.is_none())
+            .and_then(|scope| config.get(&format!("{scope}:registry")))
+            .filter(|s| !s.value.is_empty());
+        let (text, origin) =
+            match scoped.or_else(|| config.get("registry").filter(|s| !s.value.is_empty())) {
+                Some(setting) => (setting.value.clone(), Some(setting.origin.to_string())),
+                None => (DEFAULT_REGISTRY.to_string(), None),
+            };
+        let registry = parse_registry(&text, origin.as_deref())?;
+        let credentials = Credentials::from_config(&config, &registry);
+        let network = Network::from_config(&config)?;
+        let otp = global
+            .otp
+            .clone()
+            .or_else(|| config.value("otp").map(Secret::new))
+            .filter(|otp| !otp.is_empty());
+        Ok(Settings {
+            registry,
+            scope,
+            config,
+            credentials,
+            network,
+            otp,
+            cwd,
+        })
+    }
+
+    /// The registry URL as messages show it.
+    pub fn registry_display(&self) -> String {
+        display_url(&self.registry)
+    }
+
+    /// The credential configured for the registry, or the "log in first"
+    /// failure (exit code 4).
+    pub fn require_credential(&self) -> Result<Found> {
+        match self.credentials.for_url(&self.registry)? {
+            Some(found) => Ok(found),
+            None => Err(Failure::auth(format!(
+                "not logged in to {}: no token or password for it in the config files or the environment",
+                self.registry_display()
+            ))
+            .hint(format!("run `rtok login --registry {}`", self.registry_display()))
+            .into()),
+        }
+    }
+
+    /// The bearer token this machine uses for the registry, if it uses one.
+    pub fn current_token(&self) -> Option<Secret> {
+        self.credentials
+            .for_url(&self.registry)
+            .ok()
+            .flatten()
+            .and_then(|found| found.token().cloned())
+    }
+}
+
+/// The process environment, as far as it is text.
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+fn parse_registry(text: &str, origin: Option<&str>) -> Result<Url> {
+    let from = origin.map(|o| format!(" (from {o})")).unwrap_or_default();
+    let url = Url::parse(text.trim()).map_err(|_| {
+        Failure::new(format!("the registry `{text}`{from} is not a URL"))
+            .hint("registries look like `https://registry.npmjs.org/`")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Failure::new(format!(
+            "the registry `{}`{from} is not an http(s) URL",
+            display_url(&url)
+        ))
+        .hint("registries look like `https://registry.npmjs.org/`")
+        .into());
+    }
+    Ok(url)
+}

@@ -1,0 +1,10 @@
+//! Token logic that does not talk to a registry: short ids, masks and mask
+//! matching, filters (expiry, age, globs, selection), permissions.
+
+pub mod filter;
+pub mod ids;
+pub mod mask;
+mod permission;
+
+pub use ids::short_ids;
+pub use permission::Permission;
