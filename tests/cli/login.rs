@@ -326,3 +326,28 @@ fn make_executable(path: &std::path::Path) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
 }
+
+#[test]
+fn a_wrong_password_names_the_status_the_registry_answered() {
+    let mock = login_mock("never-issued-token", false);
+    let env = TestEnv::new();
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let run = env
+        .rtok()
+        .args([
+            "login",
+            "--auth-type",
+            "legacy",
+            "--username",
+            "someone",
+            "--password-stdin",
+        ])
+        .stdin("wrong-password")
+        .run();
+    assert_error(&run, 4, "401 Unauthorized");
+    assert!(
+        run.stderr.contains("wrong user name or password"),
+        "{}",
+        run.describe("the plain explanation too")
+    );
+}

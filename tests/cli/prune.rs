@@ -189,3 +189,81 @@ fn unused_for_on_a_registry_without_last_use_warns() {
         run.describe("a warning")
     );
 }
+
+/// A registry with read-only tokens `ro0key`, `ro1key` and a token in use;
+/// DELETEs of `ro1key` fail with 500.
+fn prune_mock() -> MockRegistry {
+    MockRegistry::start(|req| match req.method.as_str() {
+        "GET" => {
+            let mut objects = Vec::new();
+            for key in ["ro0key00", "ro1key00"] {
+                let mut token = npm_token(key, "m");
+                token["readonly"] = json!(true);
+                objects.push(token);
+            }
+            Reply::json(200, token_page(objects, None))
+        }
+        "DELETE" if req.path.contains("ro1key") => Reply::json(500, json!({"error": "boom"})),
+        _ => Reply::empty(204),
+    })
+}
+
+#[test]
+fn the_question_shows_what_it_asks_about_even_with_quiet() {
+    let mock = prune_mock();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "prune-pty-token"));
+    let mut command = raw_rtok(&env);
+    command.args(["token", "prune", "--read-only", "--quiet"]);
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    let seen = session
+        .exp_string("Revoke these 2 tokens? [y/N] ")
+        .expect("the question");
+    assert!(
+        seen.contains("ro0key") && seen.contains("ro1key"),
+        "the preview before the question: {seen}"
+    );
+    session.send_line("n").expect("answer");
+    let rest = session.exp_eof().expect("rtok exits");
+    assert!(rest.contains("cancelled"), "{rest}");
+    assert!(
+        mock.requests().iter().all(|r| r.method == "GET"),
+        "nothing revoked"
+    );
+}
+
+#[test]
+fn tables_on_stderr_follow_stderr_not_stdout() {
+    // stdout is a terminal, stderr a file: the failure table on stderr is
+    // plain ASCII, as stderr is not a terminal.
+    let mock = prune_mock();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "prune-pty-token"));
+    let errors = env.root.join("stderr.txt");
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#""$0" token prune --read-only --yes 2>"$1"; echo "exit=$?""#)
+        .arg(env!("CARGO_BIN_EXE_rtok"))
+        .arg(&errors)
+        .env("HOME", &env.home)
+        .env("NPM_CONFIG_GLOBALCONFIG", &env.globalconfig)
+        .env("NO_COLOR", "1")
+        .current_dir(&env.project);
+    for (name, _) in std::env::vars_os() {
+        if crate::support::env::is_removed_var(&name) {
+            command.env_remove(&name);
+        }
+    }
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    let out = session.exp_eof().expect("rtok exits");
+    assert!(out.contains("exit=1"), "{out}");
+    let stderr = std::fs::read_to_string(&errors).expect("stderr file");
+    assert!(
+        stderr.contains("| ro1key00 | failed: ") && stderr.contains("+----"),
+        "an ASCII table on stderr: {stderr}"
+    );
+    assert!(!stderr.contains('│') && !stderr.contains('─'), "{stderr}");
+}

@@ -108,3 +108,155 @@ fn no_credentials_at_all_is_exit_4() {
     let run = env.rtok().arg("status").run();
     assert_error(&run, 4, "no registry credentials");
 }
+
+#[test]
+fn a_credential_naming_an_unset_variable_is_a_row_that_names_it() {
+    let env = TestEnv::new();
+    env.write_userconfig(
+        "registry=https://r.example/\n//r.example/:_authToken=${RTOK_TEST_NOT_SET}\n",
+    );
+    let run = env.rtok().args(["status", "--json"]).run();
+    run.failure(1);
+    let rows = run.json();
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 1, "{}", run.describe("one row"));
+    let row = &rows[0];
+    assert_eq!(row["registry"], "https://r.example/");
+    assert_eq!(row["variable"], "RTOK_TEST_NOT_SET");
+    assert_eq!(
+        row["source"],
+        format!("{}:2 ($RTOK_TEST_NOT_SET)", env.userconfig.display())
+    );
+    assert!(
+        row["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("RTOK_TEST_NOT_SET") && e.contains("not set")),
+        "{}",
+        run.describe("an error naming the variable")
+    );
+    assert!(run.stderr.contains("1 of 1 credentials failed"));
+
+    let run = env.rtok().arg("status").run();
+    run.failure(1);
+    assert!(
+        run.stdout.contains("r.example") && run.stdout.contains("RTOK_TEST_NOT_SET"),
+        "{}",
+        run.describe("a row naming the variable")
+    );
+}
+
+#[test]
+fn sources_name_the_variable_behind_a_reference_and_the_environment() {
+    let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "vera"})));
+    let env = TestEnv::new();
+    env.register_secret("npm_VariableTokenAbCdEfGhIjKlMnOpQrStUv99");
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken=${{RTOK_TEST_TOKEN}}\n",
+        mock.url(),
+        mock.nerf_dart()
+    ));
+    let run = env
+        .rtok()
+        .args(["status", "--json"])
+        .env(
+            "RTOK_TEST_TOKEN",
+            "npm_VariableTokenAbCdEfGhIjKlMnOpQrStUv99",
+        )
+        .run();
+    run.success();
+    let row = &run.json()[0];
+    assert_eq!(
+        row["source"],
+        format!("{}:2 ($RTOK_TEST_TOKEN)", env.userconfig.display())
+    );
+    assert_eq!(row["variable"], "RTOK_TEST_TOKEN");
+    assert_eq!(row["user"], "vera");
+
+    let other = MockRegistry::start(|_| Reply::json(200, json!({"username": "envy"})));
+    let variable = format!("npm_config_{}:_authToken", other.nerf_dart());
+    env.write_userconfig(&format!("registry={}\n", other.url()));
+    let run = env
+        .rtok()
+        .args(["status", "--json"])
+        .env(&variable, "npm_VariableTokenAbCdEfGhIjKlMnOpQrStUv99")
+        .run();
+    run.success();
+    assert_eq!(run.json()[0]["variable"], json!(variable));
+    assert!(
+        run.json()[0]["source"]
+            .as_str()
+            .is_some_and(|s| s.contains(&variable)),
+        "{}",
+        run.describe("the variable in the source")
+    );
+}
+
+#[test]
+fn status_uses_the_shared_client_with_its_verbose_log() {
+    let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "logged"})));
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "status-token-1234"));
+    env.register_secret("status-token-1234");
+    let run = env.rtok().args(["status", "-v"]).run();
+    run.success();
+    assert!(
+        run.stderr
+            .contains(&format!("http GET {}-/whoami 200", mock.url())),
+        "{}",
+        run.describe("a --verbose line for the whoami")
+    );
+}
+
+#[test]
+fn status_warns_when_strict_ssl_is_off() {
+    let ca = TestCa::new("status tolerated CA");
+    let registry = TlsRegistry::start(&ca.server(), None, |path, auth| match (path, auth) {
+        ("/-/whoami", Some("Bearer tls-status-token")) => {
+            (200, r#"{"username":"tls-user"}"#.into())
+        }
+        _ => (401, r#"{"error":"no"}"#.into()),
+    });
+    let env = TestEnv::new();
+    env.register_secret("tls-status-token");
+    env.write_userconfig(&format!(
+        "registry={}\n//127.0.0.1:{}/:_authToken=tls-status-token\nstrict-ssl=false\n",
+        registry.url(),
+        registry.port()
+    ));
+    let run = env.rtok().args(["status", "--json"]).run();
+    run.success();
+    assert_eq!(run.json()[0]["user"], "tls-user");
+    assert!(
+        run.stderr.contains("warning: `strict-ssl` is false"),
+        "{}",
+        run.describe("the strict-ssl warning")
+    );
+}
+
+#[test]
+fn registry_strings_cannot_drive_the_terminal() {
+    let hostile = "evil\u{1b}[2J\u{1b}]0;owned\u{7}\rname\u{8}";
+    let mock = MockRegistry::start(move |_| Reply::json(200, json!({"username": hostile})));
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "hostile-token-1234"));
+    for args in [&["status"][..], &["whoami"][..]] {
+        let run = env.rtok().args(args).run();
+        run.success();
+        for raw in ['\u{1b}', '\u{7}', '\r', '\u{8}'] {
+            assert!(
+                !run.stdout.contains(raw) && !run.stderr.contains(raw),
+                "{}",
+                run.describe(&format!("no raw {raw:?} from `rtok {}`", args.join(" ")))
+            );
+        }
+        assert!(
+            run.stdout.contains("evil^[[2J^[]0;owned^G^Mname^H"),
+            "{}",
+            run.describe("the control characters shown")
+        );
+    }
+    // JSON keeps the exact string, escaped by JSON.
+    let run = env.rtok().args(["whoami", "--json"]).run();
+    run.success();
+    assert_eq!(run.json(), json!(hostile));
+}

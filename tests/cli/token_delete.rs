@@ -226,42 +226,41 @@ fn an_otp_challenge_is_answered_once_for_all_tokens() {
 
 #[test]
 fn revocations_run_concurrently_up_to_the_limit() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let (now, max) = (Arc::clone(&in_flight), Arc::clone(&peak));
+    // The first DELETE goes alone (it answers a two-factor challenge for
+    // all); the other 24 must come 4 at a time: each is held until 4 are
+    // held together, and a 5th while 4 are held would show as wider.
+    let gate = Arc::new(Gate::new(4, 24, Duration::from_secs(3)));
+    let first_done = Arc::new(AtomicBool::new(false));
+    let (held, first) = (Arc::clone(&gate), Arc::clone(&first_done));
     let mock = MockRegistry::start(move |req| match req.method.as_str() {
         "GET" => Reply::json(
             200,
             token_page(
-                (0..24)
+                (0..25)
                     .map(|i| npm_token(&format!("tok{i:03}key"), "m"))
                     .collect(),
                 None,
             ),
         ),
         _ => {
-            let current = now.fetch_add(1, Ordering::SeqCst) + 1;
-            max.fetch_max(current, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(100));
-            now.fetch_sub(1, Ordering::SeqCst);
+            if first.swap(true, Ordering::SeqCst) {
+                held.pass();
+            }
             Reply::empty(204)
         }
     });
     let env = TestEnv::new();
     env.write_userconfig(&npmrc_for_mock(&mock.url(), "tok"));
-    let ids: Vec<String> = (0..24).map(|i| format!("tok{i:03}")).collect();
+    let ids: Vec<String> = (0..25).map(|i| format!("tok{i:03}")).collect();
     let run = env
         .rtok()
         .args(["token", "delete", "--jobs", "4"])
         .args(&ids)
         .run();
     run.success();
-    assert!(run.stderr.contains("Revoked 24 tokens."));
-    let observed = peak.load(Ordering::SeqCst);
-    assert!(
-        (2..=4).contains(&observed),
-        "peak concurrency {observed}, limit 4"
-    );
+    assert!(run.stderr.contains("Revoked 25 tokens."));
+    assert_eq!(gate.widest(), 4, "at most 4 in flight, and 4 reached");
+    assert_eq!(gate.shortfalls(), 0, "every wave filled to 4");
 }

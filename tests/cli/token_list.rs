@@ -434,3 +434,35 @@ fn marks_the_token_in_use_warns_about_expiry_and_sorts_and_filters() {
         ["session-key-0001", "eeeeeeee-0001"]
     );
 }
+
+#[test]
+fn token_names_cannot_drive_the_terminal() {
+    let mut hostile = npm_token("hostile0key", "npm_Host...ile1");
+    hostile["name"] = json!("ci\r\n| fake | row |\u{1b}[2J\u{1b}]0;title\u{7}");
+    let body = token_page(vec![hostile], None);
+    let mock = MockRegistry::start(move |_| Reply::json(200, body.clone()));
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "list-token-1234"));
+    let run = env.rtok().args(["token", "list"]).run();
+    run.success();
+    for raw in ['\u{1b}', '\u{7}', '\r'] {
+        assert!(
+            !run.stdout.contains(raw),
+            "{}",
+            run.describe(&format!("no raw {raw:?} in the table"))
+        );
+    }
+    assert!(
+        run.stdout.contains("ci^M^J| fake | row |^[[2J^[]0;title^G"),
+        "{}",
+        run.describe("the name shown with its control characters")
+    );
+    // One header, one separator, one row, and the frame: no fake row.
+    assert_eq!(run.stdout.lines().count(), 5, "{}", run.describe("one row"));
+    let run = env.rtok().args(["token", "list", "--json"]).run();
+    run.success();
+    assert_eq!(
+        run.json()[0]["name"],
+        json!("ci\r\n| fake | row |\u{1b}[2J\u{1b}]0;title\u{7}")
+    );
+}
