@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 /// `%s` standing for the URL), else the desktop's opener when a display is
 /// available. Returns whether a browser was started. In CI or over SSH
 /// without a display nothing is started: the URL printed is the way in.
-pub fn open(url: &str) -> bool {
+pub(crate) fn open(url: &str) -> bool {
     if let Ok(browsers) = std::env::var("BROWSER") {
         return browsers
             .split(':')

@@ -3,7 +3,7 @@
 /// Splits the `--cidr` values as npm does (a single value may hold a
 /// comma-separated list) and checks each is an IPv4 CIDR; the error names
 /// the bad entry.
-pub fn parse_list(values: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn parse_list(values: &[String]) -> Result<Vec<String>, String> {
     let mut list = Vec::new();
     for value in values {
         for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -25,7 +25,7 @@ pub fn parse_list(values: &[String]) -> Result<Vec<String>, String> {
 
 /// `a.b.c.d/n`: four decimal octets 0-255 without leading zeros, and a
 /// prefix length 0-32 (the `is-cidr` rule npm uses).
-pub fn is_ipv4_cidr(text: &str) -> bool {
+pub(crate) fn is_ipv4_cidr(text: &str) -> bool {
     let Some((address, prefix)) = text.split_once('/') else {
         return false;
     };

@@ -5,17 +5,19 @@
 //! tests reach the parser and helpers directly. See `docs/architecture.md`.
 #![warn(clippy::print_stdout, clippy::print_stderr, unreachable_pub)]
 
-pub mod browser;
-pub mod cidr;
+// What the binary, the fuzz target and the tests reach is `pub`; the rest
+// is the crate's own (`pub(crate)`, checked by `unreachable_pub`).
+pub(crate) mod browser;
+pub(crate) mod cidr;
 pub mod cli;
 pub mod commands;
-pub mod config;
+pub(crate) mod config;
 pub mod failure;
 pub mod npmrc;
 pub mod output;
-pub mod prompt;
-pub mod registry;
+pub(crate) mod prompt;
+pub(crate) mod registry;
 pub mod secret;
-pub mod settings;
+pub(crate) mod settings;
 pub mod time;
 pub mod tokens;

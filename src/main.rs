@@ -19,9 +19,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    // Test-only (debug builds): a deliberate panic whose message holds a
-    // "secret", so a test can check the panic hook withholds it.
-    #[cfg(debug_assertions)]
+    // Test hook: a deliberate panic whose message holds a "secret", so a
+    // test can check the panic hook withholds it.
+    #[cfg(feature = "test-hooks")]
     if let Ok(secret) = std::env::var("RTOK_TEST_PANIC") {
         panic!("deliberate test panic holding {secret}");
     }

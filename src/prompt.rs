@@ -13,18 +13,18 @@ use crate::secret::Secret;
 
 /// Prompts are allowed only when both stdin and stderr are terminals: a
 /// prompt nobody sees, or an answer nobody can type, would hang a script.
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
 /// Reads a secret without echo from the terminal.
-pub fn secret(prompt: &str) -> Result<Secret> {
+pub(crate) fn secret(prompt: &str) -> Result<Secret> {
     let value = rpassword::prompt_password(prompt).context("could not read from the terminal")?;
     Ok(Secret::new(value))
 }
 
 /// Reads one visible line (a user name) from the terminal.
-pub fn line(prompt: &str) -> Result<String> {
+pub(crate) fn line(prompt: &str) -> Result<String> {
     let mut err = io::stderr().lock();
     write!(err, "{prompt}")?;
     err.flush()?;
@@ -41,7 +41,7 @@ pub fn line(prompt: &str) -> Result<String> {
 
 /// Reads a secret piped on stdin (`--password-stdin`): everything up to the
 /// end, without one trailing line break.
-pub fn secret_from_stdin(what: &str) -> Result<Secret> {
+pub(crate) fn secret_from_stdin(what: &str) -> Result<Secret> {
     let mut text = String::new();
     io::stdin()
         .lock()
@@ -59,7 +59,7 @@ pub fn secret_from_stdin(what: &str) -> Result<Secret> {
 
 /// The account password: `--password-stdin`, `--password`, or a no-echo
 /// prompt on a terminal; without any of them, an error naming the flag.
-pub fn password(args: &PasswordArgs, purpose: &str, printer: &Printer) -> Result<Secret> {
+pub(crate) fn password(args: &PasswordArgs, purpose: &str, printer: &Printer) -> Result<Secret> {
     if args.password_stdin {
         return secret_from_stdin("password");
     }
@@ -81,7 +81,7 @@ pub fn password(args: &PasswordArgs, purpose: &str, printer: &Printer) -> Result
 
 /// Asks for a one-time password: digits (spaces allowed and dropped) or a
 /// 64-character hex recovery code, as npm accepts; up to three tries.
-pub fn otp() -> Result<Secret> {
+pub(crate) fn otp() -> Result<Secret> {
     eprintln!("This operation requires a one-time password.");
     for _ in 0..3 {
         let answer = secret("Enter OTP: ")?;

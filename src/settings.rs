@@ -19,7 +19,7 @@ use crate::secret::Secret;
 
 /// The resolved settings of one run.
 #[derive(Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The registry commands talk to: `--registry`, else `@scope:registry`
     /// for `--scope`, else `registry`, else npm's default.
     pub registry: Url,
@@ -31,14 +31,12 @@ pub struct Settings {
     pub network: Network,
     /// `--otp`, else the `otp` setting.
     pub otp: Option<Secret>,
-    /// The working folder (the project commands such as `doctor` look at).
-    pub cwd: PathBuf,
 }
 
 impl Settings {
     /// Loads the configuration (each file once) from the process's
     /// arguments, environment and working folder.
-    pub fn resolve(
+    pub(crate) fn resolve(
         global: &GlobalArgs,
         env: HashMap<String, String>,
         cwd: PathBuf,
@@ -54,11 +52,7 @@ impl Settings {
                 "--userconfig".into(),
             ));
         }
-        let config = Config::load(&Inputs {
-            cli,
-            env,
-            cwd: cwd.clone(),
-        })?;
+        let config = Config::load(&Inputs { cli, env, cwd })?;
 
         let scope = global.scope.as_deref().map(|s| {
             if s.starts_with('@') {
@@ -92,18 +86,17 @@ impl Settings {
             credentials,
             network,
             otp,
-            cwd,
         })
     }
 
     /// The registry URL as messages show it.
-    pub fn registry_display(&self) -> String {
+    pub(crate) fn registry_display(&self) -> String {
         display_url(&self.registry)
     }
 
     /// The credential configured for the registry, or the "log in first"
     /// failure (exit code 4).
-    pub fn require_credential(&self) -> Result<Found> {
+    pub(crate) fn require_credential(&self) -> Result<Found> {
         match self.credentials.for_url(&self.registry)? {
             Some(found) => Ok(found),
             None => Err(Failure::auth(format!(
@@ -116,7 +109,7 @@ impl Settings {
     }
 
     /// The bearer token this machine uses for the registry, if it uses one.
-    pub fn current_token(&self) -> Option<Secret> {
+    pub(crate) fn current_token(&self) -> Option<Secret> {
         self.credentials
             .for_url(&self.registry)
             .ok()
@@ -126,7 +119,7 @@ impl Settings {
 }
 
 /// The process environment, as far as it is text.
-pub fn process_env() -> HashMap<String, String> {
+pub(crate) fn process_env() -> HashMap<String, String> {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()

@@ -22,6 +22,8 @@ use crate::tokens::mask::mask;
 struct Row {
     registry: String,
     source: String,
+    /// Where the secret is kept: `file`, `env`, `keyring`, `command`.
+    storage: &'static str,
     /// The environment variable that holds the secret, if one does.
     variable: Option<String>,
     kind: &'static str,
@@ -93,27 +95,26 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         let registry = registry_for(prefix, &known);
         let found = credentials.at(prefix);
         Some(async move {
-            let (user, error, credential) = match found {
+            let (user, error, credential, kind) = match found {
                 Ok(Some(found)) => {
                     let checked = match connect::client_for(settings, printer, &registry, "whoami")
                     {
                         Ok(client) => client.whoami().await.map_err(|err| err.to_string()),
                         Err(err) => Err(err.to_string()),
                     };
-                    (
-                        checked.as_ref().ok().cloned(),
-                        checked.err(),
-                        masked(&found),
-                    )
+                    let credential = masked(&found);
+                    let user = checked.as_ref().ok().cloned();
+                    (user, checked.err(), credential, found.kind)
                 }
                 // A credential that cannot be used (an unset `${VAR}`) is a
                 // row that says why, never skipped.
-                Err(err) => (None, Some(err.to_string()), "(unusable)".to_string()),
-                Ok(None) => (None, None, String::new()),
+                Err(err) => (None, Some(err.to_string()), "(unusable)".into(), kind),
+                Ok(None) => (None, None, String::new(), kind),
             };
             Row {
                 registry: display_url(&registry),
                 source: origin.to_string(),
+                storage: origin.storage(),
                 variable: origin.variable().map(str::to_string),
                 kind: kind.describe(),
                 user,

@@ -16,7 +16,7 @@ use crate::npmrc::nerf::host_and_port;
 use crate::secret::Secret;
 
 /// The fields that make up a credential under a nerf dart.
-pub const CREDENTIAL_FIELDS: [&str; 6] = [
+pub(crate) const CREDENTIAL_FIELDS: [&str; 6] = [
     "_authToken",
     "_auth",
     "username",
@@ -30,7 +30,7 @@ const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"];
 
 /// Whether `key` is a credential setting (`//host/:_authToken` and friends,
 /// or an un-nerfed legacy `_authToken`).
-pub fn is_credential_key(key: &str) -> bool {
+pub(crate) fn is_credential_key(key: &str) -> bool {
     match key.rsplit_once(':') {
         Some((prefix, field)) => prefix.starts_with("//") && CREDENTIAL_FIELDS.contains(&field),
         None => is_legacy_credential_key(key),
@@ -38,7 +38,7 @@ pub fn is_credential_key(key: &str) -> bool {
 }
 
 /// Top-level credential keys that npm stopped reading in version 9.
-pub fn is_legacy_credential_key(key: &str) -> bool {
+pub(crate) fn is_legacy_credential_key(key: &str) -> bool {
     matches!(
         key,
         "_authToken" | "_authtoken" | "-authtoken" | "_auth" | "_password"
@@ -46,7 +46,7 @@ pub fn is_legacy_credential_key(key: &str) -> bool {
 }
 
 /// Whether `key` holds a secret value (token, `_auth`, password).
-pub fn is_secret_key(key: &str) -> bool {
+pub(crate) fn is_secret_key(key: &str) -> bool {
     match key.rsplit_once(':') {
         Some((_, field)) => SECRET_FIELDS.contains(&field),
         None => is_legacy_credential_key(key),
@@ -55,7 +55,7 @@ pub fn is_secret_key(key: &str) -> bool {
 
 /// Which kind of setting supplied the credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthKind {
+pub(crate) enum AuthKind {
     Token,
     /// `_auth`: base64 of `user:password`.
     Auth,
@@ -64,7 +64,7 @@ pub enum AuthKind {
 }
 
 impl AuthKind {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             AuthKind::Token => "token",
             AuthKind::Auth | AuthKind::UsernamePassword => "basic auth",
@@ -75,7 +75,7 @@ impl AuthKind {
 
 /// What goes into the `Authorization` header.
 #[derive(Debug, Clone)]
-pub enum Credential {
+pub(crate) enum Credential {
     Bearer(Secret),
     /// `Basic <encoded>`; the user name when it could be read.
     Basic {
@@ -86,14 +86,14 @@ pub enum Credential {
 
 /// A client certificate and key for mutual TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientCert {
+pub(crate) struct ClientCert {
     pub certfile: PathBuf,
     pub keyfile: PathBuf,
 }
 
 /// The credential found for a URL and where it came from.
 #[derive(Debug, Clone)]
-pub struct Found {
+pub(crate) struct Found {
     /// The nerf-dart prefix the credential is keyed by (`//host/path/`).
     pub reg_key: String,
     pub kind: AuthKind,
@@ -104,7 +104,7 @@ pub struct Found {
 }
 
 impl Found {
-    pub fn token(&self) -> Option<&Secret> {
+    pub(crate) fn token(&self) -> Option<&Secret> {
         match &self.credential {
             Some(Credential::Bearer(token)) => Some(token),
             _ => None,
@@ -113,7 +113,7 @@ impl Found {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CredentialError {
+pub(crate) enum CredentialError {
     #[error("`{key}` ({}) refers to `${{{var}}}`, which is not set", origin.place())]
     UnsetVariable {
         key: String,
@@ -127,7 +127,7 @@ pub enum CredentialError {
 }
 
 impl CredentialError {
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         match self {
             CredentialError::UnsetVariable { var, .. } => {
                 format!("set `{var}` in the environment, or remove or fix that line")
@@ -154,7 +154,7 @@ struct Fields {
 
 /// Every credential in the effective configuration, by nerf-dart prefix.
 #[derive(Debug, Clone, Default)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     by_prefix: HashMap<String, Fields>,
     registry: Option<Url>,
 }
@@ -163,7 +163,7 @@ impl Credentials {
     /// Collects the credential settings of `config`; `registry` is where a
     /// URL on the same host without its own credential falls back to (as
     /// npm-registry-fetch does for absolute URLs on the registry's host).
-    pub fn from_config(config: &Config, registry: &Url) -> Credentials {
+    pub(crate) fn from_config(config: &Config, registry: &Url) -> Credentials {
         let mut by_prefix: HashMap<String, Fields> = HashMap::new();
         for setting in config.effective() {
             let Some((prefix, field)) = setting.key.rsplit_once(':') else {
@@ -191,7 +191,7 @@ impl Credentials {
     }
 
     /// The credential a request to `url` carries, or `None`.
-    pub fn for_url(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
+    pub(crate) fn for_url(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
         if let Some(found) = self.walk(url)? {
             return Ok(Some(found));
         }
@@ -209,7 +209,7 @@ impl Credentials {
 
     /// The credential for exactly this nerf dart (no walking up), as npm's
     /// `getCredentialsByURI` looks it up for login and logout.
-    pub fn at(&self, reg_key: &str) -> Result<Option<Found>, CredentialError> {
+    pub(crate) fn at(&self, reg_key: &str) -> Result<Option<Found>, CredentialError> {
         match self.by_prefix.get(reg_key) {
             Some(fields) => found(reg_key, fields),
             None => Ok(None),
@@ -217,7 +217,7 @@ impl Credentials {
     }
 
     /// Every nerf dart that has a usable credential, sorted.
-    pub fn prefixes(&self) -> Vec<&str> {
+    pub(crate) fn prefixes(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self
             .by_prefix
             .iter()
@@ -230,7 +230,7 @@ impl Credentials {
 
     /// What kind of credential a prefix holds and where the deciding
     /// setting is, without using it (so an unset `${VAR}` can be reported).
-    pub fn describe(&self, reg_key: &str) -> Option<(AuthKind, Origin)> {
+    pub(crate) fn describe(&self, reg_key: &str) -> Option<(AuthKind, Origin)> {
         let deciding = self.by_prefix.get(reg_key)?.deciding()?;
         Some(match deciding {
             Deciding::Token(s) => (AuthKind::Token, s.origin.clone()),
@@ -355,7 +355,7 @@ fn decode_lenient(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Base64 of `text`, as `_password` is stored.
-pub fn encode_base64(text: &str) -> String {
+pub(crate) fn encode_base64(text: &str) -> String {
     STANDARD.encode(text)
 }
 

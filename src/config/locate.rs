@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// `HOME`, else the platform's idea of the home folder (as npm does).
-pub fn home_dir(env: &HashMap<String, String>) -> Option<PathBuf> {
+pub(crate) fn home_dir(env: &HashMap<String, String>) -> Option<PathBuf> {
     env.get("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
@@ -13,7 +13,7 @@ pub fn home_dir(env: &HashMap<String, String>) -> Option<PathBuf> {
 
 /// The project root: the nearest ancestor of `cwd` (itself included) holding
 /// `package.json` or a `node_modules` folder, else `cwd`.
-pub fn project_prefix(cwd: &Path) -> PathBuf {
+pub(crate) fn project_prefix(cwd: &Path) -> PathBuf {
     cwd.ancestors()
         .find(|dir| dir.join("package.json").is_file() || dir.join("node_modules").is_dir())
         .unwrap_or(cwd)
@@ -23,7 +23,7 @@ pub fn project_prefix(cwd: &Path) -> PathBuf {
 /// npm's default global prefix: `PREFIX`, else two levels above the real
 /// path of the `node` found on `PATH` (`/usr/local/bin/node` →
 /// `/usr/local`).
-pub fn default_global_prefix(env: &HashMap<String, String>) -> Option<PathBuf> {
+pub(crate) fn default_global_prefix(env: &HashMap<String, String>) -> Option<PathBuf> {
     if let Some(prefix) = env.get("PREFIX").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(prefix));
     }
@@ -41,7 +41,7 @@ pub fn default_global_prefix(env: &HashMap<String, String>) -> Option<PathBuf> {
 
 /// A path from a setting: `~/` is the home folder, a relative path is taken
 /// from the working folder.
-pub fn resolve_path(value: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
+pub(crate) fn resolve_path(value: &str, cwd: &Path, home: Option<&Path>) -> PathBuf {
     if let (Some(rest), Some(home)) = (value.strip_prefix("~/"), home) {
         return home.join(rest);
     }

@@ -1,10 +1,10 @@
 //! Layered configuration, as npm resolves it: command line, environment,
 //! project `.npmrc`, user `.npmrc`, global `npmrc`, then defaults.
 
-pub mod credentials;
-pub mod locate;
-pub mod network;
-pub mod origin;
+pub(crate) mod credentials;
+pub(crate) mod locate;
+pub(crate) mod network;
+pub(crate) mod origin;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::npmrc::{Document, expand};
-pub use origin::{LayerKind, Origin};
+pub(crate) use origin::{LayerKind, Origin};
 
 /// npm's default registry.
-pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
+pub(crate) const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
 
 /// One `key=value` after `${VAR}` expansion.
 #[derive(Debug, Clone)]
-pub struct Setting {
+pub(crate) struct Setting {
     pub key: String,
     pub value: String,
     /// `${NAME}` references in the value whose variable is not set.
@@ -28,20 +28,18 @@ pub struct Setting {
     pub origin: Origin,
 }
 
-/// The settings of one source. File layers keep their parsed document.
+/// The settings of one source.
 #[derive(Debug, Clone)]
-pub struct Layer {
+pub(crate) struct Layer {
     pub kind: LayerKind,
     /// The file behind a file layer, whether or not it exists.
     pub path: Option<PathBuf>,
-    /// `None` when the file does not exist (or for cli/env layers).
-    pub document: Option<Document>,
     pub settings: Vec<Setting>,
 }
 
 /// What loading needs from the process: flags, environment, working folder.
 #[derive(Debug, Clone, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     /// Settings given as flags: (config key, value, flag as typed).
     pub cli: Vec<(String, String, String)>,
     pub env: HashMap<String, String>,
@@ -51,7 +49,7 @@ pub struct Inputs {
 /// The loaded configuration: every layer, and a merged view in which the
 /// highest layer wins (and, within a file, the last line).
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     layers: Vec<Layer>,
     merged: HashMap<String, (usize, usize)>,
     env: HashMap<String, String>,
@@ -60,14 +58,13 @@ pub struct Config {
 
 impl Config {
     /// Loads every layer, reading each file once.
-    pub fn load(inputs: &Inputs) -> Result<Config> {
+    pub(crate) fn load(inputs: &Inputs) -> Result<Config> {
         let env = &inputs.env;
         let lookup = |name: &str| env.get(name).cloned();
 
         let cli = Layer {
             kind: LayerKind::Cli,
             path: None,
-            document: None,
             settings: inputs
                 .cli
                 .iter()
@@ -85,7 +82,6 @@ impl Config {
         let env_layer = Layer {
             kind: LayerKind::Env,
             path: None,
-            document: None,
             settings: env_settings(env, &lookup),
         };
 
@@ -131,7 +127,7 @@ impl Config {
     }
 
     /// The effective setting for `key`, if any layer has it.
-    pub fn get(&self, key: &str) -> Option<&Setting> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Setting> {
         self.merged
             .get(key)
             .map(|&(layer, index)| &self.layers[layer].settings[index])
@@ -139,7 +135,7 @@ impl Config {
 
     /// The effective value for `key`, empty values counting as unset (as npm
     /// treats them).
-    pub fn value(&self, key: &str) -> Option<&str> {
+    pub(crate) fn value(&self, key: &str) -> Option<&str> {
         self.get(key)
             .map(|s| s.value.as_str())
             .filter(|v| !v.is_empty())
@@ -147,7 +143,7 @@ impl Config {
 
     /// Every value of an array setting (`key[]=` lines, or a plain `key=`),
     /// from the highest layer that sets it.
-    pub fn values(&self, key: &str) -> Vec<&Setting> {
+    pub(crate) fn values(&self, key: &str) -> Vec<&Setting> {
         for layer in &self.layers {
             let found: Vec<&Setting> = layer.settings.iter().filter(|s| s.key == key).collect();
             if !found.is_empty() {
@@ -157,29 +153,29 @@ impl Config {
         Vec::new()
     }
 
-    pub fn layer(&self, kind: LayerKind) -> Option<&Layer> {
+    pub(crate) fn layer(&self, kind: LayerKind) -> Option<&Layer> {
         self.layers.iter().find(|l| l.kind == kind)
     }
 
     /// The user config file (`--userconfig`, `NPM_CONFIG_USERCONFIG`, or
     /// `~/.npmrc`), where logins are stored.
-    pub fn user_config_path(&self) -> Option<&Path> {
+    pub(crate) fn user_config_path(&self) -> Option<&Path> {
         self.layer(LayerKind::User).and_then(|l| l.path.as_deref())
     }
 
     /// The process environment the configuration was expanded with.
-    pub fn env(&self) -> &HashMap<String, String> {
+    pub(crate) fn env(&self) -> &HashMap<String, String> {
         &self.env
     }
 
     /// Expands `${VAR}` in a key read from a file, as the merged view did.
-    pub fn expand_key(&self, key: &str) -> String {
+    pub(crate) fn expand_key(&self, key: &str) -> String {
         expand(key, &|name| self.env.get(name).cloned()).value
     }
 
     /// Every effective `key → setting` pair, for callers that scan by
     /// pattern (credentials). Order is unspecified.
-    pub fn effective(&self) -> impl Iterator<Item = &Setting> {
+    pub(crate) fn effective(&self) -> impl Iterator<Item = &Setting> {
         self.merged
             .values()
             .map(|&(layer, index)| &self.layers[layer].settings[index])
@@ -257,7 +253,6 @@ impl Config {
         self.layers.push(Layer {
             kind,
             path: Some(path),
-            document,
             settings,
         });
         self.remerge();

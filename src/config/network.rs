@@ -10,7 +10,7 @@ use super::{Config, Setting};
 
 /// How rtok talks to registries, from npm's own config keys.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Network {
+pub(crate) struct Network {
     /// `fetch-timeout` (ms; default 5 minutes, 0 = none).
     pub timeout: Option<Duration>,
     /// `strict-ssl` (default true).
@@ -34,7 +34,7 @@ pub struct Network {
 
 /// npm's retry settings (`fetch-retries` and friends).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Retry {
+pub(crate) struct Retry {
     pub retries: u32,
     pub factor: f64,
     pub min: Duration,
@@ -56,7 +56,7 @@ impl Default for Retry {
 }
 
 impl Network {
-    pub fn from_config(config: &Config) -> Result<Network> {
+    pub(crate) fn from_config(config: &Config) -> Result<Network> {
         let env = config.env();
         let timeout_ms = number(config.get("fetch-timeout"), 300_000.0)?;
         let retry = Retry {
@@ -126,7 +126,7 @@ impl Network {
     /// Whether a request to `host` (and `port`) skips the proxy: an entry
     /// equal to the host, `*`, or a domain suffix (`.example.com` or
     /// `example.com` match `a.example.com`), optionally with `:port`.
-    pub fn bypasses_proxy(&self, host: &str, port: u16) -> bool {
+    pub(crate) fn bypasses_proxy(&self, host: &str, port: u16) -> bool {
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Where a layer of npm settings comes from, highest priority first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LayerKind {
+pub(crate) enum LayerKind {
     Cli,
     Env,
     Project,
@@ -15,7 +15,7 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             LayerKind::Cli => "command line",
             LayerKind::Env => "environment",
@@ -28,7 +28,7 @@ impl LayerKind {
 
 /// Where one setting or credential was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// A command-line flag (`--registry`).
     Cli { flag: String },
     /// An environment variable (`npm_config_//host/:_authToken`).
@@ -42,10 +42,13 @@ pub enum Origin {
         variable: Option<String>,
     },
     /// The system keyring (rtok's settings record it for the registry).
+    #[allow(dead_code)] // until the keyring source lands (issue 11)
     Keyring,
     /// A `credential-command` from rtok's settings.
+    #[allow(dead_code)] // until the command source lands (issue 11)
     Command { argv: Vec<String> },
     /// A trusted-publishing token exchanged for a CI identity.
+    #[allow(dead_code)] // until `exec --oidc` lands (issue 12)
     Oidc { package: String },
 }
 
@@ -53,7 +56,7 @@ impl Origin {
     /// Where the secret is kept, as `status --json` names it: `file`,
     /// `env`, `keyring`, `command` or `oidc` (`cli` for a flag). A file line that refers to a
     /// variable keeps the secret in the environment.
-    pub fn storage(&self) -> &'static str {
+    pub(crate) fn storage(&self) -> &'static str {
         match self {
             Origin::File { variable: None, .. } => "file",
             Origin::File {
@@ -68,7 +71,7 @@ impl Origin {
     }
 
     /// The environment variable behind the credential, if any.
-    pub fn variable(&self) -> Option<&str> {
+    pub(crate) fn variable(&self) -> Option<&str> {
         match self {
             Origin::File { variable, .. } => variable.as_deref(),
             Origin::Env { var } => Some(var),
@@ -78,18 +81,10 @@ impl Origin {
 
     /// Where it is, without the variable a file line refers to (for
     /// messages that name the variable themselves).
-    pub fn place(&self) -> String {
+    pub(crate) fn place(&self) -> String {
         match self {
             Origin::File { path, line, .. } => format!("{}:{line}", path.display()),
             other => other.to_string(),
-        }
-    }
-
-    /// The file and line, for a credential written in an `.npmrc`.
-    pub fn file(&self) -> Option<(&std::path::Path, usize)> {
-        match self {
-            Origin::File { path, line, .. } => Some((path, *line)),
-            _ => None,
         }
     }
 }

@@ -123,11 +123,11 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
     )))
 }
 
-/// Test-only (debug builds): `RTOK_TEST_PAUSE_BEFORE_RENAME=<ms>` sleeps
+/// Test hook (`--features test-hooks`): `RTOK_TEST_PAUSE_BEFORE_RENAME=<ms>` sleeps
 /// between writing the temporary file and renaming it, so a test can kill
 /// the process there and check that the old file survived.
 fn pause_for_crash_test() {
-    #[cfg(debug_assertions)]
+    #[cfg(feature = "test-hooks")]
     if let Some(ms) = std::env::var("RTOK_TEST_PAUSE_BEFORE_RENAME")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())

@@ -6,7 +6,7 @@ use url::Url;
 use crate::secret::Secret;
 
 /// A URL as logs and messages show it: no user name or password.
-pub fn display_url(url: &Url) -> String {
+pub(crate) fn display_url(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
@@ -21,7 +21,7 @@ pub(crate) fn display_url_str(text: &str) -> String {
 }
 
 /// Whether the URL's host is this machine (`127.0.0.1`, `::1`, `localhost`).
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -34,7 +34,7 @@ pub fn is_loopback(url: &Url) -> bool {
 ///
 /// Used on text that came from elsewhere (a registry's error body, a
 /// notice) before it is shown, in case the other side echoed a credential.
-pub fn redact(text: &str, secrets: &[&Secret]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[&Secret]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
         // Very short values (an empty password, a 1-char OTP) would turn

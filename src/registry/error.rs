@@ -12,7 +12,7 @@ use crate::config::origin::Origin;
 
 /// What a request was for; it decides the hint a failure gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Whoami,
     Tokens,
     Login,
@@ -22,7 +22,7 @@ pub enum Endpoint {
 
 /// How a 401 asked to authenticate (`www-authenticate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Challenge {
+pub(crate) enum Challenge {
     Bearer,
     Basic,
     Other,
@@ -30,14 +30,14 @@ pub enum Challenge {
 
 /// The `authUrl`/`doneUrl` pair of a web one-time-password challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebAuth {
+pub(crate) struct WebAuth {
     pub auth_url: String,
     pub done_url: String,
 }
 
 /// The request a failure belongs to, as messages show it.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     pub method: String,
     /// The URL without userinfo, and with any secret in it masked.
     pub url: String,
@@ -53,7 +53,7 @@ impl fmt::Display for Request {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
+pub(crate) enum RegistryError {
     /// The configured credential cannot be used (an unset `${VAR}`, ...).
     #[error(transparent)]
     Credential(#[from] CredentialError),
@@ -69,14 +69,14 @@ pub enum RegistryError {
 /// A request and what went wrong with it (boxed: errors travel far and
 /// are rare).
 #[derive(Debug)]
-pub struct FailedRequest {
+pub(crate) struct FailedRequest {
     pub request: Request,
     pub problem: Problem,
 }
 
 /// What went wrong with a request.
 #[derive(Debug, thiserror::Error)]
-pub enum Problem {
+pub(crate) enum Problem {
     #[error("{}{detail}", status_text(*status))]
     Unauthorized {
         status: StatusCode,
@@ -120,7 +120,7 @@ pub enum Problem {
 }
 
 /// `404 Not Found`: the status as messages show it.
-pub fn status_text(status: StatusCode) -> String {
+pub(crate) fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
@@ -128,12 +128,12 @@ pub fn status_text(status: StatusCode) -> String {
 }
 
 impl RegistryError {
-    pub fn failed(request: Request, problem: Problem) -> RegistryError {
+    pub(crate) fn failed(request: Request, problem: Problem) -> RegistryError {
         RegistryError::Failed(Box::new(FailedRequest { request, problem }))
     }
 
     /// The problem, when a request failed.
-    pub fn problem(&self) -> Option<&Problem> {
+    pub(crate) fn problem(&self) -> Option<&Problem> {
         match self {
             RegistryError::Failed(failed) => Some(&failed.problem),
             _ => None,
@@ -141,7 +141,7 @@ impl RegistryError {
     }
 
     /// The request that failed, if one did.
-    pub fn request(&self) -> Option<&Request> {
+    pub(crate) fn request(&self) -> Option<&Request> {
         match self {
             RegistryError::Failed(failed) => Some(&failed.request),
             _ => None,
@@ -150,7 +150,7 @@ impl RegistryError {
 
     /// Whether the failure means the user must authenticate (exit code 4):
     /// credentials rejected, or a one-time password needed.
-    pub fn needs_auth(&self) -> bool {
+    pub(crate) fn needs_auth(&self) -> bool {
         matches!(
             self.problem(),
             Some(
@@ -160,7 +160,7 @@ impl RegistryError {
     }
 
     /// The HTTP status, when the registry answered.
-    pub fn status(&self) -> Option<StatusCode> {
+    pub(crate) fn status(&self) -> Option<StatusCode> {
         match self.problem()? {
             Problem::Unauthorized { status, .. } | Problem::Status { status, .. } => Some(*status),
             Problem::OtpRequired { .. } | Problem::IpNotAllowed => Some(StatusCode::UNAUTHORIZED),
@@ -169,7 +169,7 @@ impl RegistryError {
     }
 
     /// A line naming the command or setting that fixes it, where one exists.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         let (request, problem) = match self {
             RegistryError::Credential(err) => return Some(err.hint()),
             RegistryError::Setup(_) => {

@@ -1,10 +1,10 @@
 //! The registry client: the npm registry API calls rtok makes, over one HTTP
 //! transport. It never prints; it returns data or a `RegistryError`.
 
-pub mod display;
-pub mod error;
-pub mod transport;
-pub mod types;
+pub(crate) mod display;
+pub(crate) mod error;
+pub(crate) mod transport;
+pub(crate) mod types;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -14,16 +14,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-pub use display::{display_url, is_loopback};
-pub use error::{Endpoint, Problem, RegistryError, WebAuth};
-pub use transport::{Auth, Call, ClientConfig, Event, HttpClient, Observer, Reply};
-pub use types::{CreatedToken, NewToken, TokenRecord};
+pub(crate) use display::{display_url, is_loopback};
+pub(crate) use error::{Endpoint, Problem, RegistryError, WebAuth};
+pub(crate) use transport::{Auth, Call, ClientConfig, Event, HttpClient, Observer, Reply};
+pub(crate) use types::{CreatedToken, NewToken, TokenRecord};
 
 use crate::secret::Secret;
 
 /// The most pages `token list` follows (100 tokens a page on npmjs makes
 /// this 100,000 tokens); a registry that links on forever is broken.
-pub const MAX_PAGES: usize = 1000;
+pub(crate) const MAX_PAGES: usize = 1000;
 
 /// One page of `GET /-/npm/v1/tokens`.
 #[derive(Deserialize)]
@@ -43,35 +43,31 @@ struct PageUrls {
 
 /// One step of polling a web login's `doneUrl`.
 #[derive(Debug)]
-pub enum Poll {
+pub(crate) enum Poll {
     /// 202: not yet; wait this long (`Retry-After`) and ask again.
     Wait(Option<Duration>),
     Done(Secret),
 }
 
 /// The registry API.
-pub struct Registry {
+pub(crate) struct Registry {
     http: HttpClient,
 }
 
 impl Registry {
-    pub fn new(config: ClientConfig) -> Result<Registry, RegistryError> {
+    pub(crate) fn new(config: ClientConfig) -> Result<Registry, RegistryError> {
         Ok(Registry {
             http: HttpClient::new(config)?,
         })
     }
 
-    pub fn url(&self) -> &Url {
-        self.http.registry()
-    }
-
     /// `GET /-/whoami`: the user name the configured credential belongs to.
-    pub async fn whoami(&self) -> Result<String, RegistryError> {
+    pub(crate) async fn whoami(&self) -> Result<String, RegistryError> {
         self.whoami_with(Auth::Configured).await
     }
 
     /// `whoami` for a token that is not in the config (yet).
-    pub async fn whoami_as(&self, token: &Secret) -> Result<String, RegistryError> {
+    pub(crate) async fn whoami_as(&self, token: &Secret) -> Result<String, RegistryError> {
         self.whoami_with(Auth::Bearer(token.clone())).await
     }
 
@@ -106,7 +102,7 @@ impl Registry {
     }
 
     /// `GET /-/npm/v1/tokens`, following `urls.next` to the last page.
-    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, RegistryError> {
+    pub(crate) async fn list_tokens(&self) -> Result<Vec<TokenRecord>, RegistryError> {
         let first = self.http.url("/-/npm/v1/tokens");
         let mut url = first.clone();
         let mut seen = HashSet::new();
@@ -142,7 +138,7 @@ impl Registry {
     }
 
     /// `POST /-/npm/v1/tokens`: the created token, secret included.
-    pub async fn create_token(
+    pub(crate) async fn create_token(
         &self,
         new: &NewToken,
         otp: Option<&Secret>,
@@ -170,7 +166,11 @@ impl Registry {
 
     /// `DELETE /-/npm/v1/tokens/token/<key>`. A 404 on a retry counts as
     /// done: the first attempt got through.
-    pub async fn delete_token(&self, key: &str, otp: Option<&Secret>) -> Result<(), RegistryError> {
+    pub(crate) async fn delete_token(
+        &self,
+        key: &str,
+        otp: Option<&Secret>,
+    ) -> Result<(), RegistryError> {
         let path = format!("/-/npm/v1/tokens/token/{}", encode_component(key));
         let mut call = Call::new(Method::DELETE, self.http.url(&path), Endpoint::Tokens);
         call.otp = otp;
@@ -180,7 +180,7 @@ impl Registry {
 
     /// `DELETE /-/user/token/<token>`: revokes a session token (logout), or
     /// any token by itself.
-    pub async fn revoke_session(&self, token: &Secret) -> Result<(), RegistryError> {
+    pub(crate) async fn revoke_session(&self, token: &Secret) -> Result<(), RegistryError> {
         let path = format!("/-/user/token/{}", encode_component(token.expose()));
         let mut call = Call::new(Method::DELETE, self.http.url(&path), Endpoint::Logout);
         call.display_url = Some(display_url(&self.http.url("/-/user/token/***")));
@@ -193,7 +193,7 @@ impl Registry {
     /// with the password, as npm-profile's `loginCouch` does; on 409 (the
     /// user exists and the registry wants proof), fetch the user document
     /// and `PUT` it back at its revision with basic auth. Returns the token.
-    pub async fn login_couch(
+    pub(crate) async fn login_couch(
         &self,
         username: &str,
         password: &Secret,
@@ -276,7 +276,7 @@ impl Registry {
     }
 
     /// `POST /-/v1/login`: starts a web login; returns (`loginUrl`, `doneUrl`).
-    pub async fn start_web_login(&self) -> Result<(Url, Url), RegistryError> {
+    pub(crate) async fn start_web_login(&self) -> Result<(Url, Url), RegistryError> {
         let url = self.http.url("/-/v1/login");
         let call = Call::new(Method::POST, url, Endpoint::WebLogin).json_body(&json!({}));
         let reply = self.http.send(call).await?;
@@ -296,7 +296,7 @@ impl Registry {
     }
 
     /// One `GET doneUrl` of a web login or web OTP.
-    pub async fn poll_web_login(&self, done_url: &Url) -> Result<Poll, RegistryError> {
+    pub(crate) async fn poll_web_login(&self, done_url: &Url) -> Result<Poll, RegistryError> {
         let call = Call::new(Method::GET, done_url.clone(), Endpoint::WebLogin);
         let reply = self.http.send(call).await?;
         if reply.status == StatusCode::ACCEPTED {
@@ -363,7 +363,7 @@ fn token_from(reply: &Reply) -> Result<Secret, RegistryError> {
 }
 
 /// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-pub fn encode_component(text: &str) -> String {
+pub(crate) fn encode_component(text: &str) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
     const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')

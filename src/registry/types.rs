@@ -15,20 +15,21 @@ use crate::tokens::Permission;
 /// rather than failing the whole list.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(transparent)]
-pub struct TokenRecord {
+pub(crate) struct TokenRecord {
     fields: Map<String, Value>,
 }
 
 impl TokenRecord {
     /// A listed object; `None` unless it has a string `key`, without which a
     /// token cannot be identified or revoked.
-    pub fn from_fields(fields: Map<String, Value>) -> Option<TokenRecord> {
+    pub(crate) fn from_fields(fields: Map<String, Value>) -> Option<TokenRecord> {
         fields.get("key")?.as_str()?;
         Some(TokenRecord { fields })
     }
 
-    /// For tests and callers holding a `Value`.
-    pub fn from_value(value: Value) -> Option<TokenRecord> {
+    /// For tests: a record from a JSON value.
+    #[cfg(test)]
+    pub(crate) fn from_value(value: Value) -> Option<TokenRecord> {
         match value {
             Value::Object(fields) => TokenRecord::from_fields(fields),
             _ => None,
@@ -48,7 +49,7 @@ impl TokenRecord {
     }
 
     /// The token's id on the registry (a hex hash or a UUID).
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         self.fields
             .get("key")
             .and_then(Value::as_str)
@@ -57,23 +58,23 @@ impl TokenRecord {
 
     /// The token as the registry shows it in a list: masked
     /// (`npm_aBcD...7890`, `abcde...vwxyz`) or truncated (`a1b2c3`).
-    pub fn mask(&self) -> &str {
+    pub(crate) fn mask(&self) -> &str {
         self.text("token").unwrap_or_default()
     }
 
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         self.text("name")
     }
 
-    pub fn description(&self) -> Option<&str> {
+    pub(crate) fn description(&self) -> Option<&str> {
         self.text("description")
     }
 
-    pub fn created(&self) -> Option<&str> {
+    pub(crate) fn created(&self) -> Option<&str> {
         self.text("created")
     }
 
-    pub fn readonly(&self) -> bool {
+    pub(crate) fn readonly(&self) -> bool {
         self.fields
             .get("readonly")
             .and_then(Value::as_bool)
@@ -81,44 +82,36 @@ impl TokenRecord {
     }
 
     /// `cidr_whitelist` (classic) or `cidr` (current npmjs, Verdaccio).
-    pub fn cidr(&self) -> Vec<&str> {
+    pub(crate) fn cidr(&self) -> Vec<&str> {
         self.list("cidr_whitelist")
             .or_else(|| self.list("cidr"))
             .unwrap_or_default()
     }
 
     /// `expiry` (current npmjs) or `expires` (classic).
-    pub fn expiry(&self) -> Option<&str> {
+    pub(crate) fn expiry(&self) -> Option<&str> {
         self.text("expiry").or_else(|| self.text("expires"))
     }
 
     /// When the token was last used (`accessed` on npmjs).
-    pub fn last_used(&self) -> Option<&str> {
+    pub(crate) fn last_used(&self) -> Option<&str> {
         self.text("accessed").or_else(|| self.text("last_used"))
     }
 
     /// Whether the registry reports last use at all (npmjs sends `accessed`,
     /// `null` for a token never used; Verdaccio sends nothing).
-    pub fn reports_last_use(&self) -> bool {
+    pub(crate) fn reports_last_use(&self) -> bool {
         self.fields.contains_key("accessed") || self.fields.contains_key("last_used")
     }
 
     /// Reported as never used (`accessed: null`).
-    pub fn never_used(&self) -> bool {
+    pub(crate) fn never_used(&self) -> bool {
         self.reports_last_use() && self.last_used().is_none()
-    }
-
-    /// Whether the token may skip two-factor authentication (`bypass_2fa`).
-    pub fn bypasses_2fa(&self) -> bool {
-        self.fields
-            .get("bypass_2fa")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
     }
 
     /// The granular entries of `list` (`scopes` or `permissions`) as
     /// `(first, second)` string pairs of the given fields.
-    pub fn pairs(&self, list: &str, first: &str, second: &str) -> Vec<(&str, &str)> {
+    pub(crate) fn pairs(&self, list: &str, first: &str, second: &str) -> Vec<(&str, &str)> {
         let Some(items) = self.fields.get(list).and_then(Value::as_array) else {
             return Vec::new();
         };
@@ -133,34 +126,23 @@ impl TokenRecord {
     }
 
     /// Granular scopes: `(type, name)` each (`("org", "acme")`).
-    pub fn scopes(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn scopes(&self) -> Vec<(&str, &str)> {
         self.pairs("scopes", "type", "name")
     }
 
     /// Granular permissions: `(name, action)` each (`("package", "write")`).
-    pub fn permissions(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn permissions(&self) -> Vec<(&str, &str)> {
         self.pairs("permissions", "name", "action")
     }
 
-    /// Whether the registry sent a `scopes` list at all (granular tokens).
-    pub fn has_scopes(&self) -> bool {
-        self.fields.get("scopes").is_some_and(Value::is_array)
-    }
-
-    /// Whether the object has a field (for shape checks: npmjs's granular
-    /// tokens carry `expiry` and `permissions`).
-    pub fn has_field(&self, field: &str) -> bool {
-        self.fields.contains_key(field)
-    }
-
     /// The short id, as `token list` shows it (set by `tokens::assign_ids`).
-    pub fn id(&self) -> Option<&str> {
+    pub(crate) fn id(&self) -> Option<&str> {
         self.fields.get("id").and_then(Value::as_str)
     }
 
     /// Sets the short id; it replaces any `id` the registry sent, so `--json`
     /// shows the one the other commands accept.
-    pub fn set_id(&mut self, id: &str) {
+    pub(crate) fn set_id(&mut self, id: &str) {
         self.fields
             .insert("id".into(), Value::String(id.to_string()));
     }
@@ -170,7 +152,7 @@ impl TokenRecord {
 /// `readonly` (which npm 11.19 drops) and the classic `cidr_whitelist` name
 /// that Verdaccio and npmjs read.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct NewToken {
+pub(crate) struct NewToken {
     pub name: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -209,7 +191,7 @@ fn is_false(value: &bool) -> bool {
 /// The created token: the secret itself (shown once), its key, and whatever
 /// else the registry said about it.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct CreatedToken {
+pub(crate) struct CreatedToken {
     #[serde(serialize_with = "crate::secret::serialize_exposed")]
     pub token: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,7 +201,7 @@ pub struct CreatedToken {
 }
 
 impl CreatedToken {
-    pub fn readonly(&self) -> bool {
+    pub(crate) fn readonly(&self) -> bool {
         self.rest
             .get("readonly")
             .and_then(Value::as_bool)
@@ -227,7 +209,7 @@ impl CreatedToken {
     }
 
     /// `cidr_whitelist` or `cidr`.
-    pub fn cidr(&self) -> Vec<&str> {
+    pub(crate) fn cidr(&self) -> Vec<&str> {
         ["cidr_whitelist", "cidr"]
             .iter()
             .find_map(|f| self.rest.get(*f).and_then(Value::as_array))
@@ -236,7 +218,7 @@ impl CreatedToken {
     }
 
     /// `expiry` or `expires`.
-    pub fn expiry(&self) -> Option<&str> {
+    pub(crate) fn expiry(&self) -> Option<&str> {
         ["expiry", "expires"]
             .iter()
             .find_map(|f| self.rest.get(*f).and_then(Value::as_str))
@@ -264,7 +246,7 @@ mod tests {
             "key": "uuid", "token": "npm_aBcD...7890", "cidr": ["1.2.3.4/32"], "name": "ci",
             "expiry": "2026-01-01T00:00:00Z", "accessed": "2025-12-01T00:00:00Z",
             "permissions": [{"name": "package", "action": "read"}],
-            "scopes": [{"type": "org", "name": "acme"}], "bypass_2fa": true
+            "scopes": [{"type": "org", "name": "acme"}]
         }))
         .expect("record");
         assert_eq!(current.cidr(), vec!["1.2.3.4/32"]);
@@ -273,7 +255,6 @@ mod tests {
         assert_eq!(current.permissions(), vec![("package", "read")]);
         assert_eq!(current.scopes(), vec![("org", "acme")]);
         assert!(!current.readonly());
-        assert!(current.bypasses_2fa());
 
         let never = TokenRecord::from_value(json!({"key": "k", "accessed": null})).expect("record");
         assert!(never.reports_last_use() && never.never_used());

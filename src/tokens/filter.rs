@@ -8,23 +8,23 @@ use crate::registry::TokenRecord;
 use crate::time;
 
 /// Whether the token has expired by `now`.
-pub fn is_expired(token: &TokenRecord, now: SystemTime) -> bool {
+pub(crate) fn is_expired(token: &TokenRecord, now: SystemTime) -> bool {
     expires_at(token).is_some_and(|expiry| expiry <= now)
 }
 
 /// When the token expires, if the registry says.
-pub fn expires_at(token: &TokenRecord) -> Option<SystemTime> {
+pub(crate) fn expires_at(token: &TokenRecord) -> Option<SystemTime> {
     token.expiry().and_then(time::parse)
 }
 
 /// How long until the token expires, if it has not yet and the registry says.
-pub fn time_left(token: &TokenRecord, now: SystemTime) -> Option<Duration> {
+pub(crate) fn time_left(token: &TokenRecord, now: SystemTime) -> Option<Duration> {
     expires_at(token)?.duration_since(now).ok()
 }
 
 /// When the token was last used, or created if the registry reports it as
 /// never used; `None` when the registry does not say.
-pub fn idle_since(token: &TokenRecord) -> Option<SystemTime> {
+pub(crate) fn idle_since(token: &TokenRecord) -> Option<SystemTime> {
     if token.never_used() {
         token.created().and_then(time::parse)
     } else {
@@ -35,7 +35,7 @@ pub fn idle_since(token: &TokenRecord) -> Option<SystemTime> {
 /// The filters of `token prune`: a token is selected when it matches every
 /// one given.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     pub expired: bool,
     pub older_than: Option<Duration>,
     pub unused_for: Option<Duration>,
@@ -45,7 +45,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn selects(&self, token: &TokenRecord, now: SystemTime) -> bool {
+    pub(crate) fn selects(&self, token: &TokenRecord, now: SystemTime) -> bool {
         if self.expired && !is_expired(token, now) {
             return false;
         }
@@ -85,7 +85,7 @@ fn older(time: Option<SystemTime>, now: SystemTime, span: Duration) -> bool {
 }
 
 /// `*` (any run of characters) and `?` (one character) glob matching.
-pub fn glob_matches(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
     let pattern: Vec<char> = pattern.chars().collect();
     let text: Vec<char> = text.chars().collect();
     let (mut p, mut t) = (0, 0);
@@ -110,7 +110,7 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 
 /// What `token list --sort` orders by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     Created,
     Expiry,
     Name,
@@ -118,7 +118,7 @@ pub enum SortKey {
 
 /// Sorts by the field, tokens without it last; stable, so the registry's
 /// order breaks ties.
-pub fn sort(tokens: &mut [TokenRecord], key: SortKey) {
+pub(crate) fn sort(tokens: &mut [TokenRecord], key: SortKey) {
     fn missing_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
         match (a, b) {
             (Some(a), Some(b)) => a.cmp(&b),

@@ -5,7 +5,7 @@ use crate::registry::TokenRecord;
 use crate::secret::Secret;
 
 /// The shortest id npm would print: at least `MIN_ID_LEN` characters.
-pub const MIN_ID_LEN: usize = 6;
+pub(crate) const MIN_ID_LEN: usize = 6;
 
 /// Gives each token its short id, exactly as npm's `generateTokenIds`
 /// defines it: the shortest prefix of its key, at least `min_len` long and
@@ -15,7 +15,7 @@ pub const MIN_ID_LEN: usize = 6;
 /// npm compares every pair (O(n²): seconds for 10,000 tokens). With the
 /// keys sorted, the longest prefix a key shares with any other key is the
 /// one it shares with a sorted neighbour, so this is O(n log n).
-pub fn assign(tokens: &mut [TokenRecord], min_len: usize) {
+pub(crate) fn assign(tokens: &mut [TokenRecord], min_len: usize) {
     let keys: Vec<&str> = tokens.iter().map(TokenRecord::key).collect();
     let ids = short_ids(&keys, min_len);
     for (token, id) in tokens.iter_mut().zip(ids) {
@@ -60,7 +60,7 @@ fn common_prefix_chars(a: &str, b: &str) -> usize {
 
 /// What a `token delete` argument resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolved {
+pub(crate) enum Resolved {
     /// The key of the one token it names.
     Key(String),
     Ambiguous(Vec<String>),
@@ -72,7 +72,7 @@ pub enum Resolved {
 /// registry listed (`npm_aBcD...7890`, Verdaccio's `abcde...vwxyz`, or a
 /// classic truncated prefix). A token value resolves to its key, so it never
 /// goes into a URL.
-pub fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
+pub(crate) fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
     if argument.is_empty() {
         return Resolved::Unknown;
     }
@@ -98,7 +98,7 @@ pub fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
 
 /// The one listed token whose mask the full token `secret` fits, if exactly
 /// one does (how rtok recognises the token this machine uses).
-pub fn by_value<'a>(secret: &Secret, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
+pub(crate) fn by_value<'a>(secret: &Secret, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
     let value = secret.expose();
     if is_masked(value) {
         return None;

@@ -1,8 +1,8 @@
 //! Token logic that does not talk to a registry: short ids, masks and mask
 //! matching, filters (expiry, age, globs, selection), permissions.
 
-pub mod filter;
-pub mod ids;
+pub(crate) mod filter;
+pub(crate) mod ids;
 pub mod mask;
 mod permission;
 

@@ -82,6 +82,7 @@ fn twenty_parallel_logins_keep_all_twenty_credentials() {
 
 #[test]
 fn a_crash_between_write_and_rename_leaves_the_old_file() {
+    require_test_hooks();
     let mock = legacy_login_registry("crash-token".into());
     let env = TestEnv::new();
     let original = "# precious\r\nkeep=me\r\n";

@@ -311,6 +311,7 @@ fn a_failed_login_or_logout_keeps_the_file() {
 
 #[test]
 fn a_panic_prints_one_line_without_secrets() {
+    require_test_hooks();
     let env = TestEnv::new();
     env.register_secret("panic-secret-value");
     let run = env

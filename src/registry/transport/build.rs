@@ -133,7 +133,7 @@ fn parse_proxy(text: Option<&str>) -> Result<Option<Url>, RegistryError> {
     })
 }
 
-pub fn user_agent() -> String {
+pub(crate) fn user_agent() -> String {
     format!(
         "rtok/{} ({} {})",
         env!("CARGO_PKG_VERSION"),

@@ -14,7 +14,6 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
-pub use build::user_agent;
 use retry::{Decision, Outcome};
 
 use super::display::{display_url, is_loopback, redact};
@@ -26,12 +25,12 @@ use crate::secret::Secret;
 
 /// The most bytes rtok reads from one response. The token list is
 /// paginated, so a registry that sends more is broken or hostile.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// What the client reports as it works; the command layer decides whether
 /// and how to print it (`--verbose`, warnings). The client never prints.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     Response {
         method: &'a str,
         url: &'a str,
@@ -50,11 +49,11 @@ pub enum Event<'a> {
     Warning(&'a str),
 }
 
-pub type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+pub(crate) type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// Which credential a request carries.
 #[derive(Debug, Clone)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// The configured credential for the request URL, if any.
     Configured,
     /// HTTP basic auth with these, whatever is configured (the couch login's
@@ -63,13 +62,11 @@ pub enum Auth {
     /// This bearer token, whatever is configured (checking a token that is
     /// not stored yet).
     Bearer(Secret),
-    /// No `Authorization` header.
-    None,
 }
 
 /// One request.
 #[derive(Debug, Clone)]
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     pub method: Method,
     pub url: Url,
     pub endpoint: Endpoint,
@@ -86,7 +83,7 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    pub fn new(method: Method, url: Url, endpoint: Endpoint) -> Call<'a> {
+    pub(crate) fn new(method: Method, url: Url, endpoint: Endpoint) -> Call<'a> {
         Call {
             method,
             url,
@@ -101,7 +98,7 @@ impl<'a> Call<'a> {
     }
 
     /// A JSON body (anything serde can write).
-    pub fn json_body(mut self, body: &impl serde::Serialize) -> Self {
+    pub(crate) fn json_body(mut self, body: &impl serde::Serialize) -> Self {
         self.body = serde_json::to_vec(body).ok();
         self
     }
@@ -121,7 +118,7 @@ struct Authorization {
 
 /// A successful response, body read.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -131,12 +128,12 @@ pub struct Reply {
 
 impl Reply {
     /// The body as JSON, or the error that says it is not.
-    pub fn json(&self) -> Result<serde_json::Value, RegistryError> {
+    pub(crate) fn json(&self) -> Result<serde_json::Value, RegistryError> {
         response::parse_json(&self.request, self.status, &self.body)
     }
 
     /// An error about this reply's content (`problem` names what is wrong).
-    pub fn invalid(&self, problem: impl Into<String>) -> RegistryError {
+    pub(crate) fn invalid(&self, problem: impl Into<String>) -> RegistryError {
         RegistryError::failed(
             self.request.clone(),
             Problem::InvalidResponse(problem.into()),
@@ -145,7 +142,7 @@ impl Reply {
 }
 
 /// Settings that shape every request.
-pub struct ClientConfig {
+pub(crate) struct ClientConfig {
     pub registry: Url,
     pub credentials: Credentials,
     pub network: Network,
@@ -171,7 +168,7 @@ enum BodyError {
 }
 
 /// The transport. Build once per command; cheap to share by reference.
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     http: reqwest::Client,
     registry: Url,
     credentials: Credentials,
@@ -182,7 +179,7 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(config: ClientConfig) -> Result<HttpClient, RegistryError> {
+    pub(crate) fn new(config: ClientConfig) -> Result<HttpClient, RegistryError> {
         let http = build::build_reqwest(&config)?;
         Ok(HttpClient {
             http,
@@ -195,24 +192,20 @@ impl HttpClient {
         })
     }
 
-    pub fn registry(&self) -> &Url {
-        &self.registry
-    }
-
-    pub fn credentials(&self) -> &Credentials {
+    pub(crate) fn credentials(&self) -> &Credentials {
         &self.credentials
     }
 
     /// `path` under the registry, with exactly one `/` between them (as
     /// npm-registry-fetch joins them).
-    pub fn url(&self, path: &str) -> Url {
+    pub(crate) fn url(&self, path: &str) -> Url {
         let base = self.registry.as_str().trim_end_matches('/');
         let joined = format!("{base}/{}", path.trim_start_matches('/'));
         Url::parse(&joined).unwrap_or_else(|_| self.registry.clone())
     }
 
     /// The request as errors name it.
-    pub fn request(&self, method: &str, url: &Url, endpoint: Endpoint) -> Request {
+    pub(crate) fn request(&self, method: &str, url: &Url, endpoint: Endpoint) -> Request {
         Request {
             method: method.to_string(),
             url: display_url(url),
@@ -223,7 +216,7 @@ impl HttpClient {
 
     /// Sends `call`, retrying while the policy says so, and returns the
     /// 2xx reply or the error the last attempt maps to.
-    pub async fn send(&self, call: Call<'_>) -> Result<Reply, RegistryError> {
+    pub(crate) async fn send(&self, call: Call<'_>) -> Result<Reply, RegistryError> {
         let mut request = self.request(call.method.as_str(), &call.url, call.endpoint);
         if let Some(shown) = &call.display_url {
             request.url = shown.clone();
@@ -391,7 +384,6 @@ impl HttpClient {
     /// redact from errors), and where a configured credential came from.
     fn authorization(&self, call: &Call<'_>) -> Result<Authorization, RegistryError> {
         let (value, secret, origin) = match &call.auth {
-            Auth::None => return Ok(Authorization::default()),
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose());
                 let encoded = crate::config::credentials::encode_base64(&pair);

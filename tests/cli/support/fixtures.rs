@@ -90,3 +90,14 @@ pub fn raw_rtok(env: &super::env::TestEnv) -> std::process::Command {
         .current_dir(&env.project);
     command
 }
+
+/// Fails (never skips) a test that needs rtok's test hooks when the binary
+/// was built without them.
+#[track_caller]
+pub fn require_test_hooks() {
+    if !cfg!(feature = "test-hooks") {
+        panic!(
+            "this test needs rtok's test hooks: run `scripts/test` (or `cargo test --features test-hooks`)"
+        );
+    }
+}
