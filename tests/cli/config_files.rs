@@ -29,7 +29,6 @@ fn login(env: &TestEnv, registry: &str) -> RtokCmd {
         .stdin("pw")
 }
 
-#[cfg(unix)]
 #[test]
 fn a_symlinked_npmrc_stays_a_symlink_and_its_target_is_written() {
     let mock = legacy_login_registry("linked-token".into());
@@ -151,16 +150,13 @@ fn a_world_readable_file_becomes_private_on_write() {
     let mock = legacy_login_registry("mode-token".into());
     let env = TestEnv::new();
     env.write_userconfig("a=1\n");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&env.userconfig, std::fs::Permissions::from_mode(0o644))
-            .expect("chmod");
-        login(&env, &mock.url()).run().success();
-        let mode = std::fs::metadata(&env.userconfig)
-            .expect("meta")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&env.userconfig, std::fs::Permissions::from_mode(0o644))
+        .expect("chmod");
+    login(&env, &mock.url()).run().success();
+    let mode = std::fs::metadata(&env.userconfig)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

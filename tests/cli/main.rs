@@ -1,5 +1,8 @@
 //! Integration tests for the `rtok` binary: one test binary, one module per
-//! area, all built on `support`.
+//! area, all built on `support`. They drive rtok as a Unix user does (a
+//! pseudo-terminal, signals, file modes, `sh` scripts), so the whole binary
+//! is Unix-only.
+#![cfg(unix)]
 
 mod config_files;
 mod faults;

@@ -226,18 +226,15 @@ fn a_readable_config_holding_a_token_gets_a_chmod_hint() {
     let local = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
     let env = TestEnv::new();
     env.write_userconfig(&npmrc_for_mock(&local.url(), "tok"));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&env.userconfig, std::fs::Permissions::from_mode(0o644))
-            .expect("chmod");
-        let run = env.rtok().arg("whoami").run();
-        run.success();
-        assert!(
-            run.stderr
-                .contains(&format!("run `chmod 600 {}`", env.userconfig.display())),
-            "{}",
-            run.describe("the chmod hint")
-        );
-    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&env.userconfig, std::fs::Permissions::from_mode(0o644))
+        .expect("chmod");
+    let run = env.rtok().arg("whoami").run();
+    run.success();
+    assert!(
+        run.stderr
+            .contains(&format!("run `chmod 600 {}`", env.userconfig.display())),
+        "{}",
+        run.describe("the chmod hint")
+    );
 }

@@ -174,12 +174,9 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("write {}: {e}", self.userconfig.display()));
         // Private, as a user config holding a token should be (rtok warns
         // about one others can read; tests of that warning chmod it back).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.userconfig, std::fs::Permissions::from_mode(0o600))
-                .unwrap_or_else(|e| panic!("chmod {}: {e}", self.userconfig.display()));
-        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.userconfig, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", self.userconfig.display()));
     }
 
     /// The current `home/.npmrc`; panics if it does not exist (check
