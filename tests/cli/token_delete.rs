@@ -264,3 +264,103 @@ fn revocations_run_concurrently_up_to_the_limit() {
     assert_eq!(gate.widest(), 4, "at most 4 in flight, and 4 reached");
     assert_eq!(gate.shortfalls(), 0, "every wave filled to 4");
 }
+
+/// A registry listing `pick0key`, `pick1key`, `pick2key` and accepting
+/// every DELETE.
+fn picking_mock() -> MockRegistry {
+    MockRegistry::start(|req| match req.method.as_str() {
+        "GET" => {
+            let objects = (0..3)
+                .map(|i| {
+                    let mut token = granular_token(&format!("pick{i}key0000"), &format!("ci-{i}"));
+                    token["accessed"] = json!(format!("2026-11-0{}T00:00:00.000Z", i + 1));
+                    token
+                })
+                .collect();
+            Reply::json(200, token_page(objects, None))
+        }
+        _ => Reply::empty(204),
+    })
+}
+
+/// Types `keys` at the terminal.
+fn press(session: &mut rexpect::session::PtySession, keys: &str) {
+    session.send(keys).expect("type at the terminal");
+    session.flush().expect("type at the terminal");
+}
+
+#[test]
+fn without_ids_on_a_terminal_the_user_picks_from_the_list() {
+    let mock = picking_mock();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "picking-token"));
+    let mut command = raw_rtok(&env);
+    command.args(["token", "delete"]);
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    session
+        .exp_string("Pick the tokens to revoke")
+        .expect("the list");
+    // The list shows each token's id, name, dates and access.
+    let listed = session.exp_string("ci-2").expect("the last token listed");
+    assert!(
+        listed.contains("pick0k") && listed.contains("last used 2026-11-01"),
+        "{listed}"
+    );
+    press(&mut session, " "); // pick the first
+    press(&mut session, "\u{1b}[B"); // down
+    press(&mut session, "\u{1b}[B"); // down
+    press(&mut session, " "); // pick the third
+    press(&mut session, "\r"); // confirm the picks
+    session
+        .exp_string("Revoke 2 tokens? [y/N] ")
+        .expect("the confirmation");
+    session.send_line("y").expect("yes");
+    let rest = session.exp_eof().expect("rtok exits");
+    assert!(rest.contains("Revoked 2 tokens."), "{rest}");
+    let deleted: Vec<String> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "/-/npm/v1/tokens/token/pick0key0000",
+            "/-/npm/v1/tokens/token/pick2key0000"
+        ]
+    );
+}
+
+#[test]
+fn without_ids_a_no_to_the_confirmation_revokes_nothing() {
+    let mock = picking_mock();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "picking-token"));
+    let mut command = raw_rtok(&env);
+    command.args(["token", "delete"]);
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    session.exp_string("ci-2").expect("the list");
+    press(&mut session, " "); // pick the first
+    press(&mut session, "\r"); // confirm the picks
+    session
+        .exp_string("Revoke 1 token? [y/N] ")
+        .expect("the confirmation");
+    session.send_line("n").expect("no");
+    let rest = session.exp_eof().expect("rtok exits");
+    assert!(rest.contains("cancelled; nothing was revoked"), "{rest}");
+    assert!(mock.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn without_ids_and_without_a_terminal_delete_is_a_usage_error() {
+    let mock = picking_mock();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "picking-token"));
+    let run = env.rtok().args(["token", "delete"]).run();
+    assert_error(&run, 2, "needs the ids of the tokens to revoke");
+    assert!(hint(&run).contains("rtok token list"));
+    assert!(mock.requests().is_empty(), "nothing asked of the registry");
+}
