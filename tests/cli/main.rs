@@ -12,6 +12,7 @@ mod logout;
 mod prune;
 mod rotate;
 mod shell;
+mod snapshots;
 mod status;
 mod support;
 mod support_selftest;
