@@ -15,7 +15,6 @@ use crate::npmrc::credential_prefixes;
 use crate::output::{Printer, Report, Stream, visible};
 use crate::registry::{display_url, is_loopback};
 use crate::settings::Settings;
-use crate::tokens::mask::mask;
 
 /// One credential and what checking it found.
 #[derive(Serialize)]
@@ -184,7 +183,7 @@ fn registry_for(prefix: &str, known: &[Url]) -> Url {
 /// The credential as the table shows it: never more than its ends.
 fn masked(found: &Found) -> String {
     match &found.credential {
-        Some(Credential::Bearer(token)) => mask(token.expose()),
+        Some(Credential::Bearer(token)) => token.masked(),
         Some(Credential::Basic { username, .. }) => {
             format!("{}:***", username.as_deref().unwrap_or("?"))
         }

@@ -37,10 +37,11 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 pub(crate) fn redact(text: &str, secrets: &[&Secret]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
+        let value = secret.expose();
         // Very short values (an empty password, a 1-char OTP) would turn
         // ordinary text into asterisks without protecting anything.
-        if secret.expose().len() >= 4 {
-            out = out.replace(secret.expose(), "***");
+        if value.len() >= 4 {
+            out = out.replace(value, "***");
         }
     }
     out

@@ -41,6 +41,20 @@ struct PageUrls {
     next: Value,
 }
 
+/// The user document of a couch login, as npm-profile sends it.
+#[derive(serde::Serialize)]
+struct CouchUser<'a> {
+    #[serde(rename = "_id")]
+    id: String,
+    name: &'a str,
+    #[serde(serialize_with = "crate::secret::serialize_exposed")]
+    password: Secret,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    roles: [(); 0],
+    date: String,
+}
+
 /// One step of polling a web login's `doneUrl`.
 #[derive(Debug)]
 pub(crate) enum Poll {
@@ -201,14 +215,15 @@ impl Registry {
     ) -> Result<Secret, RegistryError> {
         let path = format!("/-/user/org.couchdb.user:{}", encode_component(username));
         let url = self.http.url(&path);
-        let body = json!({
-            "_id": format!("org.couchdb.user:{username}"),
-            "name": username,
-            "password": password.expose(),
-            "type": "user",
-            "roles": [],
-            "date": crate::time::now_iso8601(),
-        });
+        let body = serde_json::to_value(CouchUser {
+            id: format!("org.couchdb.user:{username}"),
+            name: username,
+            password: password.clone(),
+            kind: "user",
+            roles: [],
+            date: crate::time::now_iso8601(),
+        })
+        .unwrap_or_default();
         let mut call = Call::new(Method::PUT, url, Endpoint::Login).json_body(&body);
         call.otp = otp;
         call.secrets.push(password);

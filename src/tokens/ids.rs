@@ -1,6 +1,6 @@
 //! Short token ids, and matching what the user typed to listed tokens.
 
-use super::mask::{is_masked, mask_matches};
+use super::mask::mask_matches;
 use crate::registry::TokenRecord;
 use crate::secret::Secret;
 
@@ -99,11 +99,7 @@ pub(crate) fn resolve(argument: &str, tokens: &[TokenRecord]) -> Resolved {
 /// The one listed token whose mask the full token `secret` fits, if exactly
 /// one does (how rtok recognises the token this machine uses).
 pub(crate) fn by_value<'a>(secret: &Secret, tokens: &'a [TokenRecord]) -> Option<&'a TokenRecord> {
-    let value = secret.expose();
-    if is_masked(value) {
-        return None;
-    }
-    let mut matching = tokens.iter().filter(|t| mask_matches(t.mask(), value));
+    let mut matching = tokens.iter().filter(|t| secret.fits_mask(t.mask()));
     let first = matching.next()?;
     matching.next().is_none().then_some(first)
 }

@@ -23,7 +23,7 @@ use crate::registry::{NewToken, Registry, TokenRecord};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::time;
-use crate::tokens::{Permission, ids, mask};
+use crate::tokens::{Permission, ids};
 
 /// The replacement token, printed once; `--json` is the created token.
 #[derive(Serialize)]
@@ -58,9 +58,7 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
     let (registry, tokens) = fetch_listed(settings, printer).await?;
     let current = settings.current_token();
     let old = find_old(settings, args, &tokens, current.as_ref())?;
-    let replaces_current = current
-        .as_ref()
-        .is_some_and(|s| mask::mask_matches(old.mask(), s.expose()));
+    let replaces_current = current.as_ref().is_some_and(|s| s.fits_mask(old.mask()));
 
     let mut request = restrictions_of(old);
     request.password = Some(prompt::password(

@@ -383,36 +383,34 @@ impl HttpClient {
     /// The `Authorization` header `call` carries, the secret inside it (to
     /// redact from errors), and where a configured credential came from.
     fn authorization(&self, call: &Call<'_>) -> Result<Authorization, RegistryError> {
-        let (value, secret, origin) = match &call.auth {
+        // The scheme, the credential as the header carries it, and the
+        // secret to redact from what the registry says back.
+        let (scheme, credential, secret, origin) = match &call.auth {
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose());
-                let encoded = crate::config::credentials::encode_base64(&pair);
-                (format!("Basic {encoded}"), password.clone(), None)
+                let encoded = Secret::new(crate::config::credentials::encode_base64(&pair));
+                ("Basic", encoded, password.clone(), None)
             }
-            Auth::Bearer(token) => (format!("Bearer {}", token.expose()), token.clone(), None),
+            Auth::Bearer(token) => ("Bearer", token.clone(), token.clone(), None),
             Auth::Configured => {
                 let Some(found) = self.credentials.for_url(&call.url)? else {
                     return Ok(Authorization::default());
                 };
-                let origin = found.origin.clone();
-                match found.credential {
-                    Some(Credential::Bearer(token)) => {
-                        (format!("Bearer {}", token.expose()), token, Some(origin))
-                    }
-                    Some(Credential::Basic { encoded, .. }) => {
-                        (format!("Basic {}", encoded.expose()), encoded, Some(origin))
-                    }
+                let (scheme, credential) = match found.credential {
+                    Some(Credential::Bearer(token)) => ("Bearer", token),
+                    Some(Credential::Basic { encoded, .. }) => ("Basic", encoded),
                     // A client certificate alone: TLS carries it.
                     None => return Ok(Authorization::default()),
-                }
+                };
+                (scheme, credential.clone(), credential, Some(found.origin))
             }
         };
-        let mut header =
-            HeaderValue::from_str(&value).map_err(|_| CredentialError::NotHeaderSafe {
-                origin: origin
-                    .as_ref()
-                    .map_or_else(|| "the command line".into(), Origin::to_string),
-            })?;
+        let header = HeaderValue::from_str(&format!("{scheme} {}", credential.expose()));
+        let mut header = header.map_err(|_| CredentialError::NotHeaderSafe {
+            origin: origin
+                .as_ref()
+                .map_or_else(|| "the command line".into(), Origin::to_string),
+        })?;
         header.set_sensitive(true);
         Ok(Authorization {
             header: Some(header),
