@@ -14,6 +14,7 @@ pub mod failure;
 pub mod ids;
 pub mod json;
 pub mod npmrc;
+pub mod oidc;
 pub mod output;
 pub mod prompt;
 pub mod registry;

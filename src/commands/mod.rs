@@ -3,6 +3,7 @@
 
 pub mod login;
 pub mod logout;
+pub mod oidc;
 pub mod otp;
 pub mod prune;
 pub mod revoke;
@@ -54,6 +55,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
                 TokenCommand::Prune(args) => prune::run(&session, &args).await,
             }
         }
+        Command::Oidc { command } => oidc::run(&session, command).await,
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }

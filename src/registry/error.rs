@@ -13,6 +13,8 @@ pub enum Endpoint {
     Login,
     WebLogin,
     Logout,
+    /// Trusted publishing: the identity token request and the exchange.
+    Oidc,
 }
 
 /// How a 401 asked to authenticate (`www-authenticate`).

@@ -526,6 +526,97 @@ pub fn now_iso8601() -> String {
     crate::time::format_iso8601(secs)
 }
 
+// ---- Trusted publishing (OIDC): self-contained, to move as one piece ----
+
+/// What a trusted-publishing exchange gave: the short-lived token, and the
+/// registry's whole answer (which holds the token too, for `--json`).
+pub struct OidcToken {
+    pub token: Secret,
+    pub answer: Value,
+}
+
+impl std::fmt::Debug for OidcToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OidcToken(REDACTED)")
+    }
+}
+
+impl Registry {
+    /// `POST /-/npm/v1/oidc/token/exchange/package/<name>` (a scoped name's
+    /// `/` as `%2f`) with the CI's identity token as the bearer, whatever
+    /// credential the config holds: the registry's short-lived token for
+    /// publishing `package`.
+    pub async fn exchange_oidc(
+        &self,
+        package: &str,
+        identity: &Secret,
+    ) -> Result<OidcToken, RegistryError> {
+        let path = format!(
+            "/-/npm/v1/oidc/token/exchange/package/{}",
+            crate::oidc::package::escape(package)
+        );
+        let url = self.http.url(&path);
+        let mut call = Call::new(Method::POST, url.clone(), Endpoint::Oidc);
+        call.auth = Auth::Bearer(identity.clone());
+        call.secrets.push(identity);
+        let reply = self.http.send(call).await?;
+        let answer = self.json_without_echo("POST", &url, &reply, &[identity])?;
+        match answer.get("token").and_then(Value::as_str) {
+            Some(token) if !token.is_empty() => Ok(OidcToken {
+                token: Secret::new(token),
+                answer,
+            }),
+            _ => Err(self.http.invalid(
+                "POST",
+                &url,
+                format!("{} but the answer has no `token`", reply.status),
+            )),
+        }
+    }
+
+    /// `GET url` (absolute, any host) with `bearer`, through the same
+    /// transport as every registry call (proxy, TLS, timeouts, retries,
+    /// `--verbose`), the answer parsed as JSON: for a CI's identity token
+    /// service.
+    pub async fn get_json_with_bearer(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+    ) -> Result<Value, RegistryError> {
+        let mut call = Call::new(Method::GET, url.clone(), Endpoint::Oidc);
+        call.auth = Auth::Bearer(bearer.clone());
+        let reply = self.http.send(call).await?;
+        self.json_without_echo("GET", url, &reply, &[bearer])
+    }
+
+    /// A reply's JSON. A body that is not JSON is shown only when it is an
+    /// HTML page (an error page says what went wrong); any other text might
+    /// be a bare token, so it is never echoed.
+    fn json_without_echo(
+        &self,
+        method: &str,
+        url: &Url,
+        reply: &client::Reply,
+        secrets: &[&Secret],
+    ) -> Result<Value, RegistryError> {
+        if let Ok(value) = serde_json::from_slice(&reply.body) {
+            return Ok(value);
+        }
+        let html = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        let problem = if html {
+            match self.http.parse_json(method, url, reply) {
+                Err(RegistryError::InvalidResponse { problem, .. }) => {
+                    crate::secret::redact(&problem, secrets)
+                }
+                _ => format!("{} but the body is an HTML page, not JSON", reply.status),
+            }
+        } else {
+            format!("{} but the body is not JSON", reply.status)
+        };
+        Err(self.http.invalid(method, url, problem))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

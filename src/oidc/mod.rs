@@ -1,0 +1,172 @@
+//! Trusted publishing (OIDC): the CI job's identity token is exchanged for a
+//! short-lived token that may publish one package. Unlike npm, which drops
+//! every failure here silently, a refusal says what the registry said and
+//! what the identity token claims, so the user sees which value did not match.
+
+pub mod identity;
+pub mod jwt;
+pub mod package;
+pub mod workspaces;
+
+use anyhow::{Context, Result};
+
+use crate::failure::{Exit, Failure};
+use crate::registry::{OidcToken, Registry, RegistryError, display_url};
+use crate::secret::Secret;
+use identity::{CiEnv, Identity, Provider};
+use jwt::Claims;
+
+/// A fresh trusted-publishing token for `package` on `registry`'s registry,
+/// from this process's CI identity: what `rtok exec --oidc` puts in the
+/// command's environment. Fails (exit 4 when authentication is the problem,
+/// else 1) before anything is run.
+pub async fn fresh_token(registry: &Registry, package: &str) -> Result<Secret> {
+    let env = CiEnv::from_process();
+    Ok(exchange(registry, &env, package).await?.token)
+}
+
+/// Checks the name, gets an identity token for the registry's audience, and
+/// exchanges it.
+pub async fn exchange(registry: &Registry, env: &CiEnv, package: &str) -> Result<OidcToken> {
+    check_name(package)?;
+    let audience = identity::audience(registry.url());
+    let identity = identity::obtain(registry, env, &audience).await?;
+    exchange_with(registry, &identity, package).await
+}
+
+/// `package` as a valid npm name, or the failure naming what is wrong.
+pub fn check_name(package: &str) -> Result<()> {
+    package::validate(package).map_err(|why| {
+        Failure::new(format!(
+            "`{}` is not a valid npm package name: {why}",
+            package.escape_debug()
+        ))
+        .hint("pass the package's name with `--package NAME`, or fix `name` in package.json")
+        .into()
+    })
+}
+
+/// Exchanges `identity` for a token for `package`. The identity must be a
+/// JWT (nothing is sent otherwise); a refusal is explained with its claims.
+pub async fn exchange_with(
+    registry: &Registry,
+    identity: &Identity,
+    package: &str,
+) -> Result<OidcToken> {
+    let claims = Claims::decode(&identity.token).map_err(|why| {
+        let failure = Failure::auth(format!(
+            "the OIDC identity token from {} is not a JWT: {why}",
+            identity.provider.describe()
+        ));
+        match identity.provider {
+            Provider::Variable => failure.hint(
+                "`NPM_ID_TOKEN` must hold the CI's OIDC identity token (a JWT, e.g. from GitLab's `id_tokens:`), not an npm token",
+            ),
+            _ => failure,
+        }
+    })?;
+    let audience = identity::audience(registry.url());
+    match registry.exchange_oidc(package, &identity.token).await {
+        Ok(token) => Ok(token),
+        Err(err) => Err(explain(
+            err, registry, identity, &claims, &audience, package,
+        )),
+    }
+}
+
+/// A refused exchange as one line: the registry's answer, then the claims
+/// it judged. Other failures (network, a broken answer) keep their own
+/// message, hint and exit code.
+fn explain(
+    err: RegistryError,
+    registry: &Registry,
+    identity: &Identity,
+    claims: &Claims,
+    audience: &str,
+    package: &str,
+) -> anyhow::Error {
+    let shown_registry = display_url(registry.url());
+    let Some(status) = err.status().filter(|s| {
+        matches!(
+            err,
+            RegistryError::Status { .. } | RegistryError::Unauthorized { .. }
+        ) && s.is_client_error()
+    }) else {
+        return anyhow::Error::new(err).context(format!(
+            "could not exchange the OIDC identity for a token for `{package}` on {shown_registry}"
+        ));
+    };
+    let mut notes = Vec::new();
+    if !claims.has_audience(audience) {
+        notes.push(format!(
+            "its `aud` is not `{audience}`, which this registry expects"
+        ));
+    }
+    if let Some(expiry) = claims.expires_at().filter(|exp| *exp < now_secs()) {
+        notes.push(format!(
+            "it expired at {}",
+            crate::time::format_iso8601(expiry)
+        ));
+    }
+    let notes: String = notes.iter().map(|n| format!("; {n}")).collect();
+    let hint = match status.as_u16() {
+        404 => format!(
+            "`{package}` must already exist on {shown_registry} with a trusted publisher for this CI (npmjs: the package's Settings, Trusted Publisher); the first publish needs a token"
+        ),
+        _ => "the package's trusted publisher must name exactly these values: the repository (or project), the workflow (or CI config) file, and the environment, if it has one"
+            .to_string(),
+    };
+    Failure {
+        message: format!(
+            "trusted publishing refused `{package}` on {shown_registry}: {err}; the identity token from {} has {}{notes}",
+            identity.provider.describe(),
+            claims.summary()
+        ),
+        hint: Some(hint),
+        exit: if status.as_u16() == 401 {
+            Exit::NeedsAuth
+        } else {
+            Exit::Failed
+        },
+    }
+    .into()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Checks whether `identity` may publish each of `packages`: one result a
+/// package, in order, each token dropped as soon as it arrives. Providers
+/// that can are asked for a fresh identity token per package (an issuer or
+/// registry may refuse a token it has seen).
+pub async fn check_all(
+    registry: &Registry,
+    env: &CiEnv,
+    packages: &[String],
+) -> Result<Vec<Result<(), String>>> {
+    let audience = identity::audience(registry.url());
+    // The first identity is asked for up front: without one, no row can pass.
+    let first = identity::obtain(registry, env, &audience).await?;
+    let mut results = Vec::with_capacity(packages.len());
+    for (index, package) in packages.iter().enumerate() {
+        let result = async {
+            check_name(package)?;
+            let fresh;
+            let identity = if index > 0 && first.provider.can_refresh() {
+                fresh = identity::obtain(registry, env, &audience)
+                    .await
+                    .context("could not get another identity token")?;
+                &fresh
+            } else {
+                &first
+            };
+            exchange_with(registry, identity, package).await.map(drop)
+        }
+        .await;
+        results.push(result.map_err(|err| crate::failure::message(&err)));
+    }
+    Ok(results)
+}
