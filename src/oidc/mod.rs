@@ -53,6 +53,20 @@ pub async fn exchange_with(
     identity: &Identity,
     package: &str,
 ) -> Result<OidcToken> {
+    match try_exchange(registry, identity, package).await? {
+        Ok(token) => Ok(token),
+        Err(refusal) => Err(refusal.into_failure().into()),
+    }
+}
+
+/// The exchange, with the registry's refusal (a 4xx answer) kept apart
+/// from every other failure (not a JWT, network, a broken answer), which
+/// keeps its own message, hint and exit code.
+async fn try_exchange(
+    registry: &Registry,
+    identity: &Identity,
+    package: &str,
+) -> Result<Result<OidcToken, Refusal>> {
     let claims = Claims::decode(&identity.token).map_err(|why| {
         let failure = Failure::auth(format!(
             "the OIDC identity token from {} is not a JWT: {why}",
@@ -65,39 +79,28 @@ pub async fn exchange_with(
             _ => failure,
         }
     })?;
-    let audience = identity::audience(registry.url());
-    match registry.exchange_oidc(package, &identity.token).await {
-        Ok(token) => Ok(token),
-        Err(err) => Err(explain(
-            err, registry, identity, &claims, &audience, package,
-        )),
-    }
-}
-
-/// A refused exchange as one line: the registry's answer, then the claims
-/// it judged. Other failures (network, a broken answer) keep their own
-/// message, hint and exit code.
-fn explain(
-    err: RegistryError,
-    registry: &Registry,
-    identity: &Identity,
-    claims: &Claims,
-    audience: &str,
-    package: &str,
-) -> anyhow::Error {
     let shown_registry = display_url(registry.url());
-    let Some(status) = err.status().filter(|s| {
-        matches!(
-            err,
-            RegistryError::Status { .. } | RegistryError::Unauthorized { .. }
-        ) && s.is_client_error()
-    }) else {
-        return anyhow::Error::new(err).context(format!(
-            "could not exchange the OIDC identity for a token for `{package}` on {shown_registry}"
-        ));
+    let err = match registry.exchange_oidc(package, &identity.token).await {
+        Ok(token) => return Ok(Ok(token)),
+        Err(err) => err,
     };
+    let refused = match &err {
+        RegistryError::Status { status, detail, .. }
+        | RegistryError::Unauthorized { status, detail, .. }
+            if status.is_client_error() =>
+        {
+            Some((status.as_u16(), format!("{status}{detail}")))
+        }
+        _ => None,
+    };
+    let Some((status, answer)) = refused else {
+        return Err(anyhow::Error::new(err).context(format!(
+            "could not exchange the OIDC identity for a token for `{package}` on {shown_registry}"
+        )));
+    };
+    let audience = identity::audience(registry.url());
     let mut notes = Vec::new();
-    if !claims.has_audience(audience) {
+    if !claims.has_audience(&audience) {
         notes.push(format!(
             "its `aud` is not `{audience}`, which this registry expects"
         ));
@@ -108,28 +111,71 @@ fn explain(
             crate::time::format_iso8601(expiry)
         ));
     }
-    let notes: String = notes.iter().map(|n| format!("; {n}")).collect();
-    let hint = match status.as_u16() {
-        404 => format!(
-            "`{package}` must already exist on {shown_registry} with a trusted publisher for this CI (npmjs: the package's Settings, Trusted Publisher); the first publish needs a token"
-        ),
-        _ => "the package's trusted publisher must name exactly these values: the repository (or project), the workflow (or CI config) file, and the environment, if it has one"
-            .to_string(),
-    };
-    Failure {
-        message: format!(
-            "trusted publishing refused `{package}` on {shown_registry}: {err}; the identity token from {} has {}{notes}",
-            identity.provider.describe(),
-            claims.summary()
-        ),
-        hint: Some(hint),
-        exit: if status.as_u16() == 401 {
-            Exit::NeedsAuth
-        } else {
-            Exit::Failed
-        },
+    Ok(Err(Refusal {
+        package: package.to_string(),
+        registry: shown_registry,
+        request: err.to_string(),
+        answer,
+        status,
+        provider: identity.provider,
+        claims: claims.summary(),
+        notes: notes.iter().map(|n| format!("; {n}")).collect(),
+    }))
+}
+
+/// The registry's refusal of an exchange, with what the identity claimed.
+#[derive(Debug)]
+struct Refusal {
+    package: String,
+    registry: String,
+    /// `POST <url>: 403 Forbidden: <message>`.
+    request: String,
+    /// `403 Forbidden: <message>`.
+    answer: String,
+    status: u16,
+    provider: Provider,
+    claims: String,
+    /// `; its aud is not ...`, `; it expired at ...`, or nothing.
+    notes: String,
+}
+
+impl Refusal {
+    /// The error for one package: exit 4 for a 401, else 1.
+    fn into_failure(self) -> Failure {
+        let hint = match self.status {
+            404 => format!(
+                "`{}` must already exist on {} with a trusted publisher for this CI (npmjs: the package's Settings, Trusted Publisher); the first publish needs a token",
+                self.package, self.registry
+            ),
+            _ => "the package's trusted publisher must name exactly these values: the repository (or project), the workflow (or CI config) file, and the environment, if it has one"
+                .to_string(),
+        };
+        Failure {
+            message: format!(
+                "trusted publishing refused `{}` on {}: {}; the identity token from {} has {}{}",
+                self.package,
+                self.registry,
+                self.request,
+                self.provider.describe(),
+                self.claims,
+                self.notes
+            ),
+            hint: Some(hint),
+            exit: if self.status == 401 {
+                Exit::NeedsAuth
+            } else {
+                Exit::Failed
+            },
+        }
     }
-    .into()
+
+    /// The same, short, for a row that already names package and registry.
+    fn row(&self) -> String {
+        format!(
+            "{}; the identity token has {}{}",
+            self.answer, self.claims, self.notes
+        )
+    }
 }
 
 fn now_secs() -> u64 {
@@ -152,7 +198,7 @@ pub async fn check_all(
     let first = identity::obtain(registry, env, &audience).await?;
     let mut results = Vec::with_capacity(packages.len());
     for (index, package) in packages.iter().enumerate() {
-        let result = async {
+        let result: Result<Result<(), String>> = async {
             check_name(package)?;
             let fresh;
             let identity = if index > 0 && first.provider.can_refresh() {
@@ -163,10 +209,17 @@ pub async fn check_all(
             } else {
                 &first
             };
-            exchange_with(registry, identity, package).await.map(drop)
+            Ok(try_exchange(registry, identity, package)
+                .await?
+                .map(drop)
+                .map_err(|refusal| refusal.row()))
         }
         .await;
-        results.push(result.map_err(|err| crate::failure::message(&err)));
+        // The token, if any, is dropped here: a check never shows it.
+        results.push(match result {
+            Ok(row) => row,
+            Err(err) => Err(crate::failure::message(&err)),
+        });
     }
     Ok(results)
 }

@@ -38,6 +38,7 @@ pub mod env;
 pub mod fixtures;
 pub mod mock;
 pub mod npm;
+pub mod oidc;
 pub mod stateful;
 pub mod tls;
 pub mod verdaccio;
@@ -45,6 +46,10 @@ pub mod verdaccio;
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
+pub use oidc::{
+    GitHubIdentity, OidcRegistry, WithoutCi, fake_buildkite_agent, github_claims, jwt, jwt_claims,
+    path_with, percent_decode,
+};
 pub use stateful::{PASSWORD, TokenRegistry, forwarding_proxy, npmjs_mask};
 pub use tls::{ConnectProxy, TestCa, TlsRegistry};
 pub use verdaccio::{User, Verdaccio, http_agent, shared};
