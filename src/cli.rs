@@ -96,6 +96,12 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<TokenCommand>,
     },
+
+    /// Trusted publishing: exchange the CI job's OIDC identity for a short-lived publish token
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,6 +310,44 @@ pub struct DeleteArgs {
 
     #[command(flatten)]
     pub jobs: JobsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Exchange the CI's OIDC identity for a trusted-publishing token and print it
+    ///
+    /// The identity comes from `NPM_ID_TOKEN` (GitLab, CircleCI, any CI), else
+    /// from GitHub Actions (the job needs `permissions: id-token: write`), else
+    /// from `buildkite-agent` on Buildkite. `--json` prints the registry's
+    /// whole answer.
+    Token(OidcTokenArgs),
+
+    /// Check that trusted publishing works for each package, printing one row each
+    ///
+    /// Tokens obtained are discarded, never printed. Exit 1 if any package fails.
+    Check(OidcCheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OidcTokenArgs {
+    /// The package to publish [default: the `name` in ./package.json]
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
+
+    /// Print only `::add-mask::<token>` and append `NAME=<token>` to `$GITHUB_ENV`
+    #[arg(long, value_name = "NAME", conflicts_with = "json")]
+    pub github_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OidcCheckArgs {
+    /// A package to check (repeatable) [default: the `name` in ./package.json]
+    #[arg(long, value_name = "NAME")]
+    pub package: Vec<String>,
+
+    /// Every workspace package of ./package.json `workspaces` or ./pnpm-workspace.yaml
+    #[arg(long)]
+    pub workspaces: bool,
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod commands;
 pub(crate) mod config;
 pub mod failure;
 pub mod npmrc;
+pub(crate) mod oidc;
 pub mod output;
 pub(crate) mod prompt;
 pub(crate) mod registry;

@@ -5,6 +5,7 @@
 mod connect;
 mod login;
 mod logout;
+mod oidc;
 mod otp;
 mod shell;
 mod status;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Whoami => whoami::run(&settings, printer).await,
         Command::Status => status::run(&settings, printer).await,
         Command::Token { command } => token::run(&settings, command, printer).await,
+        Command::Oidc { command } => oidc::run(&settings, command, printer).await,
         Command::Completions { .. } | Command::Man => Ok(()),
     }
 }

@@ -18,6 +18,8 @@ pub(crate) enum Endpoint {
     Login,
     WebLogin,
     Logout,
+    /// Trusted publishing: the identity token request and the exchange.
+    Oidc,
 }
 
 /// How a 401 asked to authenticate (`www-authenticate`).

@@ -75,6 +75,11 @@ impl Registry {
         })
     }
 
+    /// The registry this client talks to.
+    pub(crate) fn url(&self) -> &Url {
+        self.http.registry()
+    }
+
     /// `GET /-/whoami`: the user name the configured credential belongs to.
     pub(crate) async fn whoami(&self) -> Result<String, RegistryError> {
         self.whoami_with(Auth::Configured).await
@@ -330,6 +335,86 @@ impl Registry {
             _ => Err(reply.invalid("invalid response from the web login endpoint (no `token`)")),
         }
     }
+}
+
+/// What a trusted-publishing exchange gave: the short-lived token, and the
+/// registry's whole answer (which holds the token too, for `--json`).
+pub(crate) struct OidcToken {
+    pub(crate) token: Secret,
+    pub(crate) answer: Value,
+}
+
+impl std::fmt::Debug for OidcToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OidcToken(REDACTED)")
+    }
+}
+
+/// Trusted publishing (OIDC).
+impl Registry {
+    /// `POST /-/npm/v1/oidc/token/exchange/package/<name>` (a scoped name's
+    /// `/` as `%2f`) with the CI's identity token as the bearer, whatever
+    /// credential the config holds: the registry's short-lived token for
+    /// publishing `package`.
+    pub(crate) async fn exchange_oidc(
+        &self,
+        package: &str,
+        identity: &Secret,
+    ) -> Result<OidcToken, RegistryError> {
+        let path = format!(
+            "/-/npm/v1/oidc/token/exchange/package/{}",
+            crate::oidc::package::escape(package)
+        );
+        let mut call = Call::new(Method::POST, self.http.url(&path), Endpoint::Oidc);
+        call.auth = Auth::Bearer(identity.clone());
+        call.secrets.push(identity);
+        let reply = self.http.send(call).await?;
+        let answer = json_without_echo(&reply, &[identity])?;
+        match answer.get("token").and_then(Value::as_str) {
+            Some(token) if !token.is_empty() => Ok(OidcToken {
+                token: Secret::new(token),
+                answer,
+            }),
+            _ => Err(reply.invalid(format!(
+                "{} but the answer has no `token`",
+                error::status_text(reply.status)
+            ))),
+        }
+    }
+
+    /// `GET url` (absolute, any host) with `bearer`, through the same
+    /// transport as every registry call (proxy, TLS, timeouts, retries,
+    /// `--verbose`), the answer parsed as JSON: for a CI's identity token
+    /// service.
+    pub(crate) async fn get_json_with_bearer(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+    ) -> Result<Value, RegistryError> {
+        let mut call = Call::new(Method::GET, url.clone(), Endpoint::Oidc);
+        call.auth = Auth::Bearer(bearer.clone());
+        let reply = self.http.send(call).await?;
+        json_without_echo(&reply, &[bearer])
+    }
+}
+
+/// A reply's JSON. A body that is not JSON is shown only when it is an HTML
+/// page (an error page says what went wrong); any other text might be a bare
+/// token, so it is never echoed.
+fn json_without_echo(reply: &Reply, secrets: &[&Secret]) -> Result<Value, RegistryError> {
+    if let Ok(value) = serde_json::from_slice(&reply.body) {
+        return Ok(value);
+    }
+    let status = error::status_text(reply.status);
+    let html = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+    let problem = match reply.json() {
+        Err(err) if html => match err.problem() {
+            Some(Problem::InvalidResponse(text)) => display::redact(text, secrets),
+            _ => format!("{status} but the body is an HTML page, not JSON"),
+        },
+        _ => format!("{status} but the body is not JSON"),
+    };
+    Err(reply.invalid(problem))
 }
 
 /// Appends a page's tokens to `tokens`; returns its `urls.next`.

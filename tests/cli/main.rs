@@ -9,6 +9,7 @@ mod faults;
 mod interop;
 mod login;
 mod logout;
+mod oidc;
 mod prune;
 mod rotate;
 mod shell;

@@ -196,6 +196,10 @@ impl HttpClient {
         &self.credentials
     }
 
+    pub(crate) fn registry(&self) -> &Url {
+        &self.registry
+    }
+
     /// `path` under the registry, with exactly one `/` between them (as
     /// npm-registry-fetch joins them).
     pub(crate) fn url(&self, path: &str) -> Url {

@@ -39,6 +39,7 @@ pub mod fixtures;
 pub mod gate;
 pub mod mock;
 pub mod npm;
+pub mod oidc;
 pub mod snapshot;
 pub mod stateful;
 pub mod tls;
@@ -48,6 +49,10 @@ pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok, require_test_hooks};
 pub use gate::Gate;
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
+pub use oidc::{
+    GitHubIdentity, OidcRegistry, WithoutCi, fake_buildkite_agent, github_claims, jwt, jwt_claims,
+    path_with, percent_decode,
+};
 pub use snapshot::{snapshot_settings, terminal_text, transcript};
 pub use stateful::{PASSWORD, TokenRegistry, forwarding_proxy, npmjs_mask};
 pub use tls::{ConnectProxy, TestCa, TlsRegistry};
