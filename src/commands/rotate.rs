@@ -82,7 +82,7 @@ pub async fn run(session: &Session<'_>, args: &RotateArgs) -> Result<()> {
                 let key = format!("{}:_authToken", found.reg_key);
                 let config = &session.config;
                 let written = npmrc::file::edit(path, |doc| {
-                    let before = doc.render();
+                    let before = doc.clone();
                     doc.set(&key, new_token.expose(), &|raw: &str| {
                         config.expand_key(raw) == key
                     });
@@ -212,7 +212,8 @@ fn lifetime_days(old: &TokenRecord) -> Option<u32> {
 struct Rollback {
     new_key: Option<String>,
     new_token: Secret,
-    restore: Option<(PathBuf, String)>,
+    /// The file and the document it held before the new token was saved.
+    restore: Option<(PathBuf, Document)>,
     code: Option<Secret>,
 }
 
@@ -224,7 +225,7 @@ impl Rollback {
         let mut problems = Vec::new();
         if let Some((path, before)) = self.restore.take() {
             let restored = npmrc::file::edit(&path, |doc| {
-                *doc = Document::parse(&before);
+                *doc = before;
                 Ok(())
             });
             match restored {
