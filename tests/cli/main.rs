@@ -6,6 +6,7 @@ mod faults;
 mod interop;
 mod login;
 mod logout;
+mod npmrc_bytes;
 mod prune;
 mod rotate;
 mod shell;
