@@ -1,6 +1,7 @@
 //! Property tests for the parts of rtok that must hold for every input, not
 //! just the examples in the unit tests: the lossless `.npmrc` parser and
-//! editor, value encoding, short token ids and nerf darts.
+//! editor (on any bytes, UTF-8 or not), value encoding, short token ids and
+//! nerf darts.
 //!
 //! Each property runs proptest's default 256 cases (`PROPTEST_CASES`
 //! overrides it; all pass at 20,000); the whole file takes a few seconds. A
@@ -135,6 +136,54 @@ fn npmrc_text() -> impl Strategy<Value = String> {
         3 => structured(),
         2 => soup(),
         1 => any::<String>(),
+    ]
+}
+
+/// Bytes that are not UTF-8, or only part of a character: what a Latin-1
+/// editor, a cut-off write or a stray byte leaves in a file.
+fn bad_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            &b"\xe9"[..], b"\xff", b"\xfe", b"\x80", b"\xbf", b"\xc3", b"\xe2\x82",
+            b"\xf0\x9f\x98", b"\xef\xbb", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf8\x88\x80",
+        ])
+        .prop_map(<[u8]>::to_vec),
+        1 => prop::collection::vec(any::<u8>(), 1..4),
+    ]
+}
+
+/// `text` with a few [`bad_bytes`] put in at random byte positions (some
+/// inside a character, which breaks that one too).
+fn with_bad_bytes(text: impl Strategy<Value = String>) -> impl Strategy<Value = Vec<u8>> {
+    (
+        text,
+        prop::collection::vec((any::<prop::sample::Index>(), bad_bytes()), 1..4),
+    )
+        .prop_map(|(text, inserts)| {
+            let mut bytes = text.into_bytes();
+            for (index, bad) in inserts {
+                let at = index.index(bytes.len() + 1);
+                bytes.splice(at..at, bad);
+            }
+            bytes
+        })
+}
+
+/// Any bytes at all, weighted towards an `.npmrc`, about half of them with
+/// bytes that are not UTF-8.
+fn npmrc_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        2 => npmrc_text().prop_map(String::into_bytes),
+        2 => with_bad_bytes(npmrc_text()),
+        1 => any::<Vec<u8>>(),
+    ]
+}
+
+/// [`with_entries`], sometimes with bytes that are not UTF-8.
+fn with_entries_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        1 => with_entries().prop_map(String::into_bytes),
+        1 => with_bad_bytes(with_entries()),
     ]
 }
 
@@ -309,15 +358,21 @@ fn same(key: &str) -> impl Fn(&str) -> bool + '_ {
     move |k| k == key
 }
 
-/// The text split into lines, each with its ending, as the parser sees them
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// The file split into lines, each with its ending, as the parser sees them
 /// (`\r\n`, `\r` and `\n` all end a line).
-fn lines_of(text: &str) -> Vec<&str> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+fn lines_of(bytes: &[u8]) -> Vec<&[u8]> {
+    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut lines = Vec::new();
     let mut rest = body;
     while !rest.is_empty() {
-        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
-        let ending = if rest[end..].starts_with("\r\n") {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(rest.len());
+        let ending = if rest[end..].starts_with(b"\r\n") {
             2
         } else if end < rest.len() {
             1
@@ -328,6 +383,35 @@ fn lines_of(text: &str) -> Vec<&str> {
         rest = &rest[end + ending..];
     }
     lines
+}
+
+/// `line` without the whitespace JavaScript's `trimEnd` removes. That
+/// whitespace is always valid UTF-8, so whole characters come off the end.
+fn trim_end_js(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while let Some(c) = String::from_utf8_lossy(&line[..end]).chars().last() {
+        if !((c.is_whitespace() && c != '\u{85}') || c == '\u{feff}') {
+            break;
+        }
+        end -= c.len_utf8();
+    }
+    &line[..end]
+}
+
+/// The ending of one line from [`lines_of`] (or of a whole file): `\r\n`,
+/// `\r`, `\n` or none.
+fn line_ending(line: &[u8]) -> &[u8] {
+    match line {
+        [.., b'\r', b'\n'] => b"\r\n",
+        [.., b'\r'] => b"\r",
+        [.., b'\n'] => b"\n",
+        _ => b"",
+    }
+}
+
+/// The bytes as text, for failure messages.
+fn shown(bytes: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(bytes))
 }
 
 /// The value npm reads for `key`: that of the last top-level, non-array
@@ -359,7 +443,7 @@ fn summary(doc: &Document) -> Vec<(String, String, bool)> {
 /// that a new parse takes for a byte-order mark. npm reads the same either
 /// way, since it ignores blank lines and trims the mark.
 fn agrees_with_its_rendering(doc: &Document) -> bool {
-    summary(&Document::parse(&doc.render())) == summary(doc)
+    summary(&Document::parse(doc.render())) == summary(doc)
 }
 
 // ---------------------------------------------------------------------------
@@ -374,28 +458,46 @@ proptest! {
     })]
 
     /// Parsing keeps every byte: comments, spacing, quotes, every line
-    /// ending (CRLF, lone CR, none at the end) and a byte-order mark.
+    /// ending (CRLF, lone CR, none at the end), a byte-order mark, and bytes
+    /// that are not UTF-8.
     #[test]
-    fn parse_then_render_is_identity(text in npmrc_text()) {
-        prop_assert_eq!(Document::parse(&text).render(), text);
+    fn parse_then_render_is_identity(bytes in npmrc_bytes()) {
+        prop_assert_eq!(Document::parse(&bytes).render(), bytes);
+    }
+
+    /// npm reads a file as UTF-8 with U+FFFD for each invalid sequence: the
+    /// entries of any bytes are those of that text, on the same lines.
+    #[test]
+    fn bytes_read_as_npm_decodes_them(bytes in npmrc_bytes()) {
+        let located = |doc: &Document| -> Vec<(usize, String, String, bool)> {
+            doc.entries()
+                .chain(doc.entries_in_sections())
+                .map(|l| (l.line, l.entry.key.clone(), l.entry.value.clone(), l.entry.array))
+                .collect()
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        prop_assert_eq!(
+            located(&Document::parse(&bytes)),
+            located(&Document::parse(text.as_bytes()))
+        );
     }
 
     /// npm's ini reads line by line: every entry is on its own line, in
     /// order, and is what that line says when read alone.
     #[test]
-    fn entries_are_read_line_by_line(text in npmrc_text()) {
-        let doc = Document::parse(&text);
-        let lines = lines_of(&text);
+    fn entries_are_read_line_by_line(bytes in npmrc_bytes()) {
+        let doc = Document::parse(&bytes);
+        let lines = lines_of(&bytes);
         let mut previous = 0;
         for located in doc.entries().chain(doc.entries_in_sections()) {
             prop_assert!(located.line > previous && located.line <= lines.len());
             previous = located.line;
-            let mut line = lines[located.line - 1].to_string();
+            let mut line = lines[located.line - 1].to_vec();
             // A U+FEFF that starts the file, or the line, is part of the
             // line (npm sees it); read alone, one would be taken for a
             // byte-order mark, so give it one.
-            if (located.line == 1 && text.starts_with('\u{feff}')) || line.starts_with('\u{feff}') {
-                line.insert(0, '\u{feff}');
+            if (located.line == 1 && bytes.starts_with(BOM)) || line.starts_with(BOM) {
+                line.splice(0..0, BOM.iter().copied());
             }
             let alone: Vec<_> = Document::parse(&line)
                 .entries()
@@ -410,37 +512,37 @@ proptest! {
     /// byte for byte; in between, npm would read exactly the value set.
     #[test]
     fn set_then_remove_restores_the_file(
-        text in npmrc_text(),
+        bytes in npmrc_bytes(),
         key in any_key(),
         value in any_value(),
     ) {
-        let mut doc = Document::parse(&text);
+        let mut doc = Document::parse(&bytes);
         prop_assume!(!has_key(&doc, &key));
 
         doc.set(&key, &value, &same(&key));
         let written = doc.render();
-        prop_assert_eq!(read(&doc, &key), Some(value.clone()), "{:?}", written);
+        prop_assert_eq!(read(&doc, &key), Some(value.clone()), "{}", shown(&written));
         // What is on disk says the same as what is in memory.
         prop_assert!(agrees_with_its_rendering(&doc));
         // Nothing else changed: the old lines are all still there, in
         // order, around the one new line.
-        let before = lines_of(&text);
+        let before = lines_of(&bytes);
         let after = lines_of(&written);
         prop_assert_eq!(after.len(), before.len() + 1);
 
         prop_assert_eq!(doc.remove(&same(&key)), 1);
-        prop_assert_eq!(doc.render(), text);
+        prop_assert_eq!(doc.render(), bytes);
     }
 
     /// Setting a key that is there changes its last line only (and drops
     /// earlier duplicates, which npm ignores); npm then reads the new value.
     #[test]
     fn set_changes_only_that_line(
-        text in with_entries(),
+        bytes in with_entries_bytes(),
         pick in any::<prop::sample::Index>(),
         value in any_value(),
     ) {
-        let mut doc = Document::parse(&text);
+        let mut doc = Document::parse(&bytes);
         let keys: Vec<String> = doc
             .entries()
             .filter(|l| !l.entry.array)
@@ -457,46 +559,64 @@ proptest! {
 
         doc.set(&key, &value, &same(&key));
         let written = doc.render();
-        prop_assert_eq!(read(&doc, &key), Some(value.clone()), "{:?}", written);
+        prop_assert_eq!(read(&doc, &key), Some(value.clone()), "{}", shown(&written));
         prop_assert!(agrees_with_its_rendering(&doc));
 
-        let before = lines_of(&text);
-        let after = lines_of(&written);
-        let kept: Vec<usize> = (0..before.len()).filter(|i| !earlier.contains(i)).collect();
-        prop_assert_eq!(after.len(), kept.len());
-        for (&old, new) in kept.iter().zip(&after) {
-            if old == last {
-                // The key as written, and the `=` if there was one, stay.
-                let old_line = before[old];
-                let prefix = match old_line.find('=') {
-                    Some(eq) => &old_line[..=eq],
-                    // A bare key loses trailing spacing, as JS trims it.
-                    None => old_line.trim_end_matches(|c: char| {
-                        (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
-                    }),
-                };
-                // (Or the line is written anew, when keeping the key text
-                // would make it something else: `[a = b]` is a section.)
-                let fresh = format!("{}=", value::encode(&key));
-                prop_assert!(
-                    new.starts_with(prefix) || new.starts_with(&fresh),
-                    "{:?} -> {:?}",
-                    old_line,
-                    new
-                );
-                // So does the line ending.
-                let ending = &old_line[old_line.trim_end_matches(['\r', '\n']).len()..];
-                prop_assert!(new.ends_with(ending));
-            } else {
-                prop_assert_eq!(*new, before[old]);
-            }
-        }
+        // The file is the lines before the key's last line (less the
+        // duplicates), that line changed, and the lines after it, each
+        // byte for byte. (Compared as bytes, not split into lines again: a
+        // `\r` line and an empty `\n` line that a removed duplicate kept
+        // apart would read as one `\r\n`.)
+        let before = lines_of(&bytes);
+        let head: Vec<u8> = before[..last]
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !earlier.contains(index))
+            .flat_map(|(_, line)| line.iter().copied())
+            .collect();
+        let tail = before[last + 1..].concat();
+        let bom = if bytes.starts_with(BOM) { BOM } else { b"" };
+        prop_assert!(
+            written.len() >= bom.len() + head.len() + tail.len()
+                && written.starts_with(&[bom, &head[..]].concat())
+                && written.ends_with(&tail),
+            "{} -> {}",
+            shown(&bytes),
+            shown(&written)
+        );
+        let new = &written[bom.len() + head.len()..written.len() - tail.len()];
+        // The key as written, and the `=` if there was one, stay.
+        let old_line = before[last];
+        let prefix = match old_line.iter().position(|&b| b == b'=') {
+            Some(eq) => &old_line[..=eq],
+            // A bare key loses trailing spacing, as JS trims it.
+            None => trim_end_js(old_line),
+        };
+        // (Or the line is written anew, when keeping the key text would
+        // make it something else: `[a = b]` is a section. Only a line
+        // starting with `[` can become one.)
+        let fresh = format!("{}=", value::encode(&key));
+        prop_assert!(
+            new.starts_with(prefix)
+                || (old_line.starts_with(b"[") && new.starts_with(fresh.as_bytes())),
+            "{} -> {}",
+            shown(old_line),
+            shown(new)
+        );
+        // So does the line ending, and the line is one line.
+        let ending = line_ending(old_line);
+        prop_assert!(new.ends_with(ending));
+        prop_assert!(!new[..new.len() - ending.len()].iter().any(|&b| b == b'\r' || b == b'\n'));
     }
 
-    /// `remove` takes out every top-level line of the key and nothing else.
+    /// `remove` takes out every top-level line of the key and nothing else:
+    /// every other line stays byte for byte.
     #[test]
-    fn remove_leaves_no_trace_of_the_key(text in with_entries(), pick in any::<prop::sample::Index>()) {
-        let mut doc = Document::parse(&text);
+    fn remove_leaves_no_trace_of_the_key(
+        bytes in with_entries_bytes(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let mut doc = Document::parse(&bytes);
         let keys: Vec<String> = doc.entries().map(|l| l.entry.key.clone()).collect();
         prop_assume!(!keys.is_empty());
         let key = pick.get(&keys).clone();
@@ -505,8 +625,31 @@ proptest! {
             .filter(|l| l.entry.array || l.entry.key != key)
             .map(|l| (l.entry.key.clone(), l.entry.value.clone(), l.entry.array))
             .collect();
+        let removed: Vec<usize> = doc
+            .entries()
+            .filter(|l| !l.entry.array && l.entry.key == key)
+            .map(|l| l.line - 1)
+            .collect();
+        // The file without those lines; one that ended without a line
+        // break still does. (A byte-order mark may go too: see
+        // `a_section_header_after_a_bom_is_a_key` in src/npmrc/document.rs.)
+        let mut kept: Vec<&[u8]> = lines_of(&bytes)
+            .into_iter()
+            .enumerate()
+            .filter(|(index, _)| !removed.contains(index))
+            .map(|(_, line)| line)
+            .collect();
+        if let Some(last) = kept.last_mut()
+            && line_ending(&bytes).is_empty()
+        {
+            *last = &last[..last.len() - line_ending(last).len()];
+        }
+        let expected = kept.concat();
 
         doc.remove(&same(&key));
+        let written = doc.render();
+        let body = written.strip_prefix(BOM).filter(|_| bytes.starts_with(BOM));
+        prop_assert_eq!(body.unwrap_or(&written), &expected[..], "{}", shown(&bytes));
         prop_assert!(!has_key(&doc, &key));
         let left: Vec<(String, String, bool)> = doc
             .entries()
@@ -761,6 +904,17 @@ fn generators_reach_the_interesting_cases() {
         if doc.entries().any(|l| l.entry.array) {
             seen.insert("array");
         }
+        let bytes = npmrc_bytes()
+            .new_tree(&mut runner)
+            .expect("sample")
+            .current();
+        if std::str::from_utf8(&bytes).is_err() {
+            seen.insert("not UTF-8");
+            let doc = Document::parse(&bytes);
+            if doc.entries().any(|l| l.entry.value.contains('\u{fffd}')) {
+                seen.insert("invalid byte in a value");
+            }
+        }
     }
     for wanted in [
         "crlf",
@@ -771,6 +925,8 @@ fn generators_reach_the_interesting_cases() {
         "entry",
         "section entry",
         "array",
+        "not UTF-8",
+        "invalid byte in a value",
     ] {
         assert!(seen.contains(wanted), "no {wanted} in 400 samples");
     }

@@ -1,6 +1,7 @@
-//! Any bytes as an `.npmrc` file: parse, render, read every entry, then a few
-//! edits chosen by the input's last bytes, checking after each what must hold
-//! for every file (tests/properties.rs states the same properties).
+//! Any bytes as an `.npmrc` file, UTF-8 or not: parse, render, read every
+//! entry, then a few edits chosen by the input's last bytes, checking after
+//! each what must hold for every file (tests/properties.rs states the same
+//! properties).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,15 +10,15 @@ use rtok::npmrc::{Document, credential_prefixes, expand, nerf_dart, value};
 use url::Url;
 
 fuzz_target!(|data: &[u8]| {
+    let mut doc = Document::parse(data);
+    // Lossless: the bytes come back, every one, UTF-8 or not.
+    assert_eq!(doc.render(), data);
+
+    // npm reads the file as UTF-8 with U+FFFD for each invalid sequence:
+    // the entries are those of that text, on the same lines.
     let text = String::from_utf8_lossy(data);
-    let mut doc = Document::parse(&text);
-    // Lossless: the bytes come back (for invalid UTF-8, the text that was
-    // parsed, with U+FFFD in place of the bad bytes).
-    let rendered = doc.render();
-    assert_eq!(rendered, text);
-    if std::str::from_utf8(data).is_ok() {
-        assert_eq!(rendered.as_bytes(), data);
-    }
+    let as_text = Document::parse(text.as_bytes());
+    assert_eq!(located(&doc), located(&as_text));
 
     // Every line is material for keys and values below.
     let pieces: Vec<&str> = text.split(['\r', '\n']).collect();
@@ -205,6 +206,17 @@ fn read(doc: &Document, key: &str) -> Option<String> {
         .map(|l| l.entry.value.clone())
 }
 
+/// Every entry with its line, top-level ones first.
+fn located(doc: &Document) -> Vec<(usize, String, String, bool)> {
+    doc.entries()
+        .chain(doc.entries_in_sections())
+        .map(|l| {
+            let entry = l.entry;
+            (l.line, entry.key.clone(), entry.value.clone(), entry.array)
+        })
+        .collect()
+}
+
 fn top_level_keys(doc: &Document) -> Vec<String> {
     doc.entries()
         .filter(|l| !l.entry.array)
@@ -229,7 +241,7 @@ fn hidden_entries(doc: &Document) -> Entries {
 /// The document in memory reads as its rendering does (entries, not line
 /// numbers: see `agrees_with_its_rendering` in tests/properties.rs).
 fn assert_agrees_with_its_rendering(doc: &Document) {
-    let again = Document::parse(&doc.render());
+    let again = Document::parse(doc.render());
     assert_eq!(entries(&again), entries(doc));
     assert_eq!(hidden_entries(&again), hidden_entries(doc));
 }

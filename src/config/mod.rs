@@ -187,8 +187,10 @@ impl Config {
     }
 
     fn push_file(&mut self, kind: LayerKind, path: PathBuf) -> Result<()> {
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        // The bytes as they are: the parser reads them as npm does, invalid
+        // UTF-8 included, with the same line numbers.
+        let contents = match std::fs::read(&path) {
+            Ok(bytes) => Some(bytes),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
             // A folder where the file should be, or no permission: say so
             // rather than silently ignoring credentials the user expects.
@@ -204,7 +206,7 @@ impl Config {
         };
         let env = &self.env;
         let lookup = |name: &str| env.get(name).cloned();
-        let document = text.as_deref().map(Document::parse);
+        let document = contents.as_deref().map(Document::parse);
         if let Some(doc) = &document
             && let Some(warning) = readable_by_others(&path, doc)
         {

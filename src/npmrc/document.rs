@@ -1,11 +1,15 @@
 //! A lossless `.npmrc` document: every line, comment, blank line, spacing and
-//! line ending is kept, so an edit changes only the lines it has to.
+//! line ending is kept, byte for byte, so an edit changes only the lines it
+//! has to.
 
-use super::value;
+use super::{lossy, value};
 
-/// A parsed `.npmrc` file. `Document::parse(text).render() == text` for any
-/// text; [`Document::set`] and [`Document::remove`] touch only the lines of
-/// the key they edit.
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// A parsed `.npmrc` file. `Document::parse(bytes).render() == bytes` for
+/// any bytes, UTF-8 or not; [`Document::set`] and [`Document::remove`]
+/// touch only the lines of the key they edit.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Document {
     bom: bool,
@@ -14,8 +18,10 @@ pub struct Document {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Line {
-    /// The line without its ending (and without the BOM on the first line).
-    text: String,
+    /// The line as it is in the file, without its ending (and without the
+    /// BOM on the first line). Not always UTF-8: a Latin-1 comment or a
+    /// stray byte stays as it was; [`lossy::decode`] gives what npm reads.
+    bytes: Vec<u8>,
     /// `"\n"`, `"\r\n"`, `"\r"`, or `""` for a last line without one.
     ending: &'static str,
     kind: LineKind,
@@ -42,8 +48,8 @@ pub struct Entry {
     pub value: String,
     /// Written as `key[]=value`: one element of an array.
     pub array: bool,
-    /// Where the value sits in the line (without spacing or an inline
-    /// comment), or `None` for a bare key.
+    /// Where the value sits in the line's decoded text (without spacing or
+    /// an inline comment), or `None` for a bare key.
     value_range: Option<(usize, usize)>,
 }
 
@@ -55,46 +61,49 @@ pub struct Located<'a> {
 }
 
 impl Document {
-    /// Parses `text` as npm's ini dialect does. Never fails: a line npm would
-    /// ignore is kept and ignored.
-    pub fn parse(text: &str) -> Document {
-        let (bom, body) = match text.strip_prefix('\u{feff}') {
+    /// Parses a file's bytes (or text: `&str` and `String` are bytes too) as
+    /// npm's ini dialect does. Never fails: a line npm would ignore is kept
+    /// and ignored, and bytes that are not UTF-8 are kept as they are and
+    /// read as npm reads them, each invalid sequence as U+FFFD.
+    pub fn parse(bytes: impl AsRef<[u8]>) -> Document {
+        let bytes = bytes.as_ref();
+        let (bom, body) = match bytes.strip_prefix(BOM) {
             Some(rest) => (true, rest),
-            None => (false, text),
+            None => (false, bytes),
         };
         let mut lines = Vec::new();
         let mut rest = body;
         while !rest.is_empty() {
-            let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
-            let ending = if rest[end..].starts_with("\r\n") {
-                "\r\n"
-            } else if rest[end..].starts_with('\r') {
-                "\r"
-            } else if rest[end..].starts_with('\n') {
-                "\n"
-            } else {
-                ""
+            let end = rest
+                .iter()
+                .position(|&byte| byte == b'\r' || byte == b'\n')
+                .unwrap_or(rest.len());
+            let ending = match rest[end..] {
+                [b'\r', b'\n', ..] => "\r\n",
+                [b'\r', ..] => "\r",
+                [b'\n', ..] => "\n",
+                _ => "",
             };
-            let text = &rest[..end];
+            let line = &rest[..end];
             lines.push(Line {
-                text: text.to_string(),
+                bytes: line.to_vec(),
                 ending,
-                kind: classify(text, bom && lines.is_empty()),
+                kind: classify(&lossy::decode(line), bom && lines.is_empty()),
             });
             rest = &rest[end + ending.len()..];
         }
         Document { bom, lines }
     }
 
-    /// The file's text, byte for byte what was parsed plus any edits.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
+    /// The file's bytes: exactly what was parsed, plus any edits.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::new();
         if self.bom {
-            out.push('\u{feff}');
+            out.extend_from_slice(BOM);
         }
         for line in &self.lines {
-            out.push_str(&line.text);
-            out.push_str(line.ending);
+            out.extend_from_slice(&line.bytes);
+            out.extend_from_slice(line.ending.as_bytes());
         }
         out
     }
@@ -138,8 +147,8 @@ impl Document {
                 unreachable!("matching_lines returns entries only")
             };
             let after_bom = self.bom && last == 0;
-            line.text = rewrite_entry(&line.text, entry, value, &encoded, after_bom);
-            line.kind = classify(&line.text, after_bom);
+            line.bytes = rewrite_entry(&line.bytes, entry, value, &encoded, after_bom);
+            line.kind = classify(&lossy::decode(&line.bytes), after_bom);
             for &index in earlier.iter().rev() {
                 self.remove_line(index);
             }
@@ -157,7 +166,15 @@ impl Document {
             ending = "";
         }
         let kind = classify(&text, self.bom && position == 0);
-        self.lines.insert(position, Line { text, ending, kind });
+        let bytes = text.into_bytes();
+        self.lines.insert(
+            position,
+            Line {
+                bytes,
+                ending,
+                kind,
+            },
+        );
     }
 
     /// Removes every top-level entry whose key `is_key` accepts; returns how
@@ -230,10 +247,11 @@ fn located((index, line): (usize, &Line)) -> Option<Located<'_>> {
     }
 }
 
-/// The entry line `text`, which holds `entry`, with its value changed to
+/// The entry line `bytes`, which holds `entry`, with its value changed to
 /// `value` (`encoded` is `value::encode(value)`), changing as little of the
-/// line as npm allows. The first of these that npm reads as the same key
-/// set to `value`:
+/// line as npm allows: the bytes around the value (key, spacing, comment)
+/// are kept as they are, UTF-8 or not. The first of these that npm reads
+/// as the same key set to `value`:
 ///
 /// - the encoded value in place of the old one, spacing and any inline
 ///   comment kept;
@@ -245,30 +263,42 @@ fn located((index, line): (usize, &Line)) -> Option<Located<'_>> {
 /// - else the line written anew, `key=value` as ini writes it: the key text
 ///   as it was can turn the line into something else (`[a = b]` is a
 ///   section header).
-fn rewrite_entry(text: &str, entry: &Entry, value: &str, encoded: &str, after_bom: bool) -> String {
+fn rewrite_entry(
+    bytes: &[u8],
+    entry: &Entry,
+    value: &str,
+    encoded: &str,
+    after_bom: bool,
+) -> Vec<u8> {
+    let text = lossy::decode(bytes);
+    let at = |offset| lossy::byte_offset(bytes, offset);
+    let encoded = encoded.as_bytes();
     let candidates = match entry.value_range {
         Some((start, end)) => {
-            let (before, after) = (&text[..start], &text[end..]);
+            let (before, after) = (&bytes[..at(start)], &bytes[at(end)..]);
             let plain = value::escape_comments(value);
             vec![
-                format!("{before}{encoded}{after}"),
-                format!("{before}{plain}{after}"),
-                format!("{before}{encoded}"),
+                [before, encoded, after].concat(),
+                [before, plain.as_bytes(), after].concat(),
+                [before, encoded].concat(),
             ]
         }
-        None => vec![format!("{}={}", value::trim_end_js(text), encoded)],
+        None => {
+            let key = &bytes[..at(value::trim_end_js(&text).len())];
+            vec![[key, b"=", encoded].concat()]
+        }
     };
-    let reads_back = |line: &String| {
-        !line.contains(['\r', '\n'])
+    let reads_back = |line: &Vec<u8>| {
+        !line.iter().any(|&byte| byte == b'\r' || byte == b'\n')
             && matches!(
-                classify(line, after_bom),
+                classify(&lossy::decode(line), after_bom),
                 LineKind::Entry(read) if !read.array && read.key == entry.key && read.value == value
             )
     };
     candidates
         .into_iter()
         .find(reads_back)
-        .unwrap_or_else(|| format!("{}={}", encode_key(&entry.key), encoded))
+        .unwrap_or_else(|| [encode_key(&entry.key).as_bytes(), b"=", encoded].concat())
 }
 
 /// Keys are written as ini writes them, with the same rules as values: a
@@ -339,6 +369,11 @@ mod tests {
             .collect()
     }
 
+    /// The rendering of a document parsed from text, as text.
+    fn rendered(doc: &Document) -> String {
+        String::from_utf8(doc.render()).expect("a UTF-8 document renders as UTF-8")
+    }
+
     fn same(key: &'static str) -> impl Fn(&str) -> bool {
         move |k| k == key
     }
@@ -369,7 +404,7 @@ mod tests {
             "  \t\n;;\n#\n[x]\n=\n",
             "weird = \"unterminated\n",
         ] {
-            assert_eq!(Document::parse(text).render(), text);
+            assert_eq!(rendered(&Document::parse(text)), text);
         }
     }
 
@@ -395,12 +430,12 @@ mod tests {
         // and make its keys configuration: the mark goes instead.
         let mut doc = Document::parse("\u{feff}a=1\n[y]\nhidden=1\n");
         doc.remove(&same("a"));
-        assert_eq!(doc.render(), "[y]\nhidden=1\n");
+        assert_eq!(rendered(&doc), "[y]\nhidden=1\n");
         assert_eq!(pairs(&doc), vec![]);
         // Before anything else, the mark stays.
         let mut doc = Document::parse("\u{feff}a=1\nb=2\n");
         doc.remove(&same("a"));
-        assert_eq!(doc.render(), "\u{feff}b=2\n");
+        assert_eq!(rendered(&doc), "\u{feff}b=2\n");
     }
 
     #[test]
@@ -468,7 +503,7 @@ mod tests {
             "registry = https://registry.example.com/ # the company mirror",
             "registry = https://other.example/ # the company mirror",
         );
-        assert_eq!(doc.render(), expected);
+        assert_eq!(rendered(&doc), expected);
     }
 
     #[test]
@@ -483,26 +518,26 @@ mod tests {
             "always-auth\n",
             "always-auth\n//new.example/:_authToken=\"tok=\"\n",
         );
-        assert_eq!(doc.render(), expected);
+        assert_eq!(rendered(&doc), expected);
     }
 
     #[test]
     fn set_keeps_crlf_and_the_missing_final_newline() {
         let mut doc = Document::parse("a=1\r\nb=2");
         doc.set("c", "3", &same("c"));
-        assert_eq!(doc.render(), "a=1\r\nb=2\r\nc=3");
+        assert_eq!(rendered(&doc), "a=1\r\nb=2\r\nc=3");
         doc.remove(&same("c"));
-        assert_eq!(doc.render(), "a=1\r\nb=2");
+        assert_eq!(rendered(&doc), "a=1\r\nb=2");
         let mut doc = Document::parse("");
         doc.set("c", "3", &same("c"));
-        assert_eq!(doc.render(), "c=3\n");
+        assert_eq!(rendered(&doc), "c=3\n");
     }
 
     #[test]
     fn set_removes_shadowed_duplicates() {
         let mut doc = Document::parse("k=1\n# keep\nk=2\n");
         doc.set("k", "3", &same("k"));
-        assert_eq!(doc.render(), "# keep\nk=3\n");
+        assert_eq!(rendered(&doc), "# keep\nk=3\n");
     }
 
     #[test]
@@ -511,7 +546,7 @@ mod tests {
         // comment is read with its quotes, so `"a=b"` went to the registry.
         let mut doc = Document::parse("//r/:_auth = old # note\n");
         doc.set("//r/:_auth", "dXNlcjpwYXNz==", &same("//r/:_auth"));
-        assert_eq!(doc.render(), "//r/:_auth = dXNlcjpwYXNz== # note\n");
+        assert_eq!(rendered(&doc), "//r/:_auth = dXNlcjpwYXNz== # note\n");
 
         for (line, value, expected) in [
             ("k=old#note\n", "=", "k==#note\n"),
@@ -525,7 +560,7 @@ mod tests {
         ] {
             let mut doc = Document::parse(line);
             doc.set("k", value, &same("k"));
-            assert_eq!(doc.render(), expected, "{line:?} <- {value:?}");
+            assert_eq!(rendered(&doc), expected, "{line:?} <- {value:?}");
             let read: Vec<_> = doc.entries().map(|l| l.entry.value.clone()).collect();
             assert_eq!(read, vec![value.to_string()], "{line:?} <- {value:?}");
         }
@@ -542,7 +577,7 @@ mod tests {
         ] {
             let mut doc = Document::parse(line);
             doc.set(key, value, &same(key));
-            assert_eq!(doc.render(), expected);
+            assert_eq!(rendered(&doc), expected);
             assert_eq!(
                 pairs(&doc),
                 vec![(1, key.into(), value.into()), (2, "z".into(), "1".into())]
@@ -554,11 +589,11 @@ mod tests {
     fn set_on_a_bare_key_adds_the_value() {
         let mut doc = Document::parse("flag\n");
         doc.set("flag", "false", &same("flag"));
-        assert_eq!(doc.render(), "flag=false\n");
+        assert_eq!(rendered(&doc), "flag=false\n");
         // NEL is part of the key to npm: it must not be trimmed off.
         let mut doc = Document::parse("flag\u{85} \n");
         doc.set("flag\u{85}", "false", &same("flag\u{85}"));
-        assert_eq!(doc.render(), "flag\u{85}=false\n");
+        assert_eq!(rendered(&doc), "flag\u{85}=false\n");
     }
 
     #[test]
@@ -567,7 +602,7 @@ mod tests {
         let removed = doc.remove(&same("//registry.example.com/:_authToken"));
         assert_eq!(removed, 1);
         assert_eq!(
-            doc.render(),
+            rendered(&doc),
             SAMPLE.replace("//registry.example.com/:_authToken=${NPM_TOKEN}\n", "")
         );
         // Keys inside a section are not configuration and are never touched.
@@ -596,14 +631,19 @@ mod tests {
                 .filter(|l| l.entry.key == key)
                 .map(|l| l.entry.value.clone())
                 .collect();
-            assert_eq!(found, vec!["tok".to_string()], "{key:?}: {}", doc.render());
+            assert_eq!(
+                found,
+                vec!["tok".to_string()],
+                "{key:?}: {}",
+                rendered(&doc)
+            );
             assert_eq!(doc.remove(&same(key)), 1, "{key:?}");
-            assert_eq!(doc.render(), SAMPLE, "{key:?}");
+            assert_eq!(rendered(&doc), SAMPLE, "{key:?}");
         }
         let key = "//r.example/a;b/:_authToken";
         let mut doc = Document::default();
         doc.set(key, "tok", &same(key));
-        assert_eq!(doc.render(), "//r.example/a\\;b/:_authToken=tok\n");
+        assert_eq!(rendered(&doc), "//r.example/a\\;b/:_authToken=tok\n");
     }
 
     #[test]
@@ -611,6 +651,156 @@ mod tests {
         let mut doc = Document::parse(SAMPLE);
         doc.set("new", "value", &same("new"));
         doc.remove(&same("new"));
-        assert_eq!(doc.render(), SAMPLE);
+        assert_eq!(rendered(&doc), SAMPLE);
+    }
+
+    // Files that are not UTF-8: npm reads them as UTF-8 with U+FFFD in
+    // place of each invalid sequence, and an edit keeps every byte it does
+    // not have to change.
+
+    /// A user file with a Latin-1 comment and stray bytes in values, keys
+    /// and comments, with CRLF endings.
+    const LATIN1: &[u8] = b"# caf\xe9 cr\xe8me\r\n\
+        registry=https://r.example/\r\n\
+        email=a\xffb\r\n\
+        //r.example/:_authToken=old ; \xfe note\r\n\
+        k\xff=1\r\n\
+        flag\xe9 \r\n\
+        [s\xe9ction]\r\n\
+        hidden=\xff\r\n";
+
+    #[test]
+    fn any_bytes_round_trip() {
+        for bytes in [
+            LATIN1,
+            b"\xff",
+            b"a=\xe2\x82",
+            b"\xef\xbb",
+            b"\xef\xbb\xbf\xff=1\r\n",
+            b"\xef\xbb\xbf\xef\xbb\xbf",
+            b"\r\xff\n\xc3\r\n\x80",
+            b"\x00\x01=\x7f\n",
+        ] {
+            assert_eq!(Document::parse(bytes).render(), bytes, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_bytes_read_as_npm_reads_them() {
+        let doc = Document::parse(LATIN1);
+        assert_eq!(
+            pairs(&doc),
+            vec![
+                (2, "registry".into(), "https://r.example/".into()),
+                (3, "email".into(), "a\u{fffd}b".into()),
+                (4, "//r.example/:_authToken".into(), "old".into()),
+                (5, "k\u{fffd}".into(), "1".into()),
+                (6, "flag\u{fffd}".into(), "true".into()),
+            ]
+        );
+        let hidden: Vec<_> = doc
+            .entries_in_sections()
+            .map(|l| (l.line, l.entry.value.clone()))
+            .collect();
+        assert_eq!(hidden, vec![(8, "\u{fffd}".to_string())]);
+        // The same as reading the text npm decodes.
+        let text = String::from_utf8_lossy(LATIN1);
+        assert_eq!(pairs(&Document::parse(text.as_bytes())), pairs(&doc));
+    }
+
+    /// `LATIN1` with `old` line replaced by `new` line.
+    fn latin1_with(old: &[u8], new: &[u8]) -> Vec<u8> {
+        let at = LATIN1
+            .windows(old.len())
+            .position(|w| w == old)
+            .expect("the line is there");
+        [&LATIN1[..at], new, &LATIN1[at + old.len()..]].concat()
+    }
+
+    #[test]
+    fn set_keeps_every_other_byte() {
+        let key = "//r.example/:_authToken";
+        let mut doc = Document::parse(LATIN1);
+        doc.set(key, "new", &same(key));
+        // The comment after the value keeps its stray byte too.
+        assert_eq!(
+            doc.render(),
+            latin1_with(b":_authToken=old ; \xfe", b":_authToken=new ; \xfe")
+        );
+
+        // A key with an invalid byte is matched as npm reads it, and keeps
+        // its bytes.
+        let mut doc = Document::parse(LATIN1);
+        doc.set("k\u{fffd}", "2", &same("k\u{fffd}"));
+        assert_eq!(doc.render(), latin1_with(b"k\xff=1", b"k\xff=2"));
+        let mut doc = Document::parse(LATIN1);
+        doc.set("flag\u{fffd}", "false", &same("flag\u{fffd}"));
+        assert_eq!(
+            doc.render(),
+            latin1_with(b"flag\xe9 \r", b"flag\xe9=false\r")
+        );
+
+        // A value with an invalid byte is replaced whole.
+        let mut doc = Document::parse(LATIN1);
+        doc.set("email", "a@b.example", &same("email"));
+        assert_eq!(doc.render(), latin1_with(b"a\xffb", b"a@b.example"));
+
+        // A new key goes after the last top-level entry, with CRLF.
+        let mut doc = Document::parse(LATIN1);
+        doc.set("//n/:_authToken", "t", &same("//n/:_authToken"));
+        assert_eq!(
+            doc.render(),
+            latin1_with(b"flag\xe9 \r\n", b"flag\xe9 \r\n//n/:_authToken=t\r\n")
+        );
+        doc.remove(&same("//n/:_authToken"));
+        assert_eq!(doc.render(), LATIN1);
+    }
+
+    #[test]
+    fn remove_keeps_every_other_byte() {
+        let mut doc = Document::parse(LATIN1);
+        assert_eq!(doc.remove(&same("email")), 1);
+        assert_eq!(doc.render(), latin1_with(b"email=a\xffb\r\n", b""));
+        assert_eq!(doc.remove(&same("k\u{fffd}")), 1);
+        let expected: &[u8] = b"# caf\xe9 cr\xe8me\r\n\
+            registry=https://r.example/\r\n\
+            //r.example/:_authToken=old ; \xfe note\r\n\
+            flag\xe9 \r\n\
+            [s\xe9ction]\r\n\
+            hidden=\xff\r\n";
+        assert_eq!(doc.render(), expected);
+    }
+
+    #[test]
+    fn a_bom_before_invalid_bytes_stays() {
+        let bytes = b"\xef\xbb\xbf# \xe9\nregistry=https://r.example/\n";
+        let mut doc = Document::parse(bytes);
+        doc.set("registry", "https://s.example/", &same("registry"));
+        assert_eq!(
+            doc.render(),
+            b"\xef\xbb\xbf# \xe9\nregistry=https://s.example/\n"
+        );
+        // A BOM and an invalid first key: the key is read after the mark.
+        let mut doc = Document::parse(b"\xef\xbb\xbf\xff=1\n");
+        assert_eq!(pairs(&doc), vec![(1, "\u{fffd}".into(), "1".into())]);
+        doc.set("\u{fffd}", "2", &same("\u{fffd}"));
+        assert_eq!(doc.render(), b"\xef\xbb\xbf\xff=2\n");
+    }
+
+    #[test]
+    fn a_truncated_sequence_at_the_end_of_a_line_stays() {
+        // `\xe2\x82` starts a three-byte character the line break cuts
+        // short: one U+FFFD to npm, and the break is still a break.
+        let bytes = b"a=x\xe2\x82\nb=1";
+        let mut doc = Document::parse(bytes);
+        assert_eq!(
+            pairs(&doc),
+            vec![
+                (1, "a".into(), "x\u{fffd}".into()),
+                (2, "b".into(), "1".into())
+            ]
+        );
+        doc.set("b", "2", &same("b"));
+        assert_eq!(doc.render(), b"a=x\xe2\x82\nb=2");
     }
 }

@@ -14,7 +14,8 @@ use crate::failure::Failure;
 /// and writes it back if anything changed, returning what `edit` returned.
 ///
 /// - Lossless: only the lines `edit` touched change; everything else stays
-///   byte for byte.
+///   byte for byte, whether or not the file is UTF-8 (a Latin-1 comment or
+///   a stray byte is kept as it is, as npm would keep it).
 /// - Atomic: a temporary file in the same folder is written, flushed to disk
 ///   and renamed over the file, so a crash leaves the old file or the new
 ///   one, never half of one.
@@ -41,13 +42,8 @@ pub fn edit<T>(path: &Path, edit: impl FnOnce(&mut Document) -> Result<T>) -> Re
         .with_context(|| format!("could not lock {} for writing", folder.display()))?;
 
     let original = match fs::read(&target) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Failure::new(format!(
-                "{} is not UTF-8 text; rtok will not rewrite it",
-                target.display()
-            ))
-        })?,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(err) => {
             return Err(err).with_context(|| format!("could not read {}", target.display()));
         }
@@ -56,7 +52,7 @@ pub fn edit<T>(path: &Path, edit: impl FnOnce(&mut Document) -> Result<T>) -> Re
     let result = edit(&mut document)?;
     let updated = document.render();
     if updated != original {
-        write_atomically(&target, &folder, updated.as_bytes())?;
+        write_atomically(&target, &folder, &updated)?;
     }
     drop(lock);
     Ok(result)
@@ -227,12 +223,32 @@ mod tests {
     }
 
     #[test]
-    fn non_utf8_files_are_refused() {
+    fn files_that_are_not_utf8_are_edited_byte_for_byte() {
+        // A Latin-1 comment, a stray byte in a value npm reads as U+FFFD,
+        // and a key line whose comment holds another: every byte outside
+        // the edited value stays as it was.
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join(".npmrc");
-        fs::write(&path, b"a=\xff\n").expect("write");
-        let err = edit(&path, |_| Ok(())).unwrap_err();
-        assert!(err.to_string().contains("not UTF-8"), "{err}");
-        assert_eq!(fs::read(&path).expect("read"), b"a=\xff\n");
+        let original: &[u8] =
+            b"# caf\xe9\r\nemail=a\xffb\r\n//r.example/:_authToken=old # \xfe\r\n";
+        fs::write(&path, original).expect("write");
+        let key = "//r.example/:_authToken";
+        edit(&path, |doc| {
+            doc.set(key, "new", &same(key));
+            doc.set("added", "1", &same("added"));
+            Ok(())
+        })
+        .expect("edit");
+        assert_eq!(
+            fs::read(&path).expect("read"),
+            b"# caf\xe9\r\nemail=a\xffb\r\n//r.example/:_authToken=new # \xfe\r\nadded=1\r\n"
+        );
+        edit(&path, |doc| {
+            doc.set(key, "old", &same(key));
+            doc.remove(&same("added"));
+            Ok(())
+        })
+        .expect("edit");
+        assert_eq!(fs::read(&path).expect("read"), original);
     }
 }

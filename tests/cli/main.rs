@@ -9,6 +9,7 @@ mod faults;
 mod interop;
 mod login;
 mod logout;
+mod npmrc_bytes;
 mod oidc;
 mod prune;
 mod rotate;

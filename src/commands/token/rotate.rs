@@ -181,11 +181,11 @@ fn save(
     path: &std::path::Path,
     reg_key: &str,
     token: &Secret,
-) -> Result<String> {
+) -> Result<Document> {
     let key = format!("{reg_key}:_authToken");
     let config = &settings.config;
     npmrc::file::edit(path, |doc| {
-        let before = doc.render();
+        let before = doc.clone();
         doc.set(&key, token.expose(), &|raw: &str| {
             config.expand_key(raw) == key
         });
@@ -242,7 +242,8 @@ fn lifetime_days(old: &TokenRecord) -> Option<u32> {
 struct Rollback {
     new_key: Option<String>,
     new_token: Secret,
-    restore: Option<(PathBuf, String)>,
+    /// The file and the document it held before the new token was saved.
+    restore: Option<(PathBuf, Document)>,
     code: Option<Secret>,
 }
 
@@ -254,7 +255,7 @@ impl Rollback {
         let mut problems = Vec::new();
         if let Some((path, before)) = self.restore.take() {
             let restored = npmrc::file::edit(&path, |doc| {
-                *doc = Document::parse(&before);
+                *doc = before;
                 Ok(())
             });
             match restored {
