@@ -7,6 +7,7 @@ use crate::registry::RegistryError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Failed = 1,
+    Usage = 2,
     NeedsAuth = 4,
 }
 
@@ -25,6 +26,15 @@ impl Failure {
             message: message.into(),
             hint: None,
             exit: Exit::Failed,
+        }
+    }
+
+    /// Bad usage that clap cannot see, such as a path that does not exist
+    /// (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            exit: Exit::Usage,
+            ..Failure::new(message)
         }
     }
 

@@ -17,5 +17,6 @@ pub mod npmrc;
 pub mod output;
 pub mod prompt;
 pub mod registry;
+pub mod scan;
 pub mod secret;
 pub mod time;

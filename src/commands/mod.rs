@@ -7,6 +7,7 @@ pub mod otp;
 pub mod prune;
 pub mod revoke;
 pub mod rotate;
+pub mod scan;
 pub mod status;
 pub mod token_create;
 pub mod token_delete;
@@ -37,6 +38,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     match &cli.command {
         Command::Completions { shell } => return completions(*shell, printer),
         Command::Man => return man(printer),
+        // Scanning needs configuration only to verify (it loads it then).
+        Command::Scan(args) => return scan::run(&cli.global, printer, args).await,
         _ => {}
     }
     let session = Session::load(&cli.global, printer)?;
@@ -54,7 +57,9 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
                 TokenCommand::Prune(args) => prune::run(&session, &args).await,
             }
         }
-        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+        Command::Completions { .. } | Command::Man | Command::Scan(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -242,7 +247,7 @@ fn parse_registry(text: &str, origin: Option<&str>) -> Result<Url> {
 }
 
 /// Turns client events into `--verbose` lines, notices and warnings.
-fn observer(printer: &Printer) -> Observer {
+pub(crate) fn observer(printer: &Printer) -> Observer {
     let printer = printer.clone();
     Arc::new(move |event: &Event<'_>| match event {
         Event::Response {
