@@ -70,7 +70,7 @@ pub fn sarif(findings: &[Finding], srcroot: &Path) -> Value {
 fn rule(kind: Kind) -> Value {
     let help = "Revoke the credential (`rtok scan --revoke`, or `rtok token delete`), \
                 then remove it from the file and from git history; refer to it as \
-                `${NPM_TOKEN}` instead, or keep it out of files with `rtok exec`.";
+                `${NPM_TOKEN}` instead.";
     json!({
         "id": kind.id(),
         "name": rule_name(kind),

@@ -8,6 +8,7 @@ mod login;
 mod logout;
 mod prune;
 mod rotate;
+mod scan;
 mod shell;
 mod status;
 mod support;

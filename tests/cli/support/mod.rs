@@ -38,6 +38,7 @@ pub mod env;
 pub mod fixtures;
 pub mod mock;
 pub mod npm;
+pub mod scan;
 pub mod stateful;
 pub mod tls;
 pub mod verdaccio;
