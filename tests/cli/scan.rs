@@ -799,3 +799,25 @@ fn pre_commit_hook_definition_runs_staged() {
     assert!(text.contains("entry: rtok scan --staged"), "{text}");
     assert!(text.contains("pass_filenames: false"), "{text}");
 }
+
+#[test]
+fn revoke_on_a_terminal_asks_first_and_no_sends_nothing() {
+    let env = TestEnv::new();
+    let token = fake_token(121);
+    let mine = registry(vec![token.clone()], None);
+    env.write_userconfig(&npmrc_for_mock(&mine.url(), "user-own-session-token"));
+    write(&env.project, "leak.env", format!("T={token}\n"));
+    for (answer, deletes) in [("n", 0), ("y", 1)] {
+        let mut command = raw_rtok(&env);
+        command.args(["scan", "--revoke"]);
+        let mut session =
+            rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+        let mut seen = session.exp_string("Revoke 1 live secret? [y/N] ").expect("the question");
+        session.send_line(answer).expect("answer");
+        seen += &session.exp_eof().expect("rtok exits");
+        assert!(!seen.contains(&token), "the secret was printed: {seen}");
+        assert!(seen.contains(&mask(&token)), "{seen}");
+        let sent = mine.requests().into_iter().filter(|r| r.method == "DELETE").count();
+        assert_eq!(sent, deletes, "answer {answer}: {seen}");
+    }
+}
