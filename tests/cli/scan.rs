@@ -812,12 +812,18 @@ fn revoke_on_a_terminal_asks_first_and_no_sends_nothing() {
         command.args(["scan", "--revoke"]);
         let mut session =
             rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
-        let mut seen = session.exp_string("Revoke 1 live secret? [y/N] ").expect("the question");
+        let mut seen = session
+            .exp_string("Revoke 1 live secret? [y/N] ")
+            .expect("the question");
         session.send_line(answer).expect("answer");
         seen += &session.exp_eof().expect("rtok exits");
         assert!(!seen.contains(&token), "the secret was printed: {seen}");
         assert!(seen.contains(&mask(&token)), "{seen}");
-        let sent = mine.requests().into_iter().filter(|r| r.method == "DELETE").count();
+        let sent = mine
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "DELETE")
+            .count();
         assert_eq!(sent, deletes, "answer {answer}: {seen}");
     }
 }
