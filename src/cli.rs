@@ -102,6 +102,10 @@ pub enum Command {
         #[command(subcommand)]
         command: OidcCommand,
     },
+
+    /// Find npm credentials written into files or git history; verify and revoke them
+    /// (exit 1 when any are found)
+    Scan(ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,6 +352,44 @@ pub struct OidcCheckArgs {
     /// Every workspace package of ./package.json `workspaces` or ./pnpm-workspace.yaml
     #[arg(long)]
     pub workspaces: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Files and folders to scan [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Scan every blob of every commit reachable from any ref, instead of the files
+    #[arg(long, conflicts_with = "staged")]
+    pub git_history: bool,
+
+    /// Scan only what is staged for the next commit (for pre-commit hooks)
+    #[arg(long)]
+    pub staged: bool,
+
+    /// Ask the registry whether each secret is live (only registries in your own config)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Revoke every live secret found (implies --verify); asks first on a terminal
+    #[arg(long)]
+    pub revoke: bool,
+
+    /// Revoke without asking
+    #[arg(long, short = 'y', requires = "revoke")]
+    pub yes: bool,
+
+    /// Output format [default: table, or json with --json]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ScanFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
 }
 
 #[cfg(test)]

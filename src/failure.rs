@@ -29,18 +29,19 @@ impl Failure {
         }
     }
 
-    /// A failure that means "authenticate first" (exit code 4).
-    pub fn auth(message: impl Into<String>) -> Failure {
+    /// Bad usage that clap cannot see, such as a path that does not exist
+    /// (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Failure {
         Failure {
-            exit: Exit::NeedsAuth,
+            exit: Exit::Usage,
             ..Failure::new(message)
         }
     }
 
-    /// A usage error rtok detects after parsing (exit code 2, as clap's).
-    pub fn usage(message: impl Into<String>) -> Failure {
+    /// A failure that means "authenticate first" (exit code 4).
+    pub fn auth(message: impl Into<String>) -> Failure {
         Failure {
-            exit: Exit::Usage,
+            exit: Exit::NeedsAuth,
             ..Failure::new(message)
         }
     }

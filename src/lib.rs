@@ -18,6 +18,7 @@ pub(crate) mod oidc;
 pub mod output;
 pub(crate) mod prompt;
 pub(crate) mod registry;
+pub(crate) mod scan;
 pub mod secret;
 pub(crate) mod settings;
 pub mod time;

@@ -7,6 +7,7 @@ mod login;
 mod logout;
 mod oidc;
 mod otp;
+mod scan;
 mod shell;
 mod status;
 mod token;
@@ -25,6 +26,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     let command = match cli.command {
         Command::Completions { shell } => return shell::completions(shell, printer),
         Command::Man => return shell::man(printer),
+        // Scanning resolves settings only if it has something to verify.
+        Command::Scan(args) => return scan::run(&cli.global, &args, printer).await,
         command => command,
     };
     let cwd = std::env::current_dir().context("could not read the current folder")?;
@@ -39,6 +42,6 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Status => status::run(&settings, printer).await,
         Command::Token { command } => token::run(&settings, command, printer).await,
         Command::Oidc { command } => oidc::run(&settings, command, printer).await,
-        Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

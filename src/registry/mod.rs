@@ -90,11 +90,25 @@ impl Registry {
         self.whoami_with(Auth::Bearer(token.clone())).await
     }
 
+    /// `whoami` with a user name and password (an `_auth` or `_password`
+    /// found in a file).
+    pub(crate) async fn whoami_as_basic(
+        &self,
+        username: String,
+        password: Secret,
+    ) -> Result<String, RegistryError> {
+        self.whoami_with(Auth::Basic { username, password }).await
+    }
+
     /// A 200 without a string `username` (Verdaccio's answer to a bad
     /// token) is "not authenticated".
     async fn whoami_with(&self, auth: Auth) -> Result<String, RegistryError> {
         let url = self.http.url("/-/whoami");
         let configured = matches!(auth, Auth::Configured);
+        let challenge = match auth {
+            Auth::Basic { .. } => error::Challenge::Basic,
+            _ => error::Challenge::Bearer,
+        };
         let mut call = Call::new(Method::GET, url.clone(), Endpoint::Whoami);
         call.auth = auth;
         let reply = self.http.send(call).await?;
@@ -112,7 +126,7 @@ impl Registry {
                         status: reply.status,
                         detail: ": the registry did not recognise the credential (no user name in its answer)"
                             .into(),
-                        challenge: error::Challenge::Bearer,
+                        challenge,
                         credential_origin,
                     },
                 ))
@@ -197,11 +211,13 @@ impl Registry {
         self.http.send(call).await.map(|_| ())
     }
 
-    /// `DELETE /-/user/token/<token>`: revokes a session token (logout), or
-    /// any token by itself.
+    /// `DELETE /-/user/token/<token>`, authenticated by that token, as
+    /// `npm logout` sends it: revokes a session token at logout, or any
+    /// token by itself (a leaked one `scan --revoke` found).
     pub(crate) async fn revoke_session(&self, token: &Secret) -> Result<(), RegistryError> {
         let path = format!("/-/user/token/{}", encode_component(token.expose()));
         let mut call = Call::new(Method::DELETE, self.http.url(&path), Endpoint::Logout);
+        call.auth = Auth::Bearer(token.clone());
         call.display_url = Some(display_url(&self.http.url("/-/user/token/***")));
         call.secrets.push(token);
         call.gone_after_retry_is_success = true;

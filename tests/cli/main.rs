@@ -13,6 +13,7 @@ mod npmrc_bytes;
 mod oidc;
 mod prune;
 mod rotate;
+mod scan;
 mod shell;
 mod snapshots;
 mod status;

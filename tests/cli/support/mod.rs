@@ -40,6 +40,7 @@ pub mod gate;
 pub mod mock;
 pub mod npm;
 pub mod oidc;
+pub mod scan;
 pub mod snapshot;
 pub mod stateful;
 pub mod tls;
