@@ -2,6 +2,7 @@
 //! area, all built on `support`.
 
 mod config_files;
+mod distribution;
 mod faults;
 mod interop;
 mod login;
