@@ -5,6 +5,7 @@
 #![cfg(unix)]
 
 mod config_files;
+mod distribution;
 mod faults;
 mod interop;
 mod login;
