@@ -109,7 +109,9 @@ impl Printer {
 
     /// A value as JSON on stdout, pretty-printed with two spaces (as npm).
     pub fn json(&self, value: &impl serde::Serialize) -> io::Result<()> {
-        let mut out = io::stdout().lock();
+        // stdout is line-buffered: without a buffer of its own, a long list
+        // would cost a write(2) per line.
+        let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
         writeln!(out)?;
         out.flush()
