@@ -74,6 +74,12 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         {
             return Some(credential.hint());
         }
+        if let Some(keyring) = cause.downcast_ref::<crate::keyring::KeyringError>() {
+            return Some(keyring.hint());
+        }
+        if let Some(command) = cause.downcast_ref::<crate::credential_command::CommandError>() {
+            return Some(command.hint());
+        }
         None
     })
 }
