@@ -93,6 +93,15 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<TokenCommand>,
     },
+
+    /// Move tokens between the user config and the system keyring
+    Keyring {
+        #[command(subcommand)]
+        command: KeyringCommand,
+    },
+
+    /// Run a command (npm, pnpm, yarn...) with the registry credentials in its environment only
+    Exec(ExecArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -319,6 +328,41 @@ pub struct DeleteArgs {
     pub jobs: JobsArgs,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeyringCommand {
+    /// Move literal `_authToken` lines of the user config into the system keyring
+    Import(KeyringArgs),
+
+    /// Move tokens from the system keyring back into the user config
+    Export(KeyringArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeyringArgs {
+    /// Every registry, not only the configured one (`--registry`/`--scope`)
+    #[arg(long, conflicts_with_all = ["registry", "scope"])]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Examples:\n  rtok exec -- npm publish\n  rtok exec -- pnpm install --ignore-scripts"
+)]
+pub struct ExecArgs {
+    // Trusted publishing adds `--oidc [--package NAME]` here: the configured
+    // registry's credential is then exchanged for (see commands/exec.rs).
+    /// The command to run and its arguments (after `--`)
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(std::ffi::OsString)
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +405,38 @@ mod tests {
             ));
         }
         assert!(Cli::try_parse_from(["rtok", "token", "delete"]).is_err());
+    }
+
+    #[test]
+    fn exec_takes_the_rest_of_the_line() {
+        let cli = Cli::try_parse_from([
+            "rtok",
+            "exec",
+            "--registry",
+            "http://x/",
+            "--",
+            "npm",
+            "--json",
+            "whoami",
+        ])
+        .expect("parse");
+        assert_eq!(cli.global.registry.as_deref(), Some("http://x/"));
+        let Command::Exec(args) = cli.command else {
+            panic!("exec")
+        };
+        assert_eq!(args.command, ["npm", "--json", "whoami"]);
+        assert!(Cli::try_parse_from(["rtok", "exec"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "rtok",
+                "keyring",
+                "import",
+                "--all",
+                "--registry",
+                "http://x/"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

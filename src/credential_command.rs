@@ -41,7 +41,9 @@ pub enum CommandError {
         /// The first line of its stderr, if it printed one.
         stderr: Option<String>,
     },
-    #[error("the credential command `{command}` for {registry} did not finish within {seconds} s and was stopped")]
+    #[error(
+        "the credential command `{command}` for {registry} did not finish within {seconds} s and was stopped"
+    )]
     TimedOut {
         command: String,
         registry: String,
@@ -49,7 +51,9 @@ pub enum CommandError {
     },
     #[error("the credential command `{command}` for {registry} printed no token")]
     Empty { command: String, registry: String },
-    #[error("the credential command `{command}` for {registry} printed something that is not a token (not one line of text)")]
+    #[error(
+        "the credential command `{command}` for {registry} printed something that is not a token (not one line of text)"
+    )]
     NotAToken { command: String, registry: String },
 }
 
@@ -296,11 +300,17 @@ mod tests {
 
     #[test]
     fn failures_name_the_command_and_never_show_stdout() {
-        let err = run(&sh("echo secret-out; echo 'bad login' >&2; exit 3"), &registry())
-            .unwrap_err();
+        let err = run(
+            &sh("echo secret-out; echo 'bad login' >&2; exit 3"),
+            &registry(),
+        )
+        .unwrap_err();
         let message = err.to_string();
         assert!(message.contains("`sh -c 'echo secret-out;"), "{message}");
-        assert!(message.contains("exited with status 3: bad login"), "{message}");
+        assert!(
+            message.contains("exited with status 3: bad login"),
+            "{message}"
+        );
         assert_eq!(message.matches("secret-out").count(), 1, "{message}");
 
         let err = run(&sh("true"), &registry()).unwrap_err();

@@ -15,10 +15,7 @@ use crate::failure::Failure;
 /// Reads `path` (`None` when it does not exist), lets `edit` compute the new
 /// text, and writes it when it differs. Nothing is written when `edit`
 /// fails or returns the text unchanged (for a missing file: empty).
-pub fn edit<T>(
-    path: &Path,
-    edit: impl FnOnce(Option<&str>) -> Result<(String, T)>,
-) -> Result<T> {
+pub fn edit<T>(path: &Path, edit: impl FnOnce(Option<&str>) -> Result<(String, T)>) -> Result<T> {
     let target = resolve_symlinks(path)?;
     let folder = target
         .parent()

@@ -341,14 +341,11 @@ fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> 
     for (key, item) in document.iter() {
         match key {
             "storage" => {
-                config.storage = item
-                    .as_str()
-                    .and_then(Storage::parse)
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "{shown}: `storage` must be \"file\" or \"keyring\""
-                        ))
-                    })?;
+                config.storage = item.as_str().and_then(Storage::parse).ok_or_else(|| {
+                    bad(format!(
+                        "{shown}: `storage` must be \"file\" or \"keyring\""
+                    ))
+                })?;
             }
             "registry" => {
                 let table = item.as_table_like().ok_or_else(|| {
@@ -357,15 +354,17 @@ fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> 
                     ))
                 })?;
                 for (name, entry) in table.iter() {
-                    let settings = registry_settings(name, entry, &shown.to_string())
-                        .map_err(|message| bad(message))?;
+                    let settings =
+                        registry_settings(name, entry, &shown.to_string()).map_err(&bad)?;
                     if let Some(other) = config.at(&settings.nerf) {
                         return Err(bad(format!(
                             "{shown}: `[registry.\"{}\"]` and `[registry.\"{name}\"]` name the same registry ({})",
                             other.key, settings.nerf
                         )));
                     }
-                    config.warnings.extend(unknown_keys(name, entry, &shown.to_string()));
+                    config
+                        .warnings
+                        .extend(unknown_keys(name, entry, &shown.to_string()));
                     config.registries.push(settings);
                 }
             }
@@ -526,7 +525,11 @@ storage = "keyring"
             .expect("npmjs");
         assert!(npmjs.keyring);
         assert_eq!(npmjs.nerf, "//registry.npmjs.org/");
-        assert!(config.for_url(&url("https://registry.npmjs.com/")).is_none());
+        assert!(
+            config
+                .for_url(&url("https://registry.npmjs.com/"))
+                .is_none()
+        );
         assert_eq!(config.keyring_registries().count(), 1);
         assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     }
@@ -539,9 +542,13 @@ storage = "keyring"
             "[registry.\"https://r.example/\"]\nstorage = \"keyring\"\n[registry.\"https://r.example/npm/\"]\ncredential-command = [\"x\"]\n",
         );
         let config = RtokConfig::load(&path).expect("load");
-        let deep = config.for_url(&url("https://r.example/npm/pkg")).expect("deep");
+        let deep = config
+            .for_url(&url("https://r.example/npm/pkg"))
+            .expect("deep");
         assert_eq!(deep.nerf, "//r.example/npm/");
-        let shallow = config.for_url(&url("https://r.example/other/")).expect("shallow");
+        let shallow = config
+            .for_url(&url("https://r.example/other/"))
+            .expect("shallow");
         assert_eq!(shallow.nerf, "//r.example/");
     }
 
@@ -554,13 +561,34 @@ storage = "keyring"
             ("storage = \"vault\"\n", "`storage` must be"),
             ("storage = true\n", "`storage` must be"),
             ("registry = 1\n", "`registry` must be a table"),
-            ("[registry.\"npmjs\"]\nstorage = \"keyring\"\n", "`npmjs` is not a registry URL"),
-            ("[registry.\"ftp://r/\"]\n", "`ftp://r/` is not a registry URL"),
-            ("[registry.\"https://r/\"]\nstorage = 1\n", "[registry.\"https://r/\"]`: `storage`"),
-            ("[registry.\"https://r/\"]\ncredential-command = \"gh auth token\"\n", "`credential-command` must be a list"),
-            ("[registry.\"https://r/\"]\ncredential-command = []\n", "`credential-command` must be a list"),
-            ("[registry.\"https://r/\"]\ncredential-command = [\"gh\", 1]\n", "`credential-command` must be a list"),
-            ("[registry.\"https://r/\"]\n[registry.\"http://r\"]\n", "name the same registry (//r/)"),
+            (
+                "[registry.\"npmjs\"]\nstorage = \"keyring\"\n",
+                "`npmjs` is not a registry URL",
+            ),
+            (
+                "[registry.\"ftp://r/\"]\n",
+                "`ftp://r/` is not a registry URL",
+            ),
+            (
+                "[registry.\"https://r/\"]\nstorage = 1\n",
+                "[registry.\"https://r/\"]`: `storage`",
+            ),
+            (
+                "[registry.\"https://r/\"]\ncredential-command = \"gh auth token\"\n",
+                "`credential-command` must be a list",
+            ),
+            (
+                "[registry.\"https://r/\"]\ncredential-command = []\n",
+                "`credential-command` must be a list",
+            ),
+            (
+                "[registry.\"https://r/\"]\ncredential-command = [\"gh\", 1]\n",
+                "`credential-command` must be a list",
+            ),
+            (
+                "[registry.\"https://r/\"]\n[registry.\"http://r\"]\n",
+                "name the same registry (//r/)",
+            ),
         ] {
             let path = write(&dir, text);
             let err = RtokConfig::load(&path).expect_err(text);

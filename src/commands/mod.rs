@@ -1,6 +1,8 @@
 //! The commands. Each takes a `Session` (settings resolved once) and does
 //! one job: arguments → settings → registry client → output.
 
+pub mod exec;
+pub mod keyring;
 pub mod login;
 pub mod logout;
 pub mod otp;
@@ -54,6 +56,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
                 TokenCommand::Prune(args) => prune::run(&session, &args).await,
             }
         }
+        Command::Keyring { command } => keyring::run(&session, &command),
+        Command::Exec(args) => exec::run(&session, &args),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }

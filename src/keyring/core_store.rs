@@ -123,6 +123,9 @@ mod tests {
                 detail: "user canceled".into()
             }
         );
-        assert_eq!(classify(CoreError::NoDefaultStore), KeyringError::Unsupported);
+        assert_eq!(
+            classify(CoreError::NoDefaultStore),
+            KeyringError::Unsupported
+        );
     }
 }

@@ -208,8 +208,12 @@ mod tests {
             KeyringError::NotAnswering { seconds: 5 },
             KeyringError::AccessDenied { detail: "x".into() },
             KeyringError::Unsupported,
-            KeyringError::EmptyItem { user: "//r/".into() },
-            KeyringError::NotText { user: "//r/".into() },
+            KeyringError::EmptyItem {
+                user: "//r/".into(),
+            },
+            KeyringError::NotText {
+                user: "//r/".into(),
+            },
             KeyringError::Failed { detail: "x".into() },
         ];
         for error in errors {

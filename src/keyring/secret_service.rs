@@ -127,26 +127,21 @@ fn connect() -> Result<zbus::blocking::Connection, KeyringError> {
 
 /// Why connecting to the bus failed, without zbus's jargon.
 fn bus_reason(err: &zbus::Error, unset: bool) -> String {
-    match err {
-        zbus::Error::InputOutput(io) => {
-            let fallback = if unset {
-                let runtime = std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| {
-                    format!("/run/user/{}", rustix::process::geteuid().as_raw())
-                });
-                format!(" at {runtime}/bus")
-            } else {
-                String::new()
-            };
-            match io.kind() {
-                std::io::ErrorKind::NotFound => format!("there is no bus socket{fallback}"),
-                std::io::ErrorKind::ConnectionRefused => {
-                    format!("nothing listens on the bus socket{fallback}")
-                }
-                _ => format!("{io}{fallback}"),
-            }
+    let io = match err {
+        zbus::Error::InputOutput(io) | zbus::Error::Connection(io, _) => io,
+        zbus::Error::Address(text) => return format!("not a D-Bus address: {text}"),
+        other => return other.to_string(),
+    };
+    let place = match err {
+        zbus::Error::Connection(_, address) if unset => format!(" at {address}"),
+        _ => String::new(),
+    };
+    match io.kind() {
+        std::io::ErrorKind::NotFound => format!("there is no bus socket{place}"),
+        std::io::ErrorKind::ConnectionRefused => {
+            format!("nothing listens on the bus socket{place}")
         }
-        zbus::Error::Address(text) => format!("not a D-Bus address: {text}"),
-        other => other.to_string(),
+        _ => format!("{io}{place}"),
     }
 }
 

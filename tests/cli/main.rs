@@ -2,8 +2,10 @@
 //! area, all built on `support`.
 
 mod config_files;
+mod exec;
 mod faults;
 mod interop;
+mod keyring;
 mod login;
 mod logout;
 mod prune;

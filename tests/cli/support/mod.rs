@@ -36,6 +36,7 @@
 
 pub mod env;
 pub mod fixtures;
+pub mod keyring;
 pub mod mock;
 pub mod npm;
 pub mod stateful;
@@ -44,6 +45,7 @@ pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok};
+pub use keyring::{PrivateKeyring, assert_no_file_contains};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
 pub use stateful::{PASSWORD, TokenRegistry, forwarding_proxy, npmjs_mask};
 pub use tls::{ConnectProxy, TestCa, TlsRegistry};
