@@ -42,12 +42,13 @@ pub enum CommandError {
         stderr: Option<String>,
     },
     #[error(
-        "the credential command `{command}` for {registry} did not finish within {seconds} s and was stopped"
+        "the credential command `{command}` for {registry} did not finish within {limit} and was stopped"
     )]
     TimedOut {
         command: String,
         registry: String,
-        seconds: u64,
+        /// `30 s`, or `500 ms` for a limit under a second.
+        limit: String,
     },
     #[error("the credential command `{command}` for {registry} printed no token")]
     Empty { command: String, registry: String },
@@ -127,7 +128,11 @@ pub fn run_with_timeout(
         return Err(CommandError::TimedOut {
             command,
             registry: registry_shown,
-            seconds: limit.as_secs().max(1),
+            limit: if limit < Duration::from_secs(1) {
+                format!("{} ms", limit.as_millis())
+            } else {
+                format!("{} s", limit.as_secs())
+            },
         });
     };
     if !status.success() {
