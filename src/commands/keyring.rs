@@ -61,6 +61,7 @@ fn import(session: &Session<'_>, args: &KeyringArgs) -> Result<()> {
 
     // Asked before anything is written: with no keyring, nothing changes.
     let keyring = Keyring::open()?;
+    keyring.check()?;
     let mut stored: Vec<(&Move, Option<Secret>)> = Vec::new();
     let outcome = (|| -> Result<()> {
         for one in &moves {

@@ -122,13 +122,19 @@ type Backend = secret_service::SecretServiceStore;
 type Backend = core_store::CoreStore;
 
 impl Keyring {
-    /// Connects to the platform's keyring and checks that it can store and
-    /// read items now (on Linux: a session bus, a Secret Service on it, a
-    /// default collection that is unlocked). Cheap: no item is touched.
+    /// Connects to the platform's keyring (on Linux: the session bus and a
+    /// Secret Service on it, or an error saying which is missing). Enough
+    /// for lookups; [`Keyring::check`] also proves it can store.
     pub fn open() -> Result<Keyring, KeyringError> {
         Ok(Keyring {
             backend: Backend::open()?,
         })
+    }
+
+    /// Whether items can be stored now (on Linux: a default collection that
+    /// is unlocked). No item is touched.
+    pub fn check(&self) -> Result<(), KeyringError> {
+        self.backend.check()
     }
 
     /// The token kept for `user` (a nerf dart such as `//registry.npmjs.org/`),
@@ -151,10 +157,11 @@ impl Keyring {
     }
 }
 
-/// Whether a keyring is usable now, and if not, why; asks nothing of any
-/// item (see [`Keyring::open`]).
+/// Whether a keyring is usable now, for storing and reading, and if not,
+/// why; touches no item ([`Keyring::open`] then [`Keyring::check`]). For
+/// `login --storage keyring` before anything is asked of the registry.
 pub fn check_usable() -> Result<(), KeyringError> {
-    Keyring::open().map(drop)
+    Keyring::open()?.check()
 }
 
 /// [`Keyring::get`] on a fresh connection.

@@ -34,12 +34,19 @@ pub(super) struct SecretServiceStore {
 }
 
 impl SecretServiceStore {
+    /// Connects and opens a session: proves there is a bus and a Secret
+    /// Service on it. Two round trips; a lookup needs no more.
     pub(super) fn open() -> Result<SecretServiceStore, KeyringError> {
         let connection = connect()?;
         let service = SecretService::connect_with_existing(EncryptionType::Plain, connection)
             .map_err(classify)?;
-        // Usable means: there is a default collection and it is unlocked.
-        let locked = service
+        Ok(SecretServiceStore { service })
+    }
+
+    /// Usable for storing: there is a default collection and it is unlocked.
+    pub(super) fn check(&self) -> Result<(), KeyringError> {
+        let locked = self
+            .service
             .get_default_collection()
             .map_err(|err| match err {
                 SsError::NoResult => KeyringError::NoDefaultCollection,
@@ -50,7 +57,7 @@ impl SecretServiceStore {
         if locked {
             return Err(KeyringError::Locked);
         }
-        Ok(SecretServiceStore { service })
+        Ok(())
     }
 
     pub(super) fn get(&self, user: &str) -> Result<Option<Vec<u8>>, KeyringError> {
