@@ -13,7 +13,8 @@ import`, and then times, in rotating order, run by run:
   - `rtok --version` (an rtok process that reads no config);
   - `rtok exec -- true` with the token in the user .npmrc;
   - `rtok exec -- true` with the token only in the keyring;
-  - `rtok exec -- true` with the token from a credential command (`echo`).
+  - `rtok exec -- true` with the token from a credential command (`echo`);
+  - `secret-tool lookup` of the same item, for scale (libsecret's own tool).
 
 Every run is checked (exit code 0, and for the exec runs that the token
 reached the command: the keyring and command variants run `sh -c` test
@@ -176,6 +177,10 @@ def main():
         check = [rtok, "exec", "--", "sh", "-c", f'test "$NODE_AUTH_TOKEN" = {TOKEN}']
         variants.append(Variant("rtok exec -- true (token in the keyring)",
                                 [rtok, "exec", "--", true], keyring_env, check))
+        # For scale: libsecret's own command-line lookup of the same item.
+        variants.append(Variant("secret-tool lookup (libsecret; the lookup alone, for comparison)",
+                                [shutil.which("secret-tool"), "lookup", "service", "rtok",
+                                 "username", NERF], keyring_env))
 
         # The token from a credential command.
         command_home = tmp / "command-home"
