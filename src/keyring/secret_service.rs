@@ -160,7 +160,9 @@ fn connect() -> Result<zbus::Connection, KeyringError> {
     };
     let builder = match address.as_deref().map(unix_socket) {
         Some(Some(target)) => {
-            let stream = target.connect().map_err(|err| no_bus(socket_reason(&err, None)))?;
+            let stream = target
+                .connect()
+                .map_err(|err| no_bus(socket_reason(&err, None)))?;
             zbus::connection::Builder::async_io_unix_stream(stream)
         }
         _ => zbus::connection::Builder::session().map_err(|err| no_bus(bus_reason(&err, unset)))?,
@@ -170,13 +172,10 @@ fn connect() -> Result<zbus::Connection, KeyringError> {
         .method_timeout(CALL_TIMEOUT);
     // The executor does not exist before the connection: the handshake is
     // driven by `build` itself.
-    let built = async_io::block_on(future::or(
-        async { Some(builder.build().await) },
-        async {
-            async_io::Timer::after(CALL_TIMEOUT).await;
-            None
-        },
-    ));
+    let built = async_io::block_on(future::or(async { Some(builder.build().await) }, async {
+        async_io::Timer::after(CALL_TIMEOUT).await;
+        None
+    }));
     match built {
         Some(Ok(connection)) => Ok(connection),
         Some(Err(err)) => Err(no_bus(bus_reason(&err, unset))),
@@ -247,7 +246,9 @@ fn socket_reason(io: &std::io::Error, place: Option<&str>) -> String {
     let place = place.map(|p| format!(" at {p}")).unwrap_or_default();
     match io.kind() {
         std::io::ErrorKind::NotFound => format!("there is no bus socket{place}"),
-        std::io::ErrorKind::ConnectionRefused => format!("nothing listens on the bus socket{place}"),
+        std::io::ErrorKind::ConnectionRefused => {
+            format!("nothing listens on the bus socket{place}")
+        }
         _ => format!("{io}{place}"),
     }
 }
