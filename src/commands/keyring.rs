@@ -48,7 +48,7 @@ fn import(session: &Session<'_>, args: &KeyringArgs) -> Result<()> {
     } else {
         match current_token(session, &user_config, &settings)? {
             Some(one) => vec![one],
-            None => return Ok(()),
+            None => return report_import(session, &[]),
         }
     };
     if moves.is_empty() {
