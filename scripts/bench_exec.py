@@ -16,6 +16,8 @@ import`, and then times, in rotating order, run by run:
   - `rtok exec -- true` with the token from a credential command (`echo`);
   - `secret-tool lookup` of the same item, for scale (libsecret's own tool).
 
+The CPU column is wait4's user + sys time: on a busy machine it shows what
+rtok itself costs, apart from waiting for the bus and the keyring daemon.
 Every run is checked (exit code 0, and for the exec runs that the token
 reached the command: the keyring and command variants run `sh -c` test
 first, untimed). Nothing is asserted; the figures are printed as a markdown
@@ -127,6 +129,29 @@ class Variant:
         self.check = check  # an untimed argv whose success shows the token arrived
 
 
+def spawn(argv, env, outdir):
+    """Runs argv once (posix_spawn, wait4, nothing in between): wall ms, CPU
+    ms of the process and what it waited for (user + sys, from wait4), exit
+    code, and the end of its stderr."""
+    err_path = outdir / "stderr"
+    err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, err_fd, 2),
+    ]
+    try:
+        start = time.perf_counter_ns()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+        end = time.perf_counter_ns()
+    finally:
+        os.close(err_fd)
+    cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+    return ((end - start) / 1e6, cpu_ms, os.waitstatus_to_exitcode(status),
+            err_path.read_text(errors="replace"))
+
+
 def main():
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rtok-bench-exec-")).resolve()
@@ -204,34 +229,34 @@ def main():
                     raise core.BenchError(f"{variant.name}: the token did not reach the command: "
                                           f"{done.stderr.decode(errors='replace')[-500:]}")
         samples = {v.name: [] for v in variants}
-        runners = {v.name: core.Runner(v.env, outdir, None) for v in variants}
+        cpu = {v.name: [] for v in variants}
         load_before = core.load_average()
         core.log(f"exec: {args.warmup} warm-up + {args.runs} measured run(s) of {len(variants)} variants")
         for r in range(args.warmup + args.runs):
             k = r % len(variants)
             for variant in variants[k:] + variants[:k]:
-                label = f"exec-{variants.index(variant)}"
-                wall, code, _, err_path, _ = runners[variant.name].run(label, variant.argv)
+                wall, cpu_ms, code, err = spawn(variant.argv, variant.env, outdir)
                 if code != 0:
-                    raise core.BenchError(f"{variant.name}: exit code {code}: "
-                                          f"{err_path.read_text(errors='replace')[-500:]}")
+                    raise core.BenchError(f"{variant.name}: exit code {code}: {err[-500:]}")
                 if r >= args.warmup:
                     samples[variant.name].append(wall)
+                    cpu[variant.name].append(cpu_ms)
         floor = core.median(samples["true"])
         rows = []
         for variant in variants:
             values = samples[variant.name]
             rows.append({"variant": variant.name, "median_ms": core.median(values),
                          "min_ms": min(values), "max_ms": max(values),
-                         "added_ms": core.median(values) - floor, "samples_ms": values})
+                         "added_ms": core.median(values) - floor,
+                         "cpu_ms": core.median(cpu[variant.name]), "samples_ms": values})
         print(f"`rtok exec` overhead ({args.runs} runs each, {args.warmup} warm-up; "
               f"load average {load_before} before, {core.load_average()} after; "
               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%M:%SZ}):\n")
-        print("| command | median ms | min ms | max ms | added over `true`, ms |")
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print("| command | median ms | min ms | max ms | added over `true`, ms | CPU ms (user+sys) |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for row in rows:
             print(f"| {row['variant']} | {row['median_ms']:.2f} | {row['min_ms']:.2f} | "
-                  f"{row['max_ms']:.2f} | {row['added_ms']:.2f} |")
+                  f"{row['max_ms']:.2f} | {row['added_ms']:.2f} | {row['cpu_ms']:.2f} |")
         json_path = Path(args.json) if args.json else target / "bench" / "exec.json"
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({"runs": args.runs, "warmup": args.warmup, "rows": rows},
