@@ -106,6 +106,15 @@ pub enum Command {
     /// Find npm credentials written into files or git history; verify and revoke them
     /// (exit 1 when any are found)
     Scan(ScanArgs),
+
+    /// Move tokens between the user config and the system keyring
+    Keyring {
+        #[command(subcommand)]
+        command: KeyringCommand,
+    },
+
+    /// Run a command (npm, pnpm, yarn...) with the registry credentials in its environment only
+    Exec(ExecArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -392,6 +401,50 @@ pub enum ScanFormat {
     Sarif,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeyringCommand {
+    /// Move literal `_authToken` lines of the user config into the system keyring
+    Import(KeyringArgs),
+
+    /// Move tokens from the system keyring back into the user config
+    Export(KeyringArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeyringArgs {
+    /// Every registry, not only the configured one (`--registry`/`--scope`)
+    #[arg(long, conflicts_with_all = ["registry", "scope"])]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Examples:\n  rtok exec -- npm publish\n  rtok exec -- pnpm install --ignore-scripts"
+)]
+pub struct ExecArgs {
+    /// Give CMD a fresh trusted-publishing token for the configured registry
+    /// instead of its stored credential (exchanged for the CI job's OIDC
+    /// identity; see `rtok oidc token`)
+    #[arg(long)]
+    pub oidc: bool,
+
+    /// The package the trusted-publishing token is for [default: the `name`
+    /// in ./package.json]
+    #[arg(long, value_name = "NAME", requires = "oidc")]
+    pub package: Option<String>,
+
+    /// The command to run and its arguments (after `--`)
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(std::ffi::OsString)
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +489,38 @@ mod tests {
         // No ids parses: on a terminal the user picks from the list, and
         // without one it is a usage error (tests/cli/token_delete.rs).
         assert!(Cli::try_parse_from(["rtok", "token", "delete"]).is_ok());
+    }
+
+    #[test]
+    fn exec_takes_the_rest_of_the_line() {
+        let cli = Cli::try_parse_from([
+            "rtok",
+            "exec",
+            "--registry",
+            "http://x/",
+            "--",
+            "npm",
+            "--json",
+            "whoami",
+        ])
+        .expect("parse");
+        assert_eq!(cli.global.registry.as_deref(), Some("http://x/"));
+        let Command::Exec(args) = cli.command else {
+            panic!("exec")
+        };
+        assert_eq!(args.command, ["npm", "--json", "whoami"]);
+        assert!(Cli::try_parse_from(["rtok", "exec"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "rtok",
+                "keyring",
+                "import",
+                "--all",
+                "--registry",
+                "http://x/"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -66,6 +66,15 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 Exit::Failed as u8
             };
         }
+        if let Some(credential) =
+            cause.downcast_ref::<crate::config::credentials::CredentialError>()
+        {
+            return if credential.needs_auth() {
+                Exit::NeedsAuth as u8
+            } else {
+                Exit::Failed as u8
+            };
+        }
     }
     Exit::Failed as u8
 }
@@ -83,6 +92,12 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             cause.downcast_ref::<crate::config::credentials::CredentialError>()
         {
             return Some(credential.hint());
+        }
+        if let Some(keyring) = cause.downcast_ref::<crate::keyring::KeyringError>() {
+            return Some(keyring.hint());
+        }
+        if let Some(command) = cause.downcast_ref::<crate::credential_command::CommandError>() {
+            return Some(command.hint());
         }
         None
     })

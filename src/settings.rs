@@ -1,6 +1,7 @@
 //! `Settings`: everything a command needs to know, resolved once from the
 //! arguments, the environment and the config files: the registry and scope,
-//! the layered npm config, every credential, the network settings and the
+//! the layered npm config, rtok's own settings, every credential (npm's and
+//! rtok's: keyring, credential commands), the network settings and the
 //! one-time password.
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use crate::config::network::Network;
 use crate::config::{Config, DEFAULT_REGISTRY, Inputs};
 use crate::failure::Failure;
 use crate::registry::display_url;
+use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
 
 /// The resolved settings of one run.
@@ -26,7 +28,11 @@ pub(crate) struct Settings {
     /// The `@scope`, normalised to start with `@`, when `--scope` was given.
     pub scope: Option<String>,
     pub config: Config,
-    /// Every credential in the config, collected once.
+    /// rtok's own settings file (storage, keyring records, credential
+    /// commands, audit policy).
+    pub rtok: RtokConfig,
+    /// Every credential in the config and rtok's settings, collected once
+    /// (stored ones are fetched on first use).
     pub credentials: Credentials,
     pub network: Network,
     /// `--otp`, else the `otp` setting.
@@ -52,6 +58,7 @@ impl Settings {
                 "--userconfig".into(),
             ));
         }
+        let rtok = RtokConfig::load_from_env(&env)?;
         let config = Config::load(&Inputs { cli, env, cwd })?;
 
         let scope = global.scope.as_deref().map(|s| {
@@ -72,7 +79,7 @@ impl Settings {
                 None => (DEFAULT_REGISTRY.to_string(), None),
             };
         let registry = parse_registry(&text, origin.as_deref())?;
-        let credentials = Credentials::from_config(&config, &registry);
+        let credentials = Credentials::from_config(&config, &registry).with_stored(&rtok);
         let network = Network::from_config(&config)?;
         let otp = global
             .otp
@@ -83,6 +90,7 @@ impl Settings {
             registry,
             scope,
             config,
+            rtok,
             credentials,
             network,
             otp,

@@ -3,6 +3,8 @@
 //! settings → registry client → report.
 
 mod connect;
+mod exec;
+mod keyring;
 mod login;
 mod logout;
 mod oidc;
@@ -32,7 +34,12 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     };
     let cwd = std::env::current_dir().context("could not read the current folder")?;
     let settings = Settings::resolve(&cli.global, process_env(), cwd)?;
-    for warning in &settings.config.warnings {
+    for warning in settings
+        .config
+        .warnings
+        .iter()
+        .chain(&settings.rtok.warnings)
+    {
         printer.warn(warning);
     }
     match command {
@@ -42,6 +49,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Status => status::run(&settings, printer).await,
         Command::Token { command } => token::run(&settings, command, printer).await,
         Command::Oidc { command } => oidc::run(&settings, command, printer).await,
+        Command::Keyring { command } => keyring::run(&settings, &command, printer),
+        Command::Exec(args) => exec::run(&settings, &args, printer).await,
         Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

@@ -1,18 +1,23 @@
 //! Which credential a request carries, by npm's rules: the longest matching
 //! nerf-dart prefix of the request URL, and within it `_authToken`, then
 //! `_auth`, then `username` + `_password`, then a client certificate alone.
+//! When npm's layers have none, rtok's own settings may: a registry's
+//! `credential-command`, else the system keyring (`stored`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use url::Url;
 
+use super::stored::StoredSources;
 use super::{Config, Origin, Setting};
 use crate::npmrc::credential_prefixes;
 use crate::npmrc::nerf::host_and_port;
+use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
 
 /// The fields that make up a credential under a nerf dart.
@@ -112,7 +117,7 @@ impl Found {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum CredentialError {
     #[error("`{key}` ({}) refers to `${{{var}}}`, which is not set", origin.place())]
     UnsetVariable {
@@ -124,9 +129,21 @@ pub(crate) enum CredentialError {
     BadBase64 { key: String, origin: Origin },
     #[error("the credential from {origin} holds characters an HTTP header cannot carry")]
     NotHeaderSafe { origin: String },
+    /// A keyring or credential-command credential could not be had.
+    #[error("{message}")]
+    Stored { message: String, hint: String },
+    /// rtok's settings record a keyring token that the keyring does not
+    /// have: not logged in (exit code 4).
+    #[error("{message}")]
+    NotInKeyring { message: String, hint: String },
 }
 
 impl CredentialError {
+    /// Whether it means "log in first" (exit code 4).
+    pub(crate) fn needs_auth(&self) -> bool {
+        matches!(self, CredentialError::NotInKeyring { .. })
+    }
+
     pub(crate) fn hint(&self) -> String {
         match self {
             CredentialError::UnsetVariable { var, .. } => {
@@ -137,6 +154,9 @@ impl CredentialError {
             }
             CredentialError::NotHeaderSafe { .. } => {
                 "look for a line break or a stray character pasted with the token".into()
+            }
+            CredentialError::Stored { hint, .. } | CredentialError::NotInKeyring { hint, .. } => {
+                hint.clone()
             }
         }
     }
@@ -152,11 +172,14 @@ struct Fields {
     keyfile: Option<Setting>,
 }
 
-/// Every credential in the effective configuration, by nerf-dart prefix.
+/// Every credential in the effective configuration, by nerf-dart prefix,
+/// and the ones rtok's settings keep elsewhere.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Credentials {
     by_prefix: HashMap<String, Fields>,
     registry: Option<Url>,
+    /// Shared by every clone, so each stored credential is fetched once.
+    stored: Option<Arc<StoredSources>>,
 }
 
 impl Credentials {
@@ -187,36 +210,72 @@ impl Credentials {
         Credentials {
             by_prefix,
             registry: Some(registry.clone()),
+            stored: None,
         }
     }
 
-    /// The credential a request to `url` carries, or `None`.
+    /// Adds the credentials rtok's settings name (a `credential-command`, a
+    /// keyring record), consulted after npm's layers and fetched on first
+    /// use: a command that needs none never runs a command or opens D-Bus.
+    pub(crate) fn with_stored(mut self, rtok: &RtokConfig) -> Credentials {
+        if rtok
+            .registries()
+            .iter()
+            .any(|r| super::stored::source(r).is_some())
+        {
+            self.stored = Some(Arc::new(StoredSources::new(rtok.clone())));
+        }
+        self
+    }
+
+    /// The credential a request to `url` carries, or `None`: npm's layers
+    /// first (whatever npm would send, rtok sends too), then rtok's stored
+    /// credentials for the URL.
     pub(crate) fn for_url(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
         if let Some(found) = self.walk(url)? {
             return Ok(Some(found));
         }
-        match &self.registry {
-            Some(registry)
-                if registry != url
-                    && registry.scheme() == url.scheme()
-                    && host_and_port(registry) == host_and_port(url) =>
-            {
-                self.walk(registry)
-            }
-            _ => Ok(None),
+        let fallback = self.registry.as_ref().filter(|registry| {
+            *registry != url
+                && registry.scheme() == url.scheme()
+                && host_and_port(registry) == host_and_port(url)
+        });
+        if let Some(registry) = fallback
+            && let Some(found) = self.walk(registry)?
+        {
+            return Ok(Some(found));
+        }
+        let Some(stored) = &self.stored else {
+            return Ok(None);
+        };
+        match stored.for_url(url)? {
+            Some(found) => Ok(Some(found)),
+            None => match fallback {
+                Some(registry) => stored.for_url(registry),
+                None => Ok(None),
+            },
         }
     }
 
     /// The credential for exactly this nerf dart (no walking up), as npm's
     /// `getCredentialsByURI` looks it up for login and logout.
     pub(crate) fn at(&self, reg_key: &str) -> Result<Option<Found>, CredentialError> {
-        match self.by_prefix.get(reg_key) {
-            Some(fields) => found(reg_key, fields),
+        if let Some(found) = self
+            .by_prefix
+            .get(reg_key)
+            .map(|fields| found(reg_key, fields))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(Some(found));
+        }
+        match &self.stored {
+            Some(stored) => stored.at(reg_key),
             None => Ok(None),
         }
     }
 
-    /// Every nerf dart that has a usable credential, sorted.
+    /// Every nerf dart that has a credential (npm's or stored), sorted.
     pub(crate) fn prefixes(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self
             .by_prefix
@@ -224,14 +283,22 @@ impl Credentials {
             .filter(|(_, f)| f.deciding().is_some())
             .map(|(k, _)| k.as_str())
             .collect();
+        if let Some(stored) = &self.stored {
+            keys.extend(stored.prefixes());
+        }
         keys.sort_unstable();
+        keys.dedup();
         keys
     }
 
     /// What kind of credential a prefix holds and where the deciding
-    /// setting is, without using it (so an unset `${VAR}` can be reported).
+    /// setting is, without using it (so an unset `${VAR}` can be reported,
+    /// and a stored one is not fetched).
     pub(crate) fn describe(&self, reg_key: &str) -> Option<(AuthKind, Origin)> {
-        let deciding = self.by_prefix.get(reg_key)?.deciding()?;
+        let npm = self.by_prefix.get(reg_key).and_then(Fields::deciding);
+        let Some(deciding) = npm else {
+            return self.stored.as_ref()?.describe(reg_key);
+        };
         Some(match deciding {
             Deciding::Token(s) => (AuthKind::Token, s.origin.clone()),
             Deciding::Auth(s) => (AuthKind::Auth, s.origin.clone()),

@@ -42,10 +42,8 @@ pub(crate) enum Origin {
         variable: Option<String>,
     },
     /// The system keyring (rtok's settings record it for the registry).
-    #[allow(dead_code)] // until the keyring source lands (issue 11)
     Keyring,
     /// A `credential-command` from rtok's settings.
-    #[allow(dead_code)] // until the command source lands (issue 11)
     Command { argv: Vec<String> },
     /// A trusted-publishing token exchanged for a CI identity.
     #[allow(dead_code)] // until `exec --oidc` lands (issue 12)

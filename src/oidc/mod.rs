@@ -21,7 +21,6 @@ use jwt::Claims;
 /// from this process's CI identity: what `rtok exec --oidc` puts in the
 /// command's environment. Fails (exit 4 when authentication is the problem,
 /// else 1) before anything is run.
-#[allow(dead_code)] // until `exec --oidc` lands (issue 12)
 pub(crate) async fn fresh_token(registry: &Registry, package: &str) -> Result<Secret> {
     let env = CiEnv::from_process();
     Ok(exchange(registry, &env, package).await?.token)

@@ -153,6 +153,9 @@ impl RegistryError {
     /// Whether the failure means the user must authenticate (exit code 4):
     /// credentials rejected, or a one-time password needed.
     pub(crate) fn needs_auth(&self) -> bool {
+        if let RegistryError::Credential(err) = self {
+            return err.needs_auth();
+        }
         matches!(
             self.problem(),
             Some(

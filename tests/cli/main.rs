@@ -6,8 +6,10 @@
 
 mod config_files;
 mod distribution;
+mod exec;
 mod faults;
 mod interop;
+mod keyring;
 mod login;
 mod logout;
 mod npmrc_bytes;

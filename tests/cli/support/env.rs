@@ -59,6 +59,10 @@ const REMOVED_VARS: &[&str] = &[
     "XDG_DATA_HOME",
     "XDG_STATE_HOME",
     "XDG_RUNTIME_DIR",
+    // The developer's keyring: keyring tests bring their own
+    // (`PrivateKeyring`); every other run gets a bus address that leads
+    // nowhere (see `TestEnv::command`).
+    "DBUS_SESSION_BUS_ADDRESS",
     // NO_COLOR=1 must win so output can be compared as plain text.
     "FORCE_COLOR",
     "CLICOLOR_FORCE",
@@ -158,6 +162,12 @@ impl TestEnv {
                 (
                     OsString::from("NPM_CONFIG_GLOBALCONFIG"),
                     Some(self.globalconfig.clone().into()),
+                ),
+                // Without it D-Bus clients fall back to the login session's
+                // bus (/run/user/UID/bus), which may hold a real keyring.
+                (
+                    OsString::from("DBUS_SESSION_BUS_ADDRESS"),
+                    Some(format!("unix:path={}/no-session-bus", self.root.display()).into()),
                 ),
             ],
             cwd: self.project.clone(),

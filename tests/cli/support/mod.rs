@@ -37,6 +37,7 @@
 pub mod env;
 pub mod fixtures;
 pub mod gate;
+pub mod keyring;
 pub mod mock;
 pub mod npm;
 pub mod oidc;
@@ -49,6 +50,7 @@ pub mod verdaccio;
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok, require_test_hooks};
 pub use gate::Gate;
+pub use keyring::{PrivateKeyring, assert_no_file_contains};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};
 pub use oidc::{
     GitHubIdentity, OidcRegistry, WithoutCi, fake_buildkite_agent, github_claims, jwt, jwt_claims,

@@ -1,0 +1,281 @@
+//! `rtok exec -- CMD [ARG]...`: runs CMD with the registry credentials in
+//! its environment only, as `npm_config_//<nerf>:_authToken` (`_auth` for
+//! basic credentials), which npm and pnpm read, plus `NODE_AUTH_TOKEN` and
+//! `YARN_NPM_AUTH_TOKEN` for the configured registry. Nothing of rtok's is
+//! printed on success; rtok exits with CMD's code (128 + N when a signal N
+//! killed it, 127 when it is not found), and on Unix forwards SIGINT,
+//! SIGTERM and SIGHUP to it.
+//!
+//! Why spawn and wait rather than exec(2): the exit code is rtok's own to
+//! give (a signal death becomes 128 + N for any caller, not only shells),
+//! and what other processes send rtok reaches CMD.
+
+use std::ffi::OsString;
+use std::process::{Command, ExitStatus};
+
+use anyhow::Result;
+use url::Url;
+
+use super::connect;
+use crate::cli::ExecArgs;
+use crate::config::credentials::{Credential, Found};
+use crate::failure::Failure;
+use crate::npmrc::nerf_dart;
+use crate::oidc::{self, workspaces};
+use crate::output::Printer;
+use crate::registry::display_url;
+use crate::secret::Secret;
+use crate::settings::Settings;
+
+/// One credential to put in CMD's environment.
+struct Injected {
+    /// The nerf dart npm will match it by (`//host/path/`).
+    nerf: String,
+    value: InjectedValue,
+}
+
+enum InjectedValue {
+    Token(Secret),
+    /// `_auth`: base64 of `user:password`.
+    Basic(Secret),
+    /// A client certificate alone: npm reads `certfile`/`keyfile` itself.
+    Nothing,
+}
+
+impl From<Found> for Injected {
+    fn from(found: Found) -> Injected {
+        let value = match found.credential {
+            Some(Credential::Bearer(token)) => InjectedValue::Token(token),
+            Some(Credential::Basic { encoded, .. }) => InjectedValue::Basic(encoded),
+            None => InjectedValue::Nothing,
+        };
+        Injected {
+            nerf: found.reg_key,
+            value,
+        }
+    }
+}
+
+pub(super) async fn run(settings: &Settings, args: &ExecArgs, printer: &Printer) -> Result<()> {
+    // The configured registry's credential (the one `--oidc` replaces with
+    // a fresh trusted-publishing token); every other stays as it is.
+    let configured = if args.oidc {
+        trusted_publishing(settings, printer, args.package.as_deref()).await?
+    } else {
+        configured_credential(settings)?
+    };
+    let mut injected = vec![configured];
+    for url in scope_registries(settings) {
+        add_other(settings, printer, &url, &mut injected);
+    }
+    for recorded in settings.rtok.registries() {
+        add_other(settings, printer, &recorded.url, &mut injected);
+    }
+
+    let mut command = Command::new(&args.command[0]);
+    command.args(&args.command[1..]);
+    for (name, value) in environment(&injected) {
+        command.env(name, value.expose());
+    }
+    let code = spawn_and_wait(printer, command, &args.command[0]);
+    // Nothing of rtok's is left to print or clean up.
+    std::process::exit(code)
+}
+
+/// The variables for CMD: each credential under its nerf dart, and the
+/// first (the configured registry's) token also as `NODE_AUTH_TOKEN` and
+/// `YARN_NPM_AUTH_TOKEN`.
+fn environment(injected: &[Injected]) -> Vec<(String, Secret)> {
+    let mut vars = Vec::new();
+    for (index, one) in injected.iter().enumerate() {
+        match &one.value {
+            InjectedValue::Token(token) => {
+                vars.push((format!("npm_config_{}:_authToken", one.nerf), token.clone()));
+                if index == 0 {
+                    vars.push(("NODE_AUTH_TOKEN".into(), token.clone()));
+                    vars.push(("YARN_NPM_AUTH_TOKEN".into(), token.clone()));
+                }
+            }
+            InjectedValue::Basic(encoded) => {
+                vars.push((format!("npm_config_{}:_auth", one.nerf), encoded.clone()));
+            }
+            InjectedValue::Nothing => {}
+        }
+    }
+    vars
+}
+
+/// The configured registry's credential: npm's layers first, then rtok's
+/// settings (credential command, keyring). None at all: exit 4, CMD not run.
+fn configured_credential(settings: &Settings) -> Result<Injected> {
+    match settings.credentials.for_url(&settings.registry)? {
+        Some(found) => Ok(found.into()),
+        None => {
+            let shown = settings.registry_display();
+            Err(Failure::auth(format!(
+                "not logged in to {shown}: no token or password for it in the config files, the environment or rtok's settings, so the command was not run"
+            ))
+            .hint(format!("run `rtok login --registry {shown}`"))
+            .into())
+        }
+    }
+}
+
+/// `--oidc`: a trusted-publishing token for the package, exchanged for the
+/// CI job's identity, as the configured registry's credential. A failed
+/// exchange stops here (exit 1, 4 for a 401): CMD is not run.
+async fn trusted_publishing(
+    settings: &Settings,
+    printer: &Printer,
+    package: Option<&str>,
+) -> Result<Injected> {
+    let package = match package {
+        Some(package) => package.to_string(),
+        None => {
+            let cwd = std::env::current_dir()
+                .map_err(|err| anyhow::anyhow!("could not read the current folder: {err}"))?;
+            workspaces::package_name(&cwd)?
+        }
+    };
+    let registry = connect::client(settings, printer, "publish")?;
+    let token = oidc::fresh_token(&registry, &package).await?;
+    Ok(Injected {
+        nerf: nerf_dart(&settings.registry),
+        value: InjectedValue::Token(token),
+    })
+}
+
+/// Adds the credential for another registry (a scope's, or one rtok's
+/// settings name) unless one for its nerf dart is there already; one that
+/// cannot be had is a warning, not a reason to stop.
+fn add_other(settings: &Settings, printer: &Printer, url: &Url, injected: &mut Vec<Injected>) {
+    if injected.iter().any(|i| i.nerf == nerf_dart(url)) {
+        return;
+    }
+    match settings.credentials.for_url(url) {
+        Ok(Some(found)) if !injected.iter().any(|i| i.nerf == found.reg_key) => {
+            injected.push(found.into())
+        }
+        Ok(_) => {}
+        Err(err) => printer.warn(&format!(
+            "no credential for {} in the command's environment: {err}",
+            display_url(url),
+        )),
+    }
+}
+
+/// Every `@scope:registry` of the configuration.
+fn scope_registries(settings: &Settings) -> Vec<Url> {
+    let mut urls: Vec<Url> = settings
+        .config
+        .effective()
+        .filter(|s| s.key.starts_with('@') && s.key.ends_with(":registry"))
+        .filter_map(|s| Url::parse(s.value.trim()).ok())
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .collect();
+    urls.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    urls.dedup();
+    urls
+}
+
+/// Runs CMD and returns the code rtok exits with.
+fn spawn_and_wait(printer: &Printer, command: Command, program: &OsString) -> i32 {
+    match platform::spawn_and_wait(command) {
+        Ok(status) => exit_code(status),
+        Err(err) => {
+            let name = program.to_string_lossy();
+            let (message, code) = match err.kind() {
+                std::io::ErrorKind::NotFound => (format!("command not found: `{name}`"), 127),
+                std::io::ErrorKind::PermissionDenied => {
+                    (format!("`{name}` cannot be run: permission denied"), 126)
+                }
+                _ => (format!("could not run `{name}`: {err}"), 126),
+            };
+            printer.error(&message, None);
+            code
+        }
+    }
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return 128 + signal;
+        }
+    }
+    status.code().unwrap_or(1)
+}
+
+#[cfg(unix)]
+mod platform {
+    //! Spawn, forward signals, wait.
+
+    use std::process::{Command, ExitStatus};
+    use std::sync::{Arc, Mutex};
+
+    use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, kill_process, waitid};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::SignalsInfo;
+    use signal_hook::iterator::exfiltrator::WithOrigin;
+    use signal_hook::low_level::siginfo::Cause;
+
+    /// Spawns `command`, forwards SIGINT, SIGTERM and SIGHUP that other
+    /// processes send rtok (a signal the kernel sent, as the terminal does
+    /// for Ctrl-C, reached the whole process group, CMD included), and
+    /// waits for it.
+    pub(super) fn spawn_and_wait(mut command: Command) -> std::io::Result<ExitStatus> {
+        // Handlers first: a signal between spawning and installing them
+        // would kill rtok and leave CMD running on its own. CMD starts with
+        // default handlers and an empty signal mask (std resets both).
+        let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP])?;
+        let mut child = command.spawn()?;
+        let pid = Pid::from_raw(child.id() as i32);
+        // Set once CMD has exited and before it is reaped, under the lock
+        // the forwarder holds while it sends: no signal can reach another
+        // process that got CMD's pid.
+        let exited = Arc::new(Mutex::new(false));
+        let forwarder_exited = Arc::clone(&exited);
+        let handle = signals.handle();
+        std::thread::spawn(move || {
+            for origin in signals.forever() {
+                if matches!(origin.cause, Cause::Kernel) {
+                    continue;
+                }
+                let Some(signal) = Signal::from_named_raw(origin.signal) else {
+                    continue;
+                };
+                // The lock is held while sending (see `exited`).
+                if let (Ok(done), Some(pid)) = (forwarder_exited.lock(), pid)
+                    && !*done
+                {
+                    let _ = kill_process(pid, signal);
+                }
+            }
+        });
+        if let Some(pid) = pid {
+            // Waits without reaping, so the pid stays CMD's until the flag is set.
+            while let Err(rustix::io::Errno::INTR) = waitid(
+                WaitId::Pid(pid),
+                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+            ) {}
+            if let Ok(mut done) = exited.lock() {
+                *done = true;
+            }
+        }
+        let status = child.wait();
+        handle.close();
+        status
+    }
+}
+
+#[cfg(not(unix))]
+mod platform {
+    use std::process::{Command, ExitStatus};
+
+    /// Ctrl-C reaches every process of the console, CMD included.
+    pub(super) fn spawn_and_wait(mut command: Command) -> std::io::Result<ExitStatus> {
+        command.spawn()?.wait()
+    }
+}

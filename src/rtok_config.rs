@@ -1,0 +1,695 @@
+//! rtok's own settings: `$RTOK_CONFIG`, else `<config dir>/rtok/config.toml`.
+//! Settings npm does not know never go into an `.npmrc` (npm 11 warns about
+//! every key it does not know). The file is TOML, edited losslessly with
+//! `toml_edit` (comments, spacing and order kept), written atomically with
+//! mode 0600, and never holds a secret:
+//!
+//! ```toml
+//! storage = "keyring"          # where `login` and `rotate` keep new tokens
+//!
+//! [registry."https://npm.pkg.github.com/"]
+//! credential-command = ["gh", "auth", "token"]
+//!
+//! [registry."https://registry.npmjs.org/"]
+//! storage = "keyring"          # written by rtok: the token is in the keyring
+//! ```
+//!
+//! Registries are named by URL and matched by nerf dart, as npm matches
+//! credentials: the longest prefix of a request URL wins.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use toml_edit::{DocumentMut, Item, Table, Value};
+use url::Url;
+
+use crate::config::locate;
+use crate::failure::Failure;
+use crate::npmrc::{credential_prefixes, nerf_dart};
+use crate::private_file;
+
+/// Where `login` and `rotate` keep new tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Storage {
+    /// The user `.npmrc`, which npm can read.
+    #[default]
+    File,
+    /// The system keyring (see `crate::keyring`).
+    Keyring,
+}
+
+impl Storage {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Storage::File => "file",
+            Storage::Keyring => "keyring",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Storage> {
+        match text {
+            "file" => Some(Storage::File),
+            "keyring" => Some(Storage::Keyring),
+            _ => None,
+        }
+    }
+}
+
+/// One `[registry."<url>"]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RegistrySettings {
+    /// The table's name as written.
+    pub key: String,
+    /// That name as a URL.
+    pub url: Url,
+    /// Its nerf dart (`//host[:port]/path/`), which it is matched by.
+    pub nerf: String,
+    /// `storage = "keyring"`: the registry's token is in the system keyring,
+    /// under this nerf dart.
+    pub keyring: bool,
+    /// `credential-command = [argv]`: its standard output is the token.
+    pub credential_command: Option<Vec<String>>,
+}
+
+/// rtok's settings as loaded (an empty set when the file does not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RtokConfig {
+    /// The file the settings came from (or would be written to).
+    pub path: PathBuf,
+    storage: Storage,
+    registries: Vec<RegistrySettings>,
+    /// Keys rtok does not know, each as a message naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// Where rtok's settings live: `$RTOK_CONFIG`, else `rtok/config.toml` in
+/// the platform's config folder (`$XDG_CONFIG_HOME` or `~/.config` on
+/// Linux and the BSDs, `~/Library/Application Support` on macOS,
+/// `%APPDATA%` on Windows). `None` only without any home folder.
+pub(crate) fn path(env: &HashMap<String, String>, home: Option<&Path>) -> Option<PathBuf> {
+    if let Some(explicit) = env.get("RTOK_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(explicit));
+    }
+    config_dir(env, home).map(|dir| dir.join("rtok").join("config.toml"))
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn config_dir(env: &HashMap<String, String>, home: Option<&Path>) -> Option<PathBuf> {
+    // The XDG spec: a relative value is invalid and must be ignored.
+    env.get("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| home.map(|home| home.join(".config")))
+}
+
+#[cfg(target_os = "macos")]
+fn config_dir(_env: &HashMap<String, String>, home: Option<&Path>) -> Option<PathBuf> {
+    home.map(|home| home.join("Library").join("Application Support"))
+}
+
+#[cfg(windows)]
+fn config_dir(env: &HashMap<String, String>, _home: Option<&Path>) -> Option<PathBuf> {
+    env.get("APPDATA")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(dirs::config_dir)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn config_dir(_env: &HashMap<String, String>, home: Option<&Path>) -> Option<PathBuf> {
+    home.map(|home| home.join(".config"))
+}
+
+impl RtokConfig {
+    /// Loads the settings file that `env` points at (see [`path`]), with
+    /// HOME from `env` as the rest of rtok finds it.
+    pub(crate) fn load_from_env(env: &HashMap<String, String>) -> Result<RtokConfig> {
+        let home = locate::home_dir(env);
+        match path(env, home.as_deref()) {
+            Some(path) => RtokConfig::load(&path),
+            None => Ok(RtokConfig::empty(PathBuf::from("config.toml"))),
+        }
+    }
+
+    /// Loads and checks `path`; a missing file is an empty set of settings.
+    /// Anything malformed (not TOML, a registry that is not a URL, a value
+    /// of the wrong type) is one error naming the file and the key.
+    pub(crate) fn load(path: &Path) -> Result<RtokConfig> {
+        match private_file::read_text(path)? {
+            None => Ok(RtokConfig::empty(path.to_path_buf())),
+            Some(text) => Ok(parse(path, &text)?.1),
+        }
+    }
+
+    fn empty(path: PathBuf) -> RtokConfig {
+        RtokConfig {
+            path,
+            storage: Storage::File,
+            registries: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The global `storage` setting (`file` when unset).
+    pub(crate) fn storage(&self) -> Storage {
+        self.storage
+    }
+
+    /// Every `[registry."<url>"]` table, in file order.
+    pub(crate) fn registries(&self) -> &[RegistrySettings] {
+        &self.registries
+    }
+
+    /// The settings that apply to a request to `url`: the table whose nerf
+    /// dart is the longest prefix of the URL, as npm picks credentials.
+    pub(crate) fn for_url(&self, url: &Url) -> Option<&RegistrySettings> {
+        credential_prefixes(url)
+            .into_iter()
+            .find_map(|prefix| self.at(&prefix))
+    }
+
+    /// The table for exactly this nerf dart.
+    pub(crate) fn at(&self, nerf: &str) -> Option<&RegistrySettings> {
+        self.registries.iter().find(|r| r.nerf == nerf)
+    }
+
+    /// The registries whose token rtok keeps in the system keyring.
+    pub(crate) fn keyring_registries(&self) -> impl Iterator<Item = &RegistrySettings> {
+        self.registries.iter().filter(|r| r.keyring)
+    }
+}
+
+/// Changes rtok's settings file: reads it (checked as `load` checks it),
+/// lets `change` edit it, and writes it back atomically with mode 0600 if
+/// anything changed. Comments, spacing and the order of everything else are
+/// kept. When `change` fails, nothing is written.
+pub(crate) fn edit<T>(path: &Path, change: impl FnOnce(&mut Editor) -> Result<T>) -> Result<T> {
+    private_file::edit(path, |old| {
+        let mut editor = Editor {
+            path: path.to_path_buf(),
+            document: match old {
+                Some(text) => parse(path, text)?.0,
+                None => DocumentMut::new(),
+            },
+        };
+        let result = change(&mut editor)?;
+        Ok((editor.document.to_string(), result))
+    })
+}
+
+/// The settings document while [`edit`] holds it.
+pub(crate) struct Editor {
+    path: PathBuf,
+    document: DocumentMut,
+}
+
+impl Editor {
+    /// The settings as they stand in the editor.
+    pub(crate) fn settings(&self) -> Result<RtokConfig> {
+        Ok(parse(&self.path, &self.document.to_string())?.1)
+    }
+
+    /// Sets the global `storage`.
+    pub(crate) fn set_storage(&mut self, storage: Storage) {
+        set_keeping_decor(self.document.as_table_mut(), "storage", storage.as_str());
+    }
+
+    /// Records that `registry`'s token is in the keyring: `storage =
+    /// "keyring"` in the table with the same nerf dart, or in a new
+    /// `[registry."<url>"]` table.
+    pub(crate) fn record_keyring(&mut self, registry: &Url) {
+        let nerf = nerf_dart(registry);
+        let registries = self.registries_table();
+        let existing = registries
+            .iter()
+            .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf.as_str()))
+            .map(|(key, _)| key.to_string());
+        let key = existing.unwrap_or_else(|| {
+            registries.insert(&table_key(registry), Item::Table(Table::new()));
+            table_key(registry)
+        });
+        if let Some(table) = registries.get_mut(&key).and_then(Item::as_table_like_mut) {
+            match table.get_mut("storage").and_then(Item::as_value_mut) {
+                Some(value) => replace_keeping_decor(value, "keyring"),
+                None => {
+                    table.insert("storage", toml_edit::value("keyring"));
+                }
+            }
+        }
+    }
+
+    /// Removes the keyring record of the registry with nerf dart `nerf`; a
+    /// table left empty goes too. `false` when there was none.
+    pub(crate) fn forget_keyring(&mut self, nerf: &str) -> bool {
+        let Some(registries) = self
+            .document
+            .get_mut("registry")
+            .and_then(Item::as_table_like_mut)
+        else {
+            return false;
+        };
+        let Some(key) = registries
+            .iter()
+            .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf))
+            .map(|(key, _)| key.to_string())
+        else {
+            return false;
+        };
+        let Some(table) = registries.get_mut(&key).and_then(Item::as_table_like_mut) else {
+            return false;
+        };
+        let removed = table.remove("storage").is_some();
+        if table.is_empty() {
+            registries.remove(&key);
+        }
+        if registries.is_empty() {
+            self.document.remove("registry");
+        }
+        removed
+    }
+
+    /// `[registry]`, created (implicit, so it is not printed on its own)
+    /// when missing.
+    fn registries_table(&mut self) -> &mut Table {
+        let root = self.document.as_table_mut();
+        if !root.contains_key("registry") {
+            let mut table = Table::new();
+            table.set_implicit(true);
+            root.insert("registry", Item::Table(table));
+        }
+        match root.get_mut("registry") {
+            Some(Item::Table(table)) => table,
+            // `parse` refused anything else, and it was created above.
+            _ => unreachable!("`registry` was checked to be a table"),
+        }
+    }
+}
+
+/// The name rtok writes for a registry: the URL without credentials, query
+/// or fragment.
+fn table_key(registry: &Url) -> String {
+    let mut url = registry.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// The nerf dart of a table name, when it is a registry URL.
+fn key_nerf(key: &str) -> Option<String> {
+    registry_url(key).map(|url| nerf_dart(&url))
+}
+
+fn registry_url(key: &str) -> Option<Url> {
+    Url::parse(key)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+}
+
+fn set_keeping_decor(table: &mut Table, key: &str, text: &str) {
+    match table.get_mut(key).and_then(Item::as_value_mut) {
+        Some(value) => replace_keeping_decor(value, text),
+        None => {
+            table.insert(key, toml_edit::value(text));
+        }
+    }
+}
+
+/// Replaces a value, keeping the spacing and comment around it.
+fn replace_keeping_decor(value: &mut Value, text: &str) {
+    let decor = value.decor().clone();
+    *value = Value::from(text);
+    *value.decor_mut() = decor;
+}
+
+/// Parses and checks the file's text.
+fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> {
+    let shown = path.display();
+    let bad = |message: String| Failure::new(message).hint(format!("fix or remove {shown}"));
+    let document: DocumentMut = text.parse().map_err(|err: toml_edit::TomlError| {
+        let line = err
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        let place = line.map(|l| format!(":{l}")).unwrap_or_default();
+        let message = err.message().lines().next().unwrap_or("syntax error");
+        bad(format!("{shown}{place} is not valid TOML: {message}"))
+    })?;
+
+    let mut config = RtokConfig::empty(path.to_path_buf());
+    for (key, item) in document.iter() {
+        match key {
+            "storage" => {
+                config.storage = item.as_str().and_then(Storage::parse).ok_or_else(|| {
+                    bad(format!(
+                        "{shown}: `storage` must be \"file\" or \"keyring\""
+                    ))
+                })?;
+            }
+            "registry" => {
+                let table = item.as_table_like().ok_or_else(|| {
+                    bad(format!(
+                        "{shown}: `registry` must be a table of `[registry.\"<url>\"]` tables"
+                    ))
+                })?;
+                for (name, entry) in table.iter() {
+                    let settings =
+                        registry_settings(name, entry, &shown.to_string()).map_err(&bad)?;
+                    if let Some(other) = config.at(&settings.nerf) {
+                        return Err(bad(format!(
+                            "{shown}: `[registry.\"{}\"]` and `[registry.\"{name}\"]` name the same registry ({})",
+                            other.key, settings.nerf
+                        )));
+                    }
+                    config
+                        .warnings
+                        .extend(unknown_keys(name, entry, &shown.to_string()));
+                    config.registries.push(settings);
+                }
+            }
+            other => config.warnings.push(format!(
+                "{shown}: rtok does not know the setting `{other}`; it is ignored"
+            )),
+        }
+    }
+    Ok((document, config))
+}
+
+/// One `[registry."<url>"]` table, checked.
+fn registry_settings(name: &str, item: &Item, shown: &str) -> Result<RegistrySettings, String> {
+    let place = format!("{shown}: `[registry.\"{name}\"]`");
+    let url = registry_url(name).ok_or_else(|| {
+        format!("{place}: `{name}` is not a registry URL (like `https://registry.npmjs.org/`)")
+    })?;
+    let table = item
+        .as_table_like()
+        .ok_or_else(|| format!("{place} must be a table"))?;
+    let keyring = match table.get("storage") {
+        None => false,
+        Some(value) => match value.as_str().and_then(Storage::parse) {
+            Some(storage) => storage == Storage::Keyring,
+            None => {
+                return Err(format!(
+                    "{place}: `storage` must be \"keyring\" or \"file\""
+                ));
+            }
+        },
+    };
+    let credential_command = match table.get("credential-command") {
+        None => None,
+        Some(value) => {
+            let wrong = || {
+                format!(
+                    "{place}: `credential-command` must be a list of strings, the program first (like `[\"gh\", \"auth\", \"token\"]`)"
+                )
+            };
+            let array = value.as_array().ok_or_else(wrong)?;
+            let argv = array
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(wrong)?;
+            if argv.first().is_none_or(|program| program.is_empty()) {
+                return Err(wrong());
+            }
+            Some(argv)
+        }
+    };
+    Ok(RegistrySettings {
+        key: name.to_string(),
+        nerf: nerf_dart(&url),
+        url,
+        keyring,
+        credential_command,
+    })
+}
+
+fn unknown_keys(name: &str, item: &Item, shown: &str) -> Vec<String> {
+    let Some(table) = item.as_table_like() else {
+        return Vec::new();
+    };
+    table
+        .iter()
+        .map(|(key, _)| key)
+        .filter(|key| !matches!(*key, "storage" | "credential-command"))
+        .map(|key| {
+            format!(
+                "{shown}: rtok does not know the setting `{key}` of `[registry.\"{name}\"]`; it is ignored"
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("test URL")
+    }
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("config.toml");
+        fs::write(&path, text).expect("write");
+        path
+    }
+
+    const SAMPLE: &str = r#"# my settings
+storage = "keyring"   # new logins go to the keyring
+
+[registry."https://npm.pkg.github.com/"]
+credential-command = ["gh", "auth", "token"]   # argv
+
+# npmjs
+[registry."https://registry.npmjs.org"]
+storage = "keyring"
+"#;
+
+    #[test]
+    fn the_path_follows_the_environment() {
+        let home = Path::new("/home/u");
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            path(&env(&[("RTOK_CONFIG", "/etc/rtok.toml")]), Some(home)),
+            Some(PathBuf::from("/etc/rtok.toml"))
+        );
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            assert_eq!(
+                path(&env(&[]), Some(home)),
+                Some(PathBuf::from("/home/u/.config/rtok/config.toml"))
+            );
+            assert_eq!(
+                path(&env(&[("XDG_CONFIG_HOME", "/x")]), Some(home)),
+                Some(PathBuf::from("/x/rtok/config.toml"))
+            );
+            assert_eq!(
+                path(&env(&[("XDG_CONFIG_HOME", "relative")]), Some(home)),
+                Some(PathBuf::from("/home/u/.config/rtok/config.toml"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_empty_settings() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = RtokConfig::load(&dir.path().join("none.toml")).expect("load");
+        assert_eq!(config.storage(), Storage::File);
+        assert!(config.registries().is_empty());
+    }
+
+    #[test]
+    fn settings_are_read_and_matched_by_nerf_dart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = RtokConfig::load(&write(&dir, SAMPLE)).expect("load");
+        assert_eq!(config.storage(), Storage::Keyring);
+        let gh = config
+            .for_url(&url("https://npm.pkg.github.com/@acme%2fpkg"))
+            .expect("github");
+        assert_eq!(
+            gh.credential_command.as_deref(),
+            Some(&["gh".to_string(), "auth".into(), "token".into()][..])
+        );
+        assert!(!gh.keyring);
+        // Written without a trailing slash, matched as npm matches it; the
+        // scheme is not part of the key.
+        let npmjs = config
+            .for_url(&url("http://registry.npmjs.org/-/whoami"))
+            .expect("npmjs");
+        assert!(npmjs.keyring);
+        assert_eq!(npmjs.nerf, "//registry.npmjs.org/");
+        assert!(
+            config
+                .for_url(&url("https://registry.npmjs.com/"))
+                .is_none()
+        );
+        assert_eq!(config.keyring_registries().count(), 1);
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    }
+
+    #[test]
+    fn the_longest_prefix_wins() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(
+            &dir,
+            "[registry.\"https://r.example/\"]\nstorage = \"keyring\"\n[registry.\"https://r.example/npm/\"]\ncredential-command = [\"x\"]\n",
+        );
+        let config = RtokConfig::load(&path).expect("load");
+        let deep = config
+            .for_url(&url("https://r.example/npm/pkg"))
+            .expect("deep");
+        assert_eq!(deep.nerf, "//r.example/npm/");
+        let shallow = config
+            .for_url(&url("https://r.example/other/"))
+            .expect("shallow");
+        assert_eq!(shallow.nerf, "//r.example/");
+    }
+
+    #[test]
+    fn bad_input_is_one_error_naming_the_file_and_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (text, needle) in [
+            ("storage = \n", "is not valid TOML"),
+            ("a = 1\n[x\n", ":2 is not valid TOML"),
+            ("storage = \"vault\"\n", "`storage` must be"),
+            ("storage = true\n", "`storage` must be"),
+            ("registry = 1\n", "`registry` must be a table"),
+            (
+                "[registry.\"npmjs\"]\nstorage = \"keyring\"\n",
+                "`npmjs` is not a registry URL",
+            ),
+            (
+                "[registry.\"ftp://r/\"]\n",
+                "`ftp://r/` is not a registry URL",
+            ),
+            (
+                "[registry.\"https://r/\"]\nstorage = 1\n",
+                "[registry.\"https://r/\"]`: `storage`",
+            ),
+            (
+                "[registry.\"https://r/\"]\ncredential-command = \"gh auth token\"\n",
+                "`credential-command` must be a list",
+            ),
+            (
+                "[registry.\"https://r/\"]\ncredential-command = []\n",
+                "`credential-command` must be a list",
+            ),
+            (
+                "[registry.\"https://r/\"]\ncredential-command = [\"gh\", 1]\n",
+                "`credential-command` must be a list",
+            ),
+            (
+                "[registry.\"https://r/\"]\n[registry.\"http://r\"]\n",
+                "name the same registry (//r/)",
+            ),
+        ] {
+            let path = write(&dir, text);
+            let err = RtokConfig::load(&path).expect_err(text);
+            let message = crate::failure::message(&err);
+            assert!(message.contains(&path.display().to_string()), "{message}");
+            assert!(message.contains(needle), "{text:?}: {message}");
+            assert!(!message.contains('\n'), "{message}");
+            assert_eq!(crate::failure::exit_code(&err), 1);
+            // An edit of a bad file fails the same way and writes nothing.
+            let edited = edit(&path, |e| {
+                e.set_storage(Storage::Keyring);
+                Ok(())
+            });
+            assert!(edited.is_err());
+            assert_eq!(fs::read_to_string(&path).expect("read"), text);
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(
+            &dir,
+            "colour = 1\n[registry.\"https://r/\"]\ntoken = \"x\"\n",
+        );
+        let config = RtokConfig::load(&path).expect("load");
+        assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
+        assert!(config.warnings[0].contains("`colour`"));
+        assert!(config.warnings[1].contains("`token`"));
+    }
+
+    #[test]
+    fn edits_keep_comments_and_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(&dir, SAMPLE);
+        edit(&path, |e| {
+            e.set_storage(Storage::File);
+            e.record_keyring(&url("https://npm.pkg.github.com"));
+            e.record_keyring(&url("http://127.0.0.1:4873/"));
+            Ok(())
+        })
+        .expect("edit");
+        let text = fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            r#"# my settings
+storage = "file"   # new logins go to the keyring
+
+[registry."https://npm.pkg.github.com/"]
+credential-command = ["gh", "auth", "token"]   # argv
+storage = "keyring"
+
+# npmjs
+[registry."https://registry.npmjs.org"]
+storage = "keyring"
+
+[registry."http://127.0.0.1:4873/"]
+storage = "keyring"
+"#
+        );
+        let config = RtokConfig::load(&path).expect("load");
+        assert_eq!(config.keyring_registries().count(), 3);
+
+        // Forgetting them restores the file (the new table goes whole).
+        edit(&path, |e| {
+            e.set_storage(Storage::Keyring);
+            assert!(e.forget_keyring("//npm.pkg.github.com/"));
+            assert!(e.forget_keyring("//127.0.0.1:4873/"));
+            assert!(!e.forget_keyring("//127.0.0.1:4873/"));
+            Ok(())
+        })
+        .expect("edit");
+        assert_eq!(fs::read_to_string(&path).expect("read"), SAMPLE);
+    }
+
+    #[test]
+    fn a_new_file_is_private() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rtok/config.toml");
+        edit(&path, |e| {
+            e.record_keyring(&url("https://user:pw@registry.npmjs.org/?x=1"));
+            Ok(())
+        })
+        .expect("edit");
+        let text = fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "[registry.\"https://registry.npmjs.org/\"]\nstorage = \"keyring\"\n"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        // Forgetting the last record leaves an empty file.
+        edit(&path, |e| Ok(e.forget_keyring("//registry.npmjs.org/"))).expect("edit");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "");
+        // An edit that changes nothing creates nothing.
+        let other = dir.path().join("other/config.toml");
+        edit(&other, |e| Ok(e.forget_keyring("//x/"))).expect("edit");
+        assert!(!other.exists());
+    }
+}
