@@ -306,6 +306,18 @@ pub struct LoginArgs {
 
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    /// Where the token goes: the user config (`file`, which npm reads) or the
+    /// system keyring (`keyring`; run npm through `rtok exec` then)
+    /// [default: the `storage` setting of rtok's settings, else file]
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub storage: Option<StorageChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StorageChoice {
+    File,
+    Keyring,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -187,7 +187,6 @@ impl RtokConfig {
 pub(crate) fn edit<T>(path: &Path, change: impl FnOnce(&mut Editor) -> Result<T>) -> Result<T> {
     private_file::edit(path, |old| {
         let mut editor = Editor {
-            path: path.to_path_buf(),
             document: match old {
                 Some(text) => parse(path, text)?.0,
                 None => DocumentMut::new(),
@@ -200,17 +199,12 @@ pub(crate) fn edit<T>(path: &Path, change: impl FnOnce(&mut Editor) -> Result<T>
 
 /// The settings document while [`edit`] holds it.
 pub(crate) struct Editor {
-    path: PathBuf,
     document: DocumentMut,
 }
 
 impl Editor {
-    /// The settings as they stand in the editor.
-    pub(crate) fn settings(&self) -> Result<RtokConfig> {
-        Ok(parse(&self.path, &self.document.to_string())?.1)
-    }
-
-    /// Sets the global `storage`.
+    /// Sets the global `storage` (tests: the user writes it by hand).
+    #[cfg(test)]
     pub(crate) fn set_storage(&mut self, storage: Storage) {
         set_keeping_decor(self.document.as_table_mut(), "storage", storage.as_str());
     }
@@ -308,6 +302,7 @@ fn registry_url(key: &str) -> Option<Url> {
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
 }
 
+#[cfg(test)]
 fn set_keeping_decor(table: &mut Table, key: &str, text: &str) {
     match table.get_mut(key).and_then(Item::as_value_mut) {
         Some(value) => replace_keeping_decor(value, text),

@@ -1,5 +1,7 @@
 //! `rtok login`: gets a token from the registry (in the browser, or with a
-//! user name and password) and stores it in the user config.
+//! user name and password) and stores it in the user config, or with
+//! `--storage keyring` in the system keyring (recorded in rtok's settings,
+//! no file holding the secret).
 
 use std::io;
 use std::time::Duration;
@@ -10,12 +12,14 @@ use url::Url;
 
 use super::{connect, otp, web};
 use crate::browser;
-use crate::cli::{AuthType, LoginArgs};
+use crate::cli::{AuthType, LoginArgs, StorageChoice};
 use crate::failure::Failure;
+use crate::keyring::{self, Keyring};
 use crate::npmrc::{self, nerf_dart};
 use crate::output::{Printer, Report, visible};
 use crate::prompt;
 use crate::registry::{Problem, Registry, RegistryError, display_url};
+use crate::rtok_config::{self, Storage};
 use crate::secret::Secret;
 use crate::settings::Settings;
 
@@ -28,7 +32,10 @@ struct LoggedIn {
     registry: String,
     username: Option<String>,
     scope: Option<String>,
+    /// The file the login was written to: the user config, or (keyring)
+    /// rtok's settings, which record it.
     config: String,
+    storage: &'static str,
 }
 
 impl Report for LoggedIn {
@@ -43,7 +50,14 @@ impl Report for LoggedIn {
             .as_ref()
             .map(|s| format!(" for scope {s}"))
             .unwrap_or_default();
-        printer.status(&format!("Logged in{who} on {}{scope}.", self.registry));
+        let kept = match self.storage {
+            "keyring" => "; the token is in the system keyring (run npm through `rtok exec`)",
+            _ => "",
+        };
+        printer.status(&format!(
+            "Logged in{who} on {}{scope}{kept}.",
+            self.registry
+        ));
         Ok(())
     }
 }
@@ -57,6 +71,16 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
             Failure::new("there is no home folder for `~/.npmrc`")
                 .hint("pass `--userconfig <path>`")
         })?;
+    let storage = match args.storage {
+        Some(StorageChoice::File) => Storage::File,
+        Some(StorageChoice::Keyring) => Storage::Keyring,
+        None => settings.rtok.storage(),
+    };
+    // Before anything is asked of the user or the registry: a keyring that
+    // cannot keep the token is the answer.
+    if storage == Storage::Keyring {
+        keyring::check_usable()?;
+    }
     let registry = connect::client(settings, printer, "login")?;
     let auth_type = match args.auth_type {
         Some(kind) => kind,
@@ -97,19 +121,95 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         }
     };
 
-    store(settings, &user_config, &token).with_context(|| {
-        format!(
-            "logged in, but could not save the token to {}",
-            user_config.display()
-        )
-    })?;
+    let kept_in = match storage {
+        Storage::File => {
+            store(settings, &user_config, &token).with_context(|| {
+                format!(
+                    "logged in, but could not save the token to {}",
+                    user_config.display()
+                )
+            })?;
+            user_config.display().to_string()
+        }
+        Storage::Keyring => {
+            store_in_keyring(settings, printer, &user_config, &token)?;
+            settings.rtok.path.display().to_string()
+        }
+    };
 
     printer.emit(&LoggedIn {
         registry: settings.registry_display(),
         username,
         scope: settings.scope.clone(),
-        config: user_config.display().to_string(),
+        config: kept_in,
+        storage: storage.as_str(),
     })?;
+    Ok(())
+}
+
+/// `--storage keyring`: the token into the keyring, the registry recorded
+/// in rtok's settings, and any literal credential for the registry out of
+/// the user config (every other byte kept; `${VAR}` references stay, with a
+/// warning, as they would hide the keyring from npm and rtok alike). A
+/// failure puts the keyring back as it was.
+fn store_in_keyring(
+    settings: &Settings,
+    printer: &Printer,
+    user_config: &std::path::Path,
+    token: &Secret,
+) -> Result<()> {
+    let nerf = nerf_dart(&settings.registry);
+    let keyring = Keyring::open()?;
+    let previous = keyring.get(&nerf).ok().flatten();
+    keyring.set(&nerf, token)?;
+    let recorded = rtok_config::edit(&settings.rtok.path, |editor| {
+        editor.record_keyring(&settings.registry);
+        Ok(())
+    });
+    if let Err(err) = recorded {
+        let _ = match &previous {
+            Some(old) => keyring.set(&nerf, old),
+            None => keyring.delete(&nerf).map(drop),
+        };
+        return Err(err.context(format!(
+            "logged in, but could not record the keyring in {}; the keyring is as it was",
+            settings.rtok.path.display()
+        )));
+    }
+    let config = &settings.config;
+    let is = |wanted: String| move |raw: &str| config.expand_key(raw) == wanted;
+    let mut references = Vec::new();
+    npmrc::file::edit(user_config, |doc| {
+        for field in ["_authToken", "_auth", "username", "_password"] {
+            let key = format!("{nerf}:{field}");
+            let literal = doc
+                .entries()
+                .filter(|l| config.expand_key(&l.entry.key) == key)
+                .all(|l| !l.entry.value.contains("${"));
+            if literal {
+                doc.remove(&is(key));
+            } else {
+                references.push(key);
+            }
+        }
+        if let Some(scope) = &settings.scope {
+            let key = format!("{scope}:registry");
+            doc.set(&key, settings.registry.as_str(), &is(key.clone()));
+        }
+        Ok(())
+    })
+    .with_context(|| {
+        format!(
+            "the token is in the system keyring, but the literal credential could not be removed from {}",
+            user_config.display()
+        )
+    })?;
+    for key in references {
+        printer.warn(&format!(
+            "`{key}` in {} refers to a variable; while it is set, npm and rtok use it instead of the keyring",
+            user_config.display()
+        ));
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use crate::config::Origin;
 use crate::failure::Failure;
 use crate::npmrc;
 use crate::output::{Printer, Report, visible};
+use crate::rtok_config;
 use crate::settings::Settings;
 
 /// What logout removes under the nerf dart that held the credential (npm's
@@ -47,8 +48,10 @@ impl Report for LoggedOut {
         if let Some(note) = self.server_note {
             message.push_str(&format!("; {note}"));
         }
-        if let Some(path) = &self.removed_from {
-            message.push_str(&format!("; removed the credentials from {path}"));
+        match self.removed_from.as_deref() {
+            Some("keyring") => message.push_str("; removed the token from the system keyring"),
+            Some(path) => message.push_str(&format!("; removed the credentials from {path}")),
+            None => {}
         }
         printer.status(&format!("{message}."));
         Ok(())
@@ -112,12 +115,18 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             ));
             None
         }
-        other => {
-            printer.warn(&format!(
-                "the credential comes from {other}; there is nothing to remove from a file"
+        Origin::Keyring => {
+            forget_keyring_token(settings, &found.reg_key)?;
+            Some("keyring".to_string())
+        }
+        Origin::Command { .. } => {
+            printer.status(&format!(
+                "The token came from `{}`; the command itself was left alone.",
+                found.origin
             ));
             None
         }
+        Origin::Oidc { .. } => None,
     };
 
     printer.emit(&LoggedOut {
@@ -128,6 +137,23 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         server_note,
     })?;
     Ok(())
+}
+
+/// Deletes the keyring item and rtok's record of it.
+fn forget_keyring_token(settings: &Settings, nerf: &str) -> Result<()> {
+    crate::keyring::Keyring::open()?
+        .delete(nerf)
+        .context("the token was revoked, but its keyring item could not be deleted")?;
+    rtok_config::edit(&settings.rtok.path, |editor| {
+        editor.forget_keyring(nerf);
+        Ok(())
+    })
+    .with_context(|| {
+        format!(
+            "the keyring item is gone, but {} still records it",
+            settings.rtok.path.display()
+        )
+    })
 }
 
 fn remove_credentials(settings: &Settings, path: &std::path::Path, reg_key: &str) -> Result<()> {

@@ -25,24 +25,6 @@ pub(crate) enum Source {
     Keyring,
 }
 
-impl Source {
-    /// The `storage` column of `status --json`: `command` or `keyring`.
-    pub(crate) fn storage(&self) -> &'static str {
-        match self {
-            Source::Command(_) => "command",
-            Source::Keyring => "keyring",
-        }
-    }
-
-    /// The `source` column of `status`: `keyring` or `command: gh auth token`.
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            Source::Command(argv) => format!("command: {}", credential_command::shown(argv)),
-            Source::Keyring => "keyring".into(),
-        }
-    }
-}
-
 /// The stored source of a registry's table, if it has one: the command
 /// first, then the keyring record.
 pub(crate) fn source(settings: &RegistrySettings) -> Option<Source> {
@@ -85,26 +67,6 @@ pub(crate) fn fetch(
         Source::Command(argv) => Ok(Some(credential_command::run(argv, &settings.url)?)),
         Source::Keyring => Ok(keyring.get()?.get(&settings.nerf)?),
     }
-}
-
-/// The stored credential for a request to `url`: the settings table whose
-/// nerf dart is the longest prefix of the URL among those with a source
-/// (as npm walks up to the first prefix with a credential), its source and
-/// the token.
-pub(crate) fn for_url<'a>(
-    config: &'a RtokConfig,
-    url: &Url,
-    keyring: &mut LazyKeyring,
-) -> Result<Option<(&'a RegistrySettings, Source, Option<Secret>)>> {
-    let found = crate::npmrc::credential_prefixes(url)
-        .into_iter()
-        .filter_map(|prefix| config.at(&prefix))
-        .find_map(|settings| source(settings).map(|source| (settings, source)));
-    let Some((settings, source)) = found else {
-        return Ok(None);
-    };
-    let token = fetch(settings, &source, keyring)?;
-    Ok(Some((settings, source, token)))
 }
 
 impl Source {

@@ -93,15 +93,6 @@ impl KeyringError {
             _ => "keep the token in `~/.npmrc` with `--storage file`".into(),
         }
     }
-
-    /// Whether the error says the keyring itself is missing or closed (as
-    /// opposed to one item being bad).
-    pub(crate) fn is_unavailable(&self) -> bool {
-        !matches!(
-            self,
-            KeyringError::EmptyItem { .. } | KeyringError::NotText { .. }
-        )
-    }
 }
 
 /// An open connection to the system keyring, checked to be usable.
@@ -162,21 +153,6 @@ impl Keyring {
 /// `login --storage keyring` before anything is asked of the registry.
 pub(crate) fn check_usable() -> Result<(), KeyringError> {
     Keyring::open()?.check()
-}
-
-/// [`Keyring::get`] on a fresh connection.
-pub(crate) fn get(user: &str) -> Result<Option<Secret>, KeyringError> {
-    Keyring::open()?.get(user)
-}
-
-/// [`Keyring::set`] on a fresh connection.
-pub(crate) fn set(user: &str, token: &Secret) -> Result<(), KeyringError> {
-    Keyring::open()?.set(user, token)
-}
-
-/// [`Keyring::delete`] on a fresh connection.
-pub(crate) fn delete(user: &str) -> Result<bool, KeyringError> {
-    Keyring::open()?.delete(user)
 }
 
 /// An item's bytes as a token: text, trimmed, not empty.

@@ -20,6 +20,7 @@ mod scan;
 mod shell;
 mod snapshots;
 mod status;
+mod storage;
 mod support;
 mod support_selftest;
 mod tls_proxy;

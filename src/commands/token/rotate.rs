@@ -79,6 +79,7 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
         new_key: created.key.clone(),
         new_token: created.token.clone(),
         restore: None,
+        restore_keyring: None,
         code,
     };
 
@@ -104,6 +105,25 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
                     .into());
                 }
             },
+            Origin::Keyring => {
+                let saved = crate::keyring::Keyring::open()
+                    .and_then(|keyring| keyring.set(&found.reg_key, &created.token));
+                match (saved, current.clone()) {
+                    (Ok(()), Some(old)) => {
+                        rollback.restore_keyring = Some((found.reg_key.clone(), old));
+                        saved_to = Some("the system keyring".to_string());
+                    }
+                    (Ok(()), None) => saved_to = Some("the system keyring".to_string()),
+                    (Err(err), _) => {
+                        let state = rollback.run(&registry).await;
+                        return Err(Failure::new(format!(
+                            "could not save the new token in the system keyring: {err}; {state}"
+                        ))
+                        .hint(err.hint())
+                        .into());
+                    }
+                }
+            }
             other => printer.warn(&format!(
                 "the old token comes from {other}: put the new token there yourself"
             )),
@@ -244,6 +264,8 @@ struct Rollback {
     new_token: Secret,
     /// The file and the document it held before the new token was saved.
     restore: Option<(PathBuf, Document)>,
+    /// The keyring item (nerf dart) and the token it held before.
+    restore_keyring: Option<(String, Secret)>,
     code: Option<Secret>,
 }
 
@@ -263,6 +285,12 @@ impl Rollback {
                 Err(err) => {
                     problems.push(format!("could not restore {} ({err:#})", path.display()))
                 }
+            }
+        }
+        if let Some((nerf, old)) = self.restore_keyring.take() {
+            match crate::keyring::Keyring::open().and_then(|keyring| keyring.set(&nerf, &old)) {
+                Ok(()) => done.push("restored the keyring item".to_string()),
+                Err(err) => problems.push(format!("could not restore the keyring item ({err})")),
             }
         }
         let key = match &self.new_key {
