@@ -864,3 +864,96 @@ fn an_unparsable_pnpm_workspace_yaml_is_named() {
     assert_error(&run, 1, "pnpm-workspace.yaml is not valid YAML");
     assert!(reg.mock.requests().is_empty(), "nothing was sent");
 }
+
+// ---- exec --oidc: any client publishes with the exchanged token -----------
+
+/// The pinned pnpm (test-registry/package.json).
+fn pnpm() -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test-registry/node_modules/.bin/pnpm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `npm ci --prefix test-registry` (scripts/test does this)",
+        path.display()
+    );
+    path
+}
+
+/// `rtok exec --oidc -- <client> publish` from the project, outside any CI
+/// as npm's ci-info sees it (so npm's own OIDC code stays out and the
+/// exchange that happens is rtok's), with the identity in `NPM_ID_TOKEN`.
+fn publish_through_rtok(env: &TestEnv, identity: &str, client: &[&str]) -> Run {
+    std::fs::write(env.project.join("index.js"), "module.exports = 1;\n").expect("index.js");
+    env.rtok()
+        .without_ci()
+        .env("NPM_ID_TOKEN", identity)
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_audit", "false")
+        .env("npm_config_cache", env.root.join("npm-cache"))
+        .env("npm_config_store_dir", env.root.join("pnpm-store"))
+        .args(["exec", "--oidc", "--"])
+        .args(client)
+        .run()
+}
+
+#[track_caller]
+fn assert_published_with_the_exchanged_token(reg: &OidcRegistry, token: &str) {
+    let publishes = reg.publishes();
+    assert_eq!(publishes.len(), 1, "one publish: {publishes:?}");
+    assert_eq!(publishes[0].path_only(), "/rtok-oidc-demo");
+    assert_eq!(
+        publishes[0].bearer(),
+        Some(token),
+        "the exchanged token, not the one stored in the user config"
+    );
+}
+
+#[test]
+fn npm_publishes_through_exec_oidc_with_the_exchanged_token() {
+    let reg = trusting(&["rtok-oidc-demo"]);
+    let env = env_for(&reg, "rtok-oidc-demo");
+    let identity = identity_for(&env, &reg);
+    let token = expect_token(&env, "rtok-oidc-demo");
+    let npm = crate::support::verdaccio::find_on_path("npm").expect("npm on PATH");
+    let npm = npm.display().to_string();
+    let run = publish_through_rtok(&env, &identity, &[&npm, "publish", "--ignore-scripts"]);
+    run.success();
+    assert_exchanged(&reg, &["rtok-oidc-demo"], &[&identity]);
+    assert_published_with_the_exchanged_token(&reg, &token);
+}
+
+#[test]
+fn pnpm_publishes_through_exec_oidc_with_the_exchanged_token() {
+    let reg = trusting(&["rtok-oidc-demo"]);
+    let env = env_for(&reg, "rtok-oidc-demo");
+    let identity = identity_for(&env, &reg);
+    let token = expect_token(&env, "rtok-oidc-demo");
+    let pnpm = pnpm().display().to_string();
+    let run = publish_through_rtok(
+        &env,
+        &identity,
+        &[&pnpm, "publish", "--no-git-checks", "--ignore-scripts"],
+    );
+    run.success();
+    assert_exchanged(&reg, &["rtok-oidc-demo"], &[&identity]);
+    assert_published_with_the_exchanged_token(&reg, &token);
+}
+
+#[test]
+fn a_failed_exchange_does_not_run_the_command() {
+    let reg = trusting(&["someone-elses-package"]);
+    let env = env_for(&reg, "rtok-oidc-demo");
+    let identity = identity_for(&env, &reg);
+    let marker = env.root.join("ran");
+    let run = env
+        .rtok()
+        .without_ci()
+        .env("NPM_ID_TOKEN", &identity)
+        .args(["exec", "--oidc", "--", "touch"])
+        .arg(&marker)
+        .run();
+    assert_error(&run, 1, "package not found");
+    assert!(!marker.exists(), "the command did not run");
+    assert!(reg.publishes().is_empty());
+}

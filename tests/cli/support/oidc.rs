@@ -142,7 +142,9 @@ fn issue(claims: &Value, audience: &str) -> String {
 /// "expires"}` when the bearer is a JWT for `npm:127.0.0.1` whose claims
 /// hold every value the package's trusted publisher names; a bad or missing
 /// JWT or audience is 401, a publisher that does not match 403, an unknown
-/// package 404 (the messages are npmjs's style).
+/// package 404 (the messages are npmjs's style). It also takes a publish
+/// (`PUT /<name>`, as npm and pnpm send it) authenticated by that package's
+/// exchanged token, and refuses any other bearer with 401.
 pub struct OidcRegistry {
     pub mock: MockRegistry,
 }
@@ -175,6 +177,15 @@ impl OidcRegistry {
         token_for(package)
     }
 
+    /// The publish requests received (`PUT /<name>`), in order.
+    pub fn publishes(&self) -> Vec<Request> {
+        self.mock
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "PUT")
+            .collect()
+    }
+
     /// The exchange requests received, in order.
     pub fn exchanges(&self) -> Vec<Request> {
         self.mock
@@ -194,6 +205,9 @@ fn exchange(req: &Request, publishers: &BTreeMap<String, Value>) -> Reply {
             json!({"message": format!("OIDC token exchange error - {why}")}),
         )
     };
+    if req.method == "PUT" && !req.path.starts_with("/-/") {
+        return publish(req);
+    }
     let Some(escaped) = req.path.strip_prefix(EXCHANGE) else {
         return Reply::json(404, json!({"error": "Not found"}));
     };
@@ -221,6 +235,25 @@ fn exchange(req: &Request, publishers: &BTreeMap<String, Value>) -> Reply {
         201,
         json!({"token": token_for(&package), "expires": "2030-01-01T01:00:00.000Z"}),
     )
+}
+
+/// `PUT /<name>` (a scoped name's `/` as `%2f`): accepted with that
+/// package's exchanged token only, as a trusted-publishing registry does.
+fn publish(req: &Request) -> Reply {
+    let package = req
+        .path_only()
+        .trim_start_matches('/')
+        .replacen("%2f", "/", 1);
+    let package = package.replacen("%2F", "/", 1);
+    if req.bearer() == Some(token_for(&package).as_str()) {
+        Reply::json(200, json!({"ok": "package published"}))
+    } else {
+        Reply::json(
+            401,
+            json!({"error": "this token cannot publish that package"}),
+        )
+        .header("www-authenticate", "Bearer")
+    }
 }
 
 /// `npm_` + 36 letters and digits, one per package.
