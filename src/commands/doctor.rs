@@ -17,13 +17,13 @@ use url::Url;
 
 use super::check::{self, Checked};
 use crate::config::credentials::{AuthKind, CredentialError, Found};
-use crate::config::{Origin, locate};
+use crate::config::{LayerKind, Origin, locate};
 use crate::failure::Failure;
 use crate::output::{Printer, Report, visible};
 use crate::registry::{Problem, RegistryError, display_url, is_loopback};
 use crate::settings::Settings;
 use crate::time;
-use crate::tokens::health::{Kind, PLACEHOLDER_TOKEN, Severity, State};
+use crate::tokens::health::{self, Kind, PLACEHOLDER_TOKEN, Severity, State};
 use crate::tokens::judge::{self, EXPIRING_WITHIN, Expiry};
 use layers::{Candidate, Probe};
 use project::Package;
@@ -530,11 +530,21 @@ fn unusable_state(err: &CredentialError) -> State {
     }
 }
 
-/// Whether `whoami` was refused because of where the request came from.
-fn ip_restricted(err: &RegistryError) -> bool {
+/// Whether `whoami` was refused because of where the request came from:
+/// the `ipaddress` challenge, a 403 that says so, or any 403 from an
+/// npmjs-shaped registry (npmjs answers a CIDR-limited token's request from
+/// elsewhere with a bare 403). Verdaccio answers a revoked token with 403
+/// too ("unauthorized access"): there it is a rejection.
+fn ip_restricted(err: &RegistryError, npmjs: bool) -> bool {
     match err.problem() {
         Some(Problem::IpNotAllowed) => true,
-        Some(Problem::Status { status, .. }) => status.as_u16() == 403,
+        Some(Problem::Status { status, detail }) if status.as_u16() == 403 => {
+            let detail = detail.to_ascii_lowercase();
+            npmjs
+                || ["ip address", "cidr", "whitelist", "allowlist", "allowed ip"]
+                    .iter()
+                    .any(|word| detail.contains(word))
+        }
         _ => false,
     }
 }
@@ -551,9 +561,18 @@ fn replace_hint(origin: &Origin, registry: &str) -> String {
         Origin::Env { var } => format!(
             "set `{var}` to a valid token (in CI, update the secret it comes from), or unset it and run `rtok login --registry {registry}`"
         ),
-        Origin::File { .. } => format!(
+        Origin::File {
+            layer: LayerKind::User,
+            ..
+        } => format!(
             "run `rtok login --registry {registry}` to replace it, or fix the token at {}",
             origin.place()
+        ),
+        // `login` writes the user config, which a project file overrides.
+        Origin::File { path, line, .. } => format!(
+            "put a valid token at {}, or remove line {line} of {} and run `rtok login --registry {registry}`",
+            origin.place(),
+            path.display()
         ),
         other => format!(
             "replace the credential from {other}, or run `rtok login --registry {registry}`"
@@ -663,7 +682,8 @@ fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
                 let said = err
                     .problem()
                     .map_or_else(|| err.to_string(), |p| p.to_string());
-                if ip_restricted(err) {
+                let npmjs = health::npmjs_shaped(&ex.target.url, found.token().map(|t| t.expose()));
+                if ip_restricted(err, npmjs) {
                     add(
                         "ip-restricted",
                         Severity::Warning,

@@ -325,10 +325,58 @@ fn ip_restricted() {
         run.describe("the status in the message")
     );
 
+    // npmjs answers a CIDR-limited token from elsewhere with a bare 403.
+    let bare = MockRegistry::start(|_| Reply::empty(403));
+    let npmjs = npmjs_token("cidrlimited");
+    env.register_secret(&npmjs);
+    env.write_userconfig(&npmrc_for_mock(&bare.url(), &npmjs));
+    let run = doctor(&env);
+    run.success();
+    assert_eq!(codes(&run), vec![pair("ip-restricted", "warning")]);
+
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "cidr-limited-token-1234"));
     refuse.store(false, std::sync::atomic::Ordering::SeqCst);
     let run = doctor(&env);
     run.success();
     assert_eq!(codes(&run), vec![]);
+}
+
+#[test]
+fn a_revoked_token_on_verdaccio_is_rejected_not_ip_restricted() {
+    // Verdaccio answers a revoked token's whoami with 403 "unauthorized
+    // access": a rejection, whatever the status code.
+    let reg = shared();
+    let user = reg.new_user("doctor-revoked");
+    let env = TestEnv::new();
+    env.register_secret(&user.token);
+    env.register_secret(&user.password);
+    env.write_userconfig(&reg.npmrc_for(&user));
+    let created = env
+        .rtok()
+        .args(["token", "create", "--json", "--password-stdin"])
+        .stdin(user.password.clone())
+        .run();
+    created.success();
+    let token = created.json()["token"].as_str().expect("token").to_string();
+    let key = created.json()["key"].as_str().expect("key").to_string();
+    env.register_secret(&token);
+    env.rtok().args(["token", "delete", &key]).run().success();
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={token}\n",
+        reg.url,
+        reg.nerf_dart()
+    ));
+    let run = doctor(&env);
+    run.failure(1);
+    assert_eq!(codes(&run), vec![pair("rejected", "error")]);
+    assert!(
+        finding(&run, "rejected")["message"]
+            .as_str()
+            .expect("message")
+            .contains("403 Forbidden"),
+        "{}",
+        run.describe("the 403 named")
+    );
 }
 
 #[test]
