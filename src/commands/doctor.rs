@@ -141,7 +141,10 @@ impl Report for Doctor {
             }
         }
         printer.data(out.trim_end())?;
-        printer.status(&self.summary());
+        // With errors, the `error:` line that ends the run says it all.
+        if self.count(Severity::Error) == 0 {
+            printer.status(&self.summary());
+        }
         Ok(())
     }
 
@@ -173,7 +176,7 @@ impl Doctor {
             .count()
     }
 
-    /// `No problems found.`, or `1 error, 2 warnings, 1 note.`
+    /// `No problems found.`, or `2 warnings, 1 note.`
     fn summary(&self) -> String {
         let parts: Vec<String> = [
             (Severity::Error, "error"),
