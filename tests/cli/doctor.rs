@@ -342,6 +342,26 @@ fn ip_restricted() {
 }
 
 #[test]
+fn a_refused_token_list_is_no_finding() {
+    // npmjs refuses the list to granular tokens: doctor cannot read the
+    // entry, so it says nothing about expiry or scope, and nothing is wrong.
+    let mock = MockRegistry::start(|req| match req.path_only() {
+        "/-/whoami" => Reply::json(200, json!({"username": "gat"})),
+        _ => Reply::json(403, json!({"error": "forbidden"})),
+    });
+    let env = TestEnv::new();
+    let token = npmjs_token("refusedlistdoctor");
+    env.register_secret(&token);
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), &token));
+    package_json(&env, r#"{"name": "@acme/tool"}"#);
+    let run = doctor(&env);
+    run.success();
+    assert_eq!(codes(&run), vec![]);
+    assert_eq!(run.json()["registries"][0]["kind"], "granular");
+    assert_eq!(run.json()["registries"][0]["expires"], json!(null));
+}
+
+#[test]
 fn a_revoked_token_on_verdaccio_is_rejected_not_ip_restricted() {
     // Verdaccio answers a revoked token's whoami with 403 "unauthorized
     // access": a rejection, whatever the status code.
@@ -691,21 +711,8 @@ fn no_credential_is_a_note_for_each_registry_that_matters() {
     );
 }
 
-/// Every file in the test's tree and its bytes.
 fn tree(env: &TestEnv) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(dir: &std::path::Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(&env.root, &mut out);
-    out
+    file_tree(&env.root)
 }
 
 #[test]

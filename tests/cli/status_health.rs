@@ -284,7 +284,9 @@ fn rejected_unreachable_and_broken_registries_each_have_their_state() {
     ] {
         env.register_secret(secret);
     }
+    let before = file_tree(&env.root);
     let run = env.rtok().args(["status", "--json"]).run();
+    assert_eq!(file_tree(&env.root), before, "status wrote nothing");
     // Rejected is exit 1 here, not 4: status reports, it needs no login.
     run.failure(1);
     let rows = run.json();

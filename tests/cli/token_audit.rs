@@ -98,9 +98,11 @@ fn by_name(run: &Run) -> std::collections::BTreeMap<String, Vec<String>> {
 #[test]
 fn every_code_finds_its_token_and_the_clean_one_is_quiet() {
     let (_registry, env) = account(every_code());
+    let before = file_tree(&env.root);
     let run = env.rtok().args(["token", "audit", "--json"]).run();
     // `no-expiry` is an error: the default `--fail-on error` fails.
     run.failure(1);
+    assert_eq!(file_tree(&env.root), before, "audit wrote nothing");
     let report = run.json();
     assert_eq!(report["tokens"], 9);
     let found = by_name(&run);
@@ -372,8 +374,20 @@ fn a_refused_list_and_no_credential_are_one_line_errors() {
     let env = TestEnv::new();
     env.register_secret("granular-ci-token-1234");
     env.write_userconfig(&npmrc_for_mock(&mock.url(), "granular-ci-token-1234"));
+    let before = file_tree(&env.root);
     let run = env.rtok().args(["token", "audit"]).run();
     assert_error(&run, 1, "403 Forbidden");
+    assert_eq!(file_tree(&env.root), before, "nothing written");
+    let html = MockRegistry::start(|_| {
+        Reply::bytes(
+            200,
+            "text/html",
+            b"<html><body>Sign in</body></html>".to_vec(),
+        )
+    });
+    env.write_userconfig(&npmrc_for_mock(&html.url(), "granular-ci-token-1234"));
+    let run = env.rtok().args(["token", "audit"]).run();
+    assert_error(&run, 1, "not JSON");
     env.write_userconfig(&format!("registry={}\n", mock.url()));
     let run = env.rtok().args(["token", "audit"]).run();
     assert_error(&run, 4, "not logged in");
