@@ -47,7 +47,8 @@ enum Winner {
     },
     /// setup-node's placeholder: never sent anywhere.
     Placeholder(Found),
-    Checked(Found, Checked),
+    /// (Boxed: the other variants are small.)
+    Checked(Found, Box<Checked>),
 }
 
 /// What trying a hidden credential on its own found.
@@ -282,7 +283,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
     }
     findings.extend(file_findings(settings, printer));
     // Errors first; within a severity, the order they were found in.
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
 
     let report = Doctor {
         registries: examined.iter().map(entry).collect(),
@@ -410,7 +411,7 @@ async fn examine(
             Ok(Some(found)) => {
                 let checked =
                     check::check(settings, printer, url, &found, now, EXPIRING_WITHIN).await;
-                Winner::Checked(found, checked)
+                Winner::Checked(found, Box::new(checked))
             }
         }
     };

@@ -35,7 +35,7 @@ pub(crate) fn audit(tokens: &[TokenRecord], policy: &Policy, now: SystemTime) ->
         });
     }
     // Stable: the list's order within a severity.
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
 }
 
