@@ -396,3 +396,50 @@ fn field(key: &str) -> &str {
 fn date(at: SystemTime) -> String {
     time::date(&time::to_iso8601(at))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::error::{Endpoint, Request};
+    use reqwest::StatusCode;
+
+    fn refused(status: StatusCode, detail: &str) -> RegistryError {
+        RegistryError::failed(
+            Request {
+                method: "GET".into(),
+                url: "https://r.example/-/whoami".into(),
+                endpoint: Endpoint::Whoami,
+                registry: "https://r.example/".into(),
+            },
+            Problem::Status {
+                status,
+                detail: detail.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_403_is_about_ip_ranges_only_where_it_says_so_or_on_npmjs() {
+        let forbidden = StatusCode::FORBIDDEN;
+        assert!(ip_restricted(&refused(forbidden, ""), true));
+        assert!(!ip_restricted(
+            &refused(forbidden, ": unauthorized access"),
+            false
+        ));
+        assert!(ip_restricted(
+            &refused(forbidden, ": IP address not allowed"),
+            false
+        ));
+        assert!(ip_restricted(
+            &refused(forbidden, ": not in CIDR whitelist"),
+            false
+        ));
+        assert!(!ip_restricted(&refused(StatusCode::NOT_FOUND, ""), true));
+    }
+
+    #[test]
+    fn fields_of_keys() {
+        assert_eq!(field("//r/:_authToken"), "_authToken");
+        assert_eq!(field("_auth"), "_auth");
+    }
+}
