@@ -7,9 +7,10 @@ Run it through `scripts/bench` (see the Benchmark section of README.md). Standar
 What it does:
   1. builds rtok (`cargo build --release`) and the stub registry
      (`cargo build --release --example stub_registry`);
-  2. starts three stub registries (100 tokens; 10,000 tokens in pages of
-     100; 200 tokens with 20 ms latency per request) and the pinned
-     Verdaccio with a user holding 50 tokens;
+  2. starts the stub registries (100 tokens; 1,000 and 10,000 tokens in
+     pages of 100; 200 tokens with 20 ms latency per request; and, for
+     `status`, ten that answer after 50 ms) and the pinned Verdaccio with a
+     user holding 50 tokens;
   3. writes an isolated HOME, user .npmrc, npm cache and project folder in a
      temporary directory (the real ~/.npmrc is never read or written);
   4. runs every scenario: warm-up rounds, then measured rounds, each round
@@ -74,6 +75,10 @@ STUBS = {
     "slow": (200, 100, 20),
 }
 VERDACCIO_TOKENS = 50
+# `status` over many registries (issue 10): this many stubs, each answering
+# every request after this latency; timed against the same status over one.
+HEALTH_REGISTRIES = 10
+HEALTH_LATENCY_MS = 50
 REVOKE_COUNT = 200
 
 START_TIMEOUT = 60.0
@@ -337,7 +342,8 @@ class Scenario:
         self.note = note
 
 
-SCENARIO_NAMES = ["whoami", "list-100", "list-1000", "list-10000", "verdaccio-list-50", "revoke-200", "version"]
+SCENARIO_NAMES = ["whoami", "list-100", "list-1000", "list-10000", "verdaccio-list-50", "revoke-200",
+                  "status-10", "version"]
 
 
 def short_ids(keys, min_len=6):
@@ -422,7 +428,33 @@ def check_nonempty(out):
     return None if out.strip() else "empty stdout"
 
 
-def build_scenarios(bins, stubs, verdaccio):
+def check_no_findings(out):
+    """`doctor --json` in a clean project: no findings."""
+    try:
+        findings = json.loads(out).get("findings")
+    except (ValueError, AttributeError) as err:
+        return f"stdout is not a JSON object ({err}): {out[:200]!r}"
+    return None if findings == [] else f"expected no findings, got {findings!r}"[:300]
+
+
+def check_status_rows(count):
+    """`status --json`: `count` rows, every one `ok`."""
+    def check(out):
+        try:
+            rows = json.loads(out)
+        except ValueError as err:
+            return f"stdout is not JSON ({err}): {out[:200]!r}"
+        if not isinstance(rows, list) or len(rows) != count:
+            got = len(rows) if isinstance(rows, list) else type(rows).__name__
+            return f"expected {count} status rows, got {got}"
+        bad = [r for r in rows if r.get("state") != "ok"]
+        if bad:
+            return f"{len(bad)} row(s) not ok, e.g. {bad[0]}"
+        return None
+    return check
+
+
+def build_scenarios(bins, stubs, verdaccio, health=None):
     rtok, npm, curl = bins["rtok"], bins["npm"], bins["curl"]
     bearer = ["-H", f"authorization: Bearer {STUB_TOKEN}"]
 
@@ -514,6 +546,44 @@ def build_scenarios(bins, stubs, verdaccio):
             Tool("npm", [npm, "token", "revoke", *revoke_ids, "--registry", url],
                  lambda out: None, reset(slow.port), revoked(slow.port)),
         ], slow=True, note="every run starts from the same 200 tokens (`POST /-/bench/reset`, untimed)"))
+
+    # `status` asks every registry at once (whoami and the token list
+    # each): ten registries that each take 50 ms per answer should cost
+    # about what one does.
+    if health:
+        def reset_all(servers):
+            return lambda: [http_json("POST", h.port, "/-/bench/reset") for h in servers]
+
+        def stats_all(servers):
+            def after():
+                total = {"requests": 0, "connections": 0}
+                for h in servers:
+                    s = http_json("GET", h.port, "/-/bench/stats")
+                    total["requests"] += s["requests"]
+                    total["connections"] += s["connections"]
+                return total
+            return after
+
+        one, many = health["one"], health["many"]
+        scenarios.append(Scenario(
+            "status-10",
+            f"`status --json`, {len(many['servers'])} registries vs 1, "
+            f"{HEALTH_LATENCY_MS} ms per answer (stubs)",
+            [
+                Tool("rtok", [rtok, "--userconfig", one["npmrc"], "status", "--json"],
+                     check_status_rows(1), reset_all(one["servers"]), stats_all(one["servers"])),
+                Tool(f"rtok, {len(many['servers'])} registries",
+                     [rtok, "--userconfig", many["npmrc"], "status", "--json"],
+                     check_status_rows(len(many["servers"])), reset_all(many["servers"]),
+                     stats_all(many["servers"])),
+                # A clean project: one round trip (whoami and the token list
+                # at once) plus start-up, like status on one registry.
+                Tool("rtok doctor, 1 registry",
+                     [rtok, "--userconfig", one["npmrc"], "doctor", "--json"],
+                     check_no_findings, reset_all(one["servers"]), stats_all(one["servers"])),
+            ],
+            note=f"rtok alone: one registry, then {len(many['servers'])}, then `doctor --json` in "
+                 "the clean bench project on the one; time vs rtok is against status on one"))
 
     scenarios.append(Scenario(
         "version", "`--version`",
@@ -619,6 +689,10 @@ class Bench:
         slow = self.stubs["slow"]
         slow.tokens = self.list_all(slow.port, STUB_TOKEN)
 
+        self.health = None
+        if "status-10" in self.args.only:
+            self.start_health_stubs()
+
         log("Starting Verdaccio (test-registry/start.js)...")
         node = self.need("node", "install Node.js 20 or newer (Debian: apt-get install nodejs)")
         verdaccio = Server(
@@ -668,6 +742,36 @@ class Bench:
         lines.append(f"//127.0.0.1:{verdaccio.port}/:_authToken={token}")
         self.userconfig.write_text("\n".join(lines) + "\n")
         self.userconfig.chmod(0o600)
+
+    def start_health_stubs(self):
+        """Ten slow stubs for `status`, and two user configs: one with a
+        credential for the first stub only, one with a credential for each."""
+        log(f"Starting {HEALTH_REGISTRIES} stub registries with {HEALTH_LATENCY_MS} ms latency "
+            "for `status`...")
+        servers = []
+        for i in range(HEALTH_REGISTRIES):
+            server = Server(
+                f"stub_registry (status {i})",
+                [str(self.stub), "--port", "0", "--tokens", "10", "--page-size", "100",
+                 "--latency-ms", str(HEALTH_LATENCY_MS)],
+                cwd=self.tmp, env=self.server_env, log_path=self.tmp / f"stub-status-{i}.log")
+            self.servers.append(server)
+            servers.append(server)
+        for server in servers:
+            server.wait_for_port()
+
+        def npmrc(name, chosen):
+            path = self.tmp / name
+            lines = [f"registry=http://127.0.0.1:{chosen[0].port}/"]
+            lines += [f"//127.0.0.1:{s.port}/:_authToken={STUB_TOKEN}" for s in chosen]
+            path.write_text("\n".join(lines) + "\n")
+            path.chmod(0o600)
+            return str(path)
+
+        self.health = {
+            "one": {"servers": servers[:1], "npmrc": npmrc("status-1.npmrc", servers[:1])},
+            "many": {"servers": servers, "npmrc": npmrc("status-10.npmrc", servers)},
+        }
 
     @staticmethod
     def list_all(port, token):
@@ -780,7 +884,7 @@ class Bench:
         self.runner = Runner(self.child_env, self.outdir, time_path)
         meta = self.versions()
         bins = {"rtok": str(self.rtok), "npm": self.npm, "curl": self.curl}
-        scenarios = [s for s in build_scenarios(bins, self.stubs, self.verdaccio)
+        scenarios = [s for s in build_scenarios(bins, self.stubs, self.verdaccio, self.health)
                      if s.name in self.args.only]
         meta["load_before"] = load_average()
         measure_started = time.monotonic()
@@ -901,6 +1005,9 @@ class Report:
             self.ratio("list-10000", "rtok", "curl"), "reported (was ≤ 2×)", lambda v: True)
         add("revoke-200: npm time / rtok time", self.ratio("revoke-200", "npm", "rtok"),
             "≥ 8×", lambda v: v >= 8)
+        add(f"status-10: {HEALTH_REGISTRIES} registries / 1 registry (issue 10)",
+            self.ratio("status-10", f"rtok, {HEALTH_REGISTRIES} registries", "rtok"),
+            "≤ 1.5×", lambda v: v <= 1.5)
         return out
 
     def markdown(self):

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::secret::Secret;
-use crate::tokens::Permission;
+use crate::tokens::{FailOn, Permission};
 
 /// Manage npm registry credentials and access tokens, fast.
 ///
@@ -78,8 +78,13 @@ pub enum Command {
     /// Print the user name the registry knows the configured credential by
     Whoami,
 
-    /// Check every registry this machine has credentials for (exit 1 if any fails)
-    Status,
+    /// Check every registry this machine has credentials for: kind, expiry, state (exit 1 if any
+    /// is not ok)
+    Status(StatusArgs),
+
+    /// Explain which credential npm uses in this folder and what is wrong with it (exit 1 on an
+    /// error)
+    Doctor,
 
     /// Print a shell completion script (source it from your shell's startup file)
     Completions {
@@ -135,6 +140,34 @@ pub enum TokenCommand {
 
     /// Revoke the tokens that match filters (expired, old, unused, by name...)
     Prune(PruneArgs),
+
+    /// Judge every listed token against a policy: expiry, lifetime, last use, CIDR, 2FA, scope
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct StatusArgs {
+    /// Count credentials expiring within this long as failures (e.g. `14d`), for scheduled CI
+    /// jobs [default: warn about those expiring within 7 days]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expiring_within: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuditArgs {
+    /// Tokens not used (or, never used, created) for longer than this are `unused`
+    /// [default: `[audit] unused-for` in rtok's config.toml, else 90d]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub unused_for: Option<std::time::Duration>,
+
+    /// Write tokens living longer than this are `long-lived`
+    /// [default: `[audit] max-lifetime`, else 90d]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_lifetime: Option<std::time::Duration>,
+
+    /// Exit 1 when a finding is at least this severe [default: `[audit] fail-on`, else error]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -28,6 +28,7 @@ use crate::config::locate;
 use crate::failure::Failure;
 use crate::npmrc::{credential_prefixes, nerf_dart};
 use crate::private_file;
+use crate::tokens::policy::{self, AuditTable};
 
 /// Where `login` and `rotate` keep new tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,6 +80,8 @@ pub(crate) struct RtokConfig {
     pub path: PathBuf,
     storage: Storage,
     registries: Vec<RegistrySettings>,
+    /// The `[audit]` table: `token audit`'s policy defaults.
+    audit: AuditTable,
     /// Keys rtok does not know, each as a message naming the file.
     pub warnings: Vec<String>,
 }
@@ -147,6 +150,7 @@ impl RtokConfig {
             path,
             storage: Storage::File,
             registries: Vec::new(),
+            audit: AuditTable::default(),
             warnings: Vec::new(),
         }
     }
@@ -172,6 +176,11 @@ impl RtokConfig {
     /// The table for exactly this nerf dart.
     pub(crate) fn at(&self, nerf: &str) -> Option<&RegistrySettings> {
         self.registries.iter().find(|r| r.nerf == nerf)
+    }
+
+    /// The `[audit]` table (empty when the file has none).
+    pub(crate) fn audit(&self) -> &AuditTable {
+        &self.audit
     }
 
     /// The registries whose token rtok keeps in the system keyring.
@@ -341,6 +350,15 @@ fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> 
                         "{shown}: `storage` must be \"file\" or \"keyring\""
                     ))
                 })?;
+            }
+            "audit" => {
+                config.audit =
+                    policy::from_table(item).map_err(|err| bad(format!("{shown}: {err}")))?;
+                config.warnings.extend(config.audit.unknown.iter().map(|key| {
+                    format!(
+                        "{shown}: `audit.{key}` is not a setting rtok knows (it knows `unused-for`, `max-lifetime`, `fail-on`); ignored"
+                    )
+                }));
             }
             "registry" => {
                 let table = item.as_table_like().ok_or_else(|| {

@@ -15,6 +15,23 @@ pub fn now_iso8601() -> String {
     format_iso8601(secs)
 }
 
+/// The current time, for judging expiry and age. Builds with the test
+/// hooks read `RTOK_TEST_NOW` (an ISO 8601 time) first, so that snapshots
+/// of "expires in 3 days" are the same on every run; release builds never
+/// look at it.
+pub fn now() -> SystemTime {
+    #[cfg(feature = "test-hooks")]
+    if let Some(fixed) = std::env::var("RTOK_TEST_NOW").ok().and_then(|t| parse(&t)) {
+        return fixed;
+    }
+    SystemTime::now()
+}
+
+/// `time` as JavaScript's `toISOString` writes it.
+pub fn to_iso8601(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
 /// Reads an RFC 3339 / ISO 8601 timestamp (`2024-01-02T03:04:05.678Z`, or a
 /// bare date `2024-01-02`, taken as midnight UTC).
 pub fn parse(text: &str) -> Option<SystemTime> {

@@ -220,7 +220,10 @@ fn current_token(
     if found.kind != AuthKind::Token {
         return Err(Failure::new(format!(
             "the credential for {shown} ({place}) is {}, not a token",
-            found.kind.describe()
+            match found.kind {
+                AuthKind::ClientCertificate => "a client certificate",
+                _ => "a user name and password",
+            }
         ))
         .hint(format!(
             "log in again with `rtok login --registry {shown}` to get a token"

@@ -2,7 +2,9 @@
 //! (`run(&Settings, &Args, &Printer)` or narrower) and does one job:
 //! settings → registry client → report.
 
+mod check;
 mod connect;
+mod doctor;
 mod exec;
 mod keyring;
 mod login;
@@ -46,7 +48,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Login(args) => login::run(&settings, &args, printer).await,
         Command::Logout => logout::run(&settings, printer).await,
         Command::Whoami => whoami::run(&settings, printer).await,
-        Command::Status => status::run(&settings, printer).await,
+        Command::Status(args) => status::run(&settings, &args, printer).await,
+        Command::Doctor => doctor::run(&settings, printer).await,
         Command::Token { command } => token::run(&settings, command, printer).await,
         Command::Oidc { command } => oidc::run(&settings, command, printer).await,
         Command::Keyring { command } => keyring::run(&settings, &command, printer),

@@ -1,20 +1,25 @@
 //! `rtok status`: every registry this machine has credentials for, where
-//! each credential comes from, and whether the registry still accepts it.
+//! each credential comes from, its kind and expiry, and whether the registry
+//! still accepts it. All registries are asked at once; on GitHub Actions,
+//! rows that are not ok also become workflow commands on the run's page.
 
-use std::collections::BTreeMap;
 use std::io;
+use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use url::Url;
 
-use super::connect;
-use crate::config::credentials::{Credential, Found};
+use super::check::{self, Checked};
+use crate::cli::StatusArgs;
+use crate::config::credentials::CredentialError;
+use crate::config::{LayerKind, Origin};
 use crate::failure::Failure;
-use crate::npmrc::credential_prefixes;
-use crate::output::{Printer, Report, Stream, visible};
-use crate::registry::{display_url, is_loopback};
+use crate::output::{Format, Printer, Report, Stream, visible};
+use crate::registry::{RegistryError, display_url};
 use crate::settings::Settings;
+use crate::time;
+use crate::tokens::health::{Kind, State};
+use crate::tokens::judge::{self, EXPIRING_WITHIN, Expiry};
 
 /// One credential and what checking it found.
 #[derive(Serialize)]
@@ -25,10 +30,38 @@ struct Row {
     storage: &'static str,
     /// The environment variable that holds the secret, if one does.
     variable: Option<String>,
-    kind: &'static str,
+    kind: Kind,
     user: Option<String>,
+    /// ISO 8601, from the token's entry in the registry's list.
+    expires: Option<String>,
+    last_used: Option<String>,
+    state: State,
     error: Option<String>,
     credential: String,
+    /// How long until it expires, when it is expiring.
+    #[serde(skip)]
+    left: Option<Duration>,
+    /// Where the row goes: the order npm reads the settings in.
+    #[serde(skip)]
+    order: (u8, String, usize),
+}
+
+impl Row {
+    /// What a workflow command says after `<registry>: <state>`.
+    fn detail(&self) -> String {
+        if let Some(err) = &self.error {
+            return err.clone();
+        }
+        match (self.state, self.left, &self.expires) {
+            (State::Expiring, Some(left), Some(at)) => format!(
+                "expires on {}, in {}",
+                time::date(at),
+                judge::plural_days(left)
+            ),
+            (State::Expired, _, Some(at)) => format!("expired on {}", time::date(at)),
+            _ => String::new(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -39,36 +72,47 @@ struct Status {
 
 impl Report for Status {
     fn human(&self, printer: &Printer) -> io::Result<()> {
-        let mut table = printer.table(
-            Stream::Stdout,
-            &["registry", "source", "kind", "user", "credential"],
-        );
+        let with_last_used = self.rows.iter().any(|r| r.last_used.is_some());
+        let mut header = vec!["registry", "source", "kind", "user", "expires"];
+        if with_last_used {
+            header.push("last used");
+        }
+        header.extend(["state", "credential"]);
+        let mut table = printer.table(Stream::Stdout, &header);
         for row in &self.rows {
-            table.add_row([
+            let mut cells = vec![
                 row.registry.clone(),
                 row.source.replace('`', ""),
-                row.kind.to_string(),
+                row.kind.name().to_string(),
                 match (&row.user, &row.error) {
                     (_, Some(err)) => format!("failed: {err}"),
                     (Some(user), None) => user.clone(),
                     (None, None) => String::new(),
                 },
-                row.credential.clone(),
-            ]);
+                row.expires.as_deref().map(time::date).unwrap_or_default(),
+            ];
+            if with_last_used {
+                cells.push(row.last_used.as_deref().map(time::date).unwrap_or_default());
+            }
+            cells.extend([row.state.name().to_string(), row.credential.clone()]);
+            table.add_row(cells);
         }
         printer.data(&table.to_string())
     }
 
+    /// One line per credential; fields are only ever added at the end.
     fn parseable(&self, printer: &Printer) -> io::Result<()> {
-        printer.data("registry\tsource\tkind\tuser\tcredential\terror")?;
+        printer.data("registry\tsource\tkind\tuser\tcredential\terror\texpires\tstate")?;
         for row in &self.rows {
             let line = [
                 row.registry.as_str(),
                 &row.source,
-                row.kind,
+                row.kind.name(),
                 row.user.as_deref().unwrap_or(""),
                 &row.credential,
                 row.error.as_deref().unwrap_or(""),
+                row.expires.as_deref().unwrap_or(""),
+                row.state.name(),
             ]
             .map(|field| visible(field).into_owned())
             .join("\t");
@@ -78,7 +122,7 @@ impl Report for Status {
     }
 }
 
-pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
+pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printer) -> Result<()> {
     let credentials = &settings.credentials;
     let prefixes = credentials.prefixes();
     if prefixes.is_empty() {
@@ -88,134 +132,241 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         .hint("log in with `rtok login`")
         .into());
     }
-    let known = known_registries(settings);
+    let now = time::now();
+    let within = args.expiring_within.unwrap_or(EXPIRING_WITHIN);
+    let known = check::known_registries(settings);
     let checks = prefixes.into_iter().filter_map(|prefix| {
-        let (kind, origin) = credentials.describe(prefix)?;
-        let registry = registry_for(prefix, &known);
+        let (auth, origin) = credentials.describe(prefix)?;
+        let registry = check::registry_for(prefix, &known);
         let found = credentials.at(prefix);
         Some(async move {
-            let (user, error, credential, kind) = match found {
-                Ok(Some(found)) => {
-                    let checked = match connect::client_for(settings, printer, &registry, "whoami")
-                    {
-                        Ok(client) => client.whoami().await.map_err(|err| err.to_string()),
-                        Err(err) => Err(err.to_string()),
-                    };
-                    let credential = masked(&found);
-                    let user = checked.as_ref().ok().cloned();
-                    (user, checked.err(), credential, found.kind)
-                }
-                // A credential that cannot be used (an unset `${VAR}`) is a
-                // row that says why, never skipped.
-                Err(err) => (None, Some(err.to_string()), "(unusable)".into(), kind),
-                Ok(None) => (None, None, String::new(), kind),
-            };
-            Row {
+            let mut row = Row {
                 registry: display_url(&registry),
                 source: origin.to_string(),
                 storage: origin.storage(),
                 variable: origin.variable().map(str::to_string),
-                kind: kind.describe(),
-                user,
-                error,
-                credential,
+                kind: check::kind_of(auth),
+                user: None,
+                expires: None,
+                last_used: None,
+                state: State::Ok,
+                error: None,
+                credential: String::new(),
+                left: None,
+                order: reading_order(&origin),
+            };
+            match found {
+                Ok(Some(found)) => {
+                    let checked =
+                        check::check(settings, printer, &registry, &found, now, within).await;
+                    row.credential = check::masked(&found);
+                    fill(&mut row, checked);
+                }
+                // A credential that cannot be used (an unset `${VAR}`) is a
+                // row that says why, never skipped.
+                Err(err) => {
+                    row.state = unusable_state(&err);
+                    row.error = Some(err.to_string());
+                    row.credential = "(unusable)".into();
+                }
+                Ok(None) => {}
             }
+            row
         })
     });
     // Every registry is asked at once: the slowest one sets the pace.
-    let rows: Vec<Row> = futures_util::future::join_all(checks).await;
-    let failed = rows.iter().filter(|row| row.error.is_some()).count();
-    let total = rows.len();
-    printer.emit(&Status { rows })?;
-    if failed > 0 {
-        return Err(
-            Failure::new(format!("{failed} of {total} credentials failed"))
-                .hint("`rtok login --registry <url>` replaces a failing credential")
-                .into(),
-        );
-    }
-    Ok(())
-}
-
-/// Registry URLs the config names (`registry`, every `@scope:registry`), so
-/// that a credential's nerf dart can be turned back into a URL with its
-/// scheme.
-fn known_registries(settings: &Settings) -> Vec<Url> {
-    let mut urls = vec![settings.registry.clone()];
-    for setting in settings.config.effective() {
-        if (setting.key == "registry" || setting.key.ends_with(":registry"))
-            && let Ok(url) = Url::parse(&setting.value)
-        {
-            urls.push(url);
-        }
-    }
-    urls
-}
-
-/// The registry a credential prefix belongs to: a configured registry the
-/// prefix covers (the deepest), else the prefix with `https:` (`http:` for
-/// a loopback host).
-fn registry_for(prefix: &str, known: &[Url]) -> Url {
-    let mut best: BTreeMap<usize, &Url> = BTreeMap::new();
-    for url in known {
-        if credential_prefixes(url).iter().any(|p| p == prefix) {
-            best.insert(url.path().len(), url);
-        }
-    }
-    if let Some((_, url)) = best.iter().next_back() {
-        return (*url).clone();
-    }
-    let path = if prefix.ends_with('/') {
-        prefix.to_string()
-    } else {
-        format!("{prefix}/")
+    let mut rows: Vec<Row> = futures_util::future::join_all(checks).await;
+    rows.sort_by(|a, b| a.order.cmp(&b.order));
+    let status = Status { rows };
+    printer.emit(&status)?;
+    let counted = |row: &Row| match row.state {
+        State::Ok => false,
+        State::Expiring => args.expiring_within.is_some(),
+        _ => true,
     };
-    // A registry on this machine is almost always plain HTTP (Verdaccio's
-    // default); anywhere else, HTTPS.
-    let https = Url::parse(&format!("https:{path}")).unwrap_or_else(|_| known[0].clone());
-    if is_loopback(&https) {
-        Url::parse(&format!("http:{path}")).unwrap_or(https)
+    if printer.format != Format::Json {
+        if args.expiring_within.is_none() {
+            warn_expiring(printer, &status.rows);
+        }
+        if is_github_actions(settings) {
+            for row in status.rows.iter().filter(|r| r.state != State::Ok) {
+                printer.data(&workflow_command(row))?;
+            }
+        }
+    }
+    let failed: Vec<&Row> = status.rows.iter().filter(|r| counted(r)).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let expiring = failed.iter().filter(|r| r.state == State::Expiring).count();
+    let mut message = format!(
+        "{} of {} credentials failed",
+        failed.len(),
+        status.rows.len()
+    );
+    if expiring > 0 {
+        message.push_str(&format!(
+            " ({expiring} expiring within {})",
+            judge::plural_days(within)
+        ));
+    }
+    let hint = if expiring == failed.len() {
+        "`rtok token rotate <id>` replaces a token before it expires (`rtok token list` shows the ids)"
     } else {
-        https
+        "`rtok login --registry <url>` replaces a failing credential; `rtok doctor` explains what is wrong"
+    };
+    Err(Failure::new(message).hint(hint).into())
+}
+
+/// Copies what checking found into the row.
+fn fill(row: &mut Row, checked: Checked) {
+    row.kind = checked.kind;
+    row.state = checked.state;
+    row.user = checked.user.clone();
+    row.error = checked.failure.as_ref().map(RegistryError::to_string);
+    if let Some(entry) = checked.entry() {
+        row.expires = checked.expiry.at().map(time::to_iso8601);
+        row.last_used = entry
+            .last_used()
+            .and_then(time::parse)
+            .map(time::to_iso8601);
+    }
+    if let Expiry::Expiring { left, .. } = checked.expiry {
+        row.left = Some(left);
     }
 }
 
-/// The credential as the table shows it: never more than its ends.
-fn masked(found: &Found) -> String {
-    match &found.credential {
-        Some(Credential::Bearer(token)) => token.masked(),
-        Some(Credential::Basic { username, .. }) => {
-            format!("{}:***", username.as_deref().unwrap_or("?"))
-        }
-        None => "(client certificate)".to_string(),
+fn unusable_state(err: &CredentialError) -> State {
+    match err {
+        CredentialError::UnsetVariable { .. } => State::UnsetVariable,
+        _ => State::Error,
     }
+}
+
+/// Without `--expiring-within`, an expiring credential does not fail the
+/// run, but it is worth a line.
+fn warn_expiring(printer: &Printer, rows: &[Row]) {
+    for row in rows.iter().filter(|r| r.state == State::Expiring) {
+        printer.warn(&format!(
+            "the credential for {} ({}) {}; `rtok token rotate` replaces it",
+            row.registry,
+            row.source.replace('`', ""),
+            row.detail()
+        ));
+    }
+}
+
+/// Command line, environment (by variable), then the project, user and
+/// global files (by path and line): the order npm reads settings in.
+fn reading_order(origin: &Origin) -> (u8, String, usize) {
+    match origin {
+        Origin::Cli { flag } => (0, flag.clone(), 0),
+        Origin::Env { var } => (1, var.clone(), 0),
+        Origin::File {
+            layer, path, line, ..
+        } => {
+            let rank = match layer {
+                LayerKind::Cli => 0,
+                LayerKind::Env => 1,
+                LayerKind::Project => 2,
+                LayerKind::User => 3,
+                LayerKind::Global => 4,
+            };
+            (rank, path.display().to_string(), *line)
+        }
+        other => (5, other.to_string(), 0),
+    }
+}
+
+/// GitHub Actions sets `GITHUB_ACTIONS=true` in every step.
+fn is_github_actions(settings: &Settings) -> bool {
+    settings
+        .config
+        .env()
+        .get("GITHUB_ACTIONS")
+        .is_some_and(|v| v == "true")
+}
+
+/// `::error title=rtok status::<registry>: <state> (<detail>)`, or
+/// `::warning` for an expiring credential. The message is escaped as the
+/// runner reads it (`%`, CR, LF), after control characters are made
+/// visible.
+fn workflow_command(row: &Row) -> String {
+    let level = if row.state == State::Expiring {
+        "warning"
+    } else {
+        "error"
+    };
+    let detail = row.detail();
+    let mut message = format!("{}: {}", row.registry, row.state.name());
+    if !detail.is_empty() {
+        message.push_str(&format!(" ({detail})"));
+    }
+    format!(
+        "::{level} title=rtok status::{}",
+        escape_workflow_data(&visible(&message))
+    )
+}
+
+fn escape_workflow_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn row(state: State, error: Option<&str>) -> Row {
+        Row {
+            registry: "https://r.example/".into(),
+            source: "/home/u/.npmrc:2".into(),
+            storage: "file",
+            variable: None,
+            kind: Kind::Granular,
+            user: None,
+            expires: Some("2026-06-04T00:00:00.000Z".into()),
+            last_used: None,
+            state,
+            error: error.map(str::to_string),
+            credential: "npm_aBcD...7890".into(),
+            left: None,
+            order: (0, String::new(), 0),
+        }
+    }
+
     #[test]
-    fn prefixes_map_back_to_configured_registries() {
-        let known = vec![
-            Url::parse("http://127.0.0.1:4873/").expect("url"),
-            Url::parse("https://npm.example/private/repo/").expect("url"),
-        ];
+    fn workflow_commands_name_the_registry_and_state() {
+        let mut expiring = row(State::Expiring, None);
+        expiring.left = Some(Duration::from_secs(3 * 86_400));
         assert_eq!(
-            registry_for("//127.0.0.1:4873/", &known).as_str(),
-            "http://127.0.0.1:4873/"
+            workflow_command(&expiring),
+            "::warning title=rtok status::https://r.example/: expiring (expires on 2026-06-04, in 3 days)"
+        );
+        let rejected = row(
+            State::Rejected,
+            Some("GET x: 401 Unauthorized: 100% no\r\nmore"),
         );
         assert_eq!(
-            registry_for("//npm.example/", &known).as_str(),
-            "https://npm.example/private/repo/"
+            workflow_command(&rejected),
+            "::error title=rtok status::https://r.example/: rejected (GET x: 401 Unauthorized: 100%25 no^M^Jmore)"
         );
         assert_eq!(
-            registry_for("//other.example/", &known).as_str(),
-            "https://other.example/"
+            workflow_command(&row(State::Expired, None)),
+            "::error title=rtok status::https://r.example/: expired (expired on 2026-06-04)"
         );
-        assert_eq!(
-            registry_for("//localhost:4873/", &known).as_str(),
-            "http://localhost:4873/"
-        );
+    }
+
+    #[test]
+    fn an_unusable_credential_is_unset_or_an_error() {
+        let unset = CredentialError::UnsetVariable {
+            key: "//r/:_authToken".into(),
+            var: "T".into(),
+            origin: crate::config::Origin::Env { var: "x".into() },
+        };
+        assert_eq!(unusable_state(&unset), State::UnsetVariable);
+        let header = CredentialError::NotHeaderSafe { origin: "x".into() };
+        assert_eq!(unusable_state(&header), State::Error);
     }
 }

@@ -68,16 +68,6 @@ pub(crate) enum AuthKind {
     ClientCertificate,
 }
 
-impl AuthKind {
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            AuthKind::Token => "token",
-            AuthKind::Auth | AuthKind::UsernamePassword => "basic auth",
-            AuthKind::ClientCertificate => "client certificate",
-        }
-    }
-}
-
 /// What goes into the `Authorization` header.
 #[derive(Debug, Clone)]
 pub(crate) enum Credential {

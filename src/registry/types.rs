@@ -135,6 +135,36 @@ impl TokenRecord {
         self.pairs("permissions", "name", "action")
     }
 
+    /// `bypass_2fa: true`: the token skips two-factor authentication.
+    pub(crate) fn bypass_2fa(&self) -> bool {
+        self.fields
+            .get("bypass_2fa")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// Whether the registry lists the token as revoked (`revoked` set to a
+    /// date or `true`; npmjs sends `null` for a live token).
+    pub(crate) fn revoked(&self) -> bool {
+        match self.fields.get("revoked") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(text)) => !text.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    /// Whether the entry has a `scopes` list at all (a granular token; a
+    /// classic token has none and covers every package).
+    pub(crate) fn has_scopes(&self) -> bool {
+        self.fields.get("scopes").is_some_and(Value::is_array)
+    }
+
+    /// npmjs's current shape: the entry has `expiry` or `permissions`
+    /// (Verdaccio's and classic entries have neither).
+    pub(crate) fn npmjs_shaped(&self) -> bool {
+        self.fields.contains_key("expiry") || self.fields.contains_key("permissions")
+    }
+
     /// The short id, as `token list` shows it (set by `tokens::assign_ids`).
     pub(crate) fn id(&self) -> Option<&str> {
         self.fields.get("id").and_then(Value::as_str)
@@ -258,6 +288,26 @@ mod tests {
 
         let never = TokenRecord::from_value(json!({"key": "k", "accessed": null})).expect("record");
         assert!(never.reports_last_use() && never.never_used());
+    }
+
+    #[test]
+    fn granular_fields_and_the_npmjs_shape() {
+        let granular = TokenRecord::from_value(json!({
+            "key": "g", "expiry": null, "bypass_2fa": true, "revoked": null,
+            "scopes": [{"type": "package", "name": "*"}]
+        }))
+        .expect("record");
+        assert!(granular.bypass_2fa() && !granular.revoked());
+        assert!(granular.has_scopes() && granular.npmjs_shaped());
+        let classic = TokenRecord::from_value(json!({
+            "key": "c", "token": "abcde...vwxyz", "readonly": false, "revoked": "2026-01-01"
+        }))
+        .expect("record");
+        assert!(!classic.bypass_2fa() && classic.revoked());
+        assert!(!classic.has_scopes() && !classic.npmjs_shaped());
+        let odd = TokenRecord::from_value(json!({"key": "o", "scopes": "all", "revoked": false}))
+            .expect("record");
+        assert!(!odd.has_scopes() && !odd.revoked());
     }
 
     #[test]

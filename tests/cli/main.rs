@@ -6,6 +6,7 @@
 
 mod config_files;
 mod distribution;
+mod doctor;
 mod exec;
 mod faults;
 mod interop;
@@ -20,10 +21,12 @@ mod scan;
 mod shell;
 mod snapshots;
 mod status;
+mod status_health;
 mod storage;
 mod support;
 mod support_selftest;
 mod tls_proxy;
+mod token_audit;
 mod token_create;
 mod token_delete;
 mod token_list;

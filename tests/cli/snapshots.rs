@@ -323,3 +323,137 @@ fn token_ids_that_do_not_resolve() {
         .run();
     assert_snapshot!("error_rotate_current_unlisted", transcript(&run));
 }
+
+/// The clock the health snapshots read (`RTOK_TEST_NOW`, a test hook).
+const NOW: &str = "2026-11-01T00:00:00.000Z";
+
+/// An npmjs granular token in use, expiring in three days, and a rejected
+/// one elsewhere; on GitHub Actions.
+#[test]
+fn status_with_expiry_on_github_actions() {
+    require_test_hooks();
+    const GRANULAR: &str = "npm_GranularInUseForStatusSnapshotsAbCd1234";
+    let mut entry = granular_token("9a9a9a9a-uuid", "ci-publish");
+    entry["token"] = json!(npmjs_mask(GRANULAR));
+    entry["expiry"] = json!("2026-11-04T00:00:00.000Z");
+    entry["accessed"] = json!("2026-10-31T12:00:00.000Z");
+    let registry = TokenRegistry::start(SESSION, vec![(entry, GRANULAR.into())]);
+    let bad = MockRegistry::start(|_| {
+        Reply::json(401, json!({"error": "token revoked"})).header("www-authenticate", "Bearer")
+    });
+    let env = TestEnv::new();
+    env.register_secret(GRANULAR);
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={GRANULAR}\n@bad:registry={}\n{}:_authToken=npm_RevokedTokenForStatusSnapshotsAbCd5678\n",
+        registry.url(),
+        registry.nerf_dart(),
+        bad.url(),
+        bad.nerf_dart(),
+    ));
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    let run = env
+        .rtok()
+        .args(["status", "--expiring-within", "14d"])
+        .env("RTOK_TEST_NOW", NOW)
+        .env("GITHUB_ACTIONS", "true")
+        .run();
+    assert_snapshot!("status_expiring_github_actions", transcript(&run));
+}
+
+/// A project whose stale `.npmrc` token hides a working login, a scope
+/// registry without a credential, a user config others can read.
+#[test]
+fn doctor() {
+    require_test_hooks();
+    let (registry, env) = account();
+    let scoped = MockRegistry::start(|_| Reply::json(401, json!({"error": "no"})));
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={SESSION}\n@acme:registry={}\n",
+        registry.url(),
+        registry.nerf_dart(),
+        scoped.url()
+    ));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&env.userconfig, std::fs::Permissions::from_mode(0o644))
+        .expect("chmod");
+    std::fs::write(
+        env.project.join("package.json"),
+        "{\"name\": \"@acme/tool\", \"version\": \"1.0.0\"}\n",
+    )
+    .expect("package.json");
+    let stale = "npm_StaleProjectTokenForSnapshotsAbCdEf0001";
+    env.register_secret(stale);
+    let project_rc = env.project.join(".npmrc");
+    std::fs::write(
+        &project_rc,
+        format!("{}:_authToken={stale}\n", registry.nerf_dart()),
+    )
+    .expect("project .npmrc");
+    std::fs::set_permissions(&project_rc, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    let doctor = || env.rtok().arg("doctor").env("RTOK_TEST_NOW", NOW).run();
+    assert_snapshot!("doctor_findings", transcript(&doctor()));
+
+    std::fs::remove_file(&project_rc).expect("remove the stale token");
+    std::fs::set_permissions(&env.userconfig, std::fs::Permissions::from_mode(0o600))
+        .expect("chmod");
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={SESSION}\n",
+        registry.url(),
+        registry.nerf_dart()
+    ));
+    assert_snapshot!("doctor_clean", transcript(&doctor()));
+}
+
+/// One token per audit code, and a clean one.
+#[test]
+fn token_audit() {
+    require_test_hooks();
+    let token = |key: &str, name: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut t = granular_token(key, name);
+        t["token"] = json!(format!("npm_{}...{}", &key[..4], &key[key.len() - 4..]));
+        t["created"] = json!("2026-10-01T00:00:00.000Z");
+        t["expiry"] = json!("2026-12-01T00:00:00.000Z");
+        t["accessed"] = json!("2026-10-30T00:00:00.000Z");
+        t["cidr"] = json!(["10.0.0.0/8"]);
+        t["permissions"] = json!([{"name": "package", "action": "write"}]);
+        t["scopes"] = json!([{"type": "package", "name": "left-pad"}]);
+        change(&mut t);
+        (t, format!("npm_{key}UnusedSecretAbCdEfGhIjKlMnOpQr"))
+    };
+    let registry = TokenRegistry::start(
+        SESSION,
+        vec![
+            token("c1ea0000aaaa", "clean", &|_| {}),
+            token("e1e10000aaaa", "expired", &|t| {
+                t["expiry"] = json!("2026-10-20T00:00:00.000Z")
+            }),
+            token("00e10000aaaa", "forever", &|t| t["expiry"] = json!(null)),
+            token("10a10000aaaa", "long", &|t| {
+                t["created"] = json!("2026-01-01T00:00:00.000Z")
+            }),
+            token("0a5e0000aaaa", "idle", &|t| {
+                t["accessed"] = json!("2026-06-01T00:00:00.000Z")
+            }),
+            token("c0de0000aaaa", "anywhere", &|t| t["cidr"] = json!([])),
+            token("b2fa0000aaaa", "bypass", &|t| t["bypass_2fa"] = json!(true)),
+            token("a11a0000aaaa", "everything", &|t| {
+                t["scopes"] = json!([{"type": "package", "name": "*"}])
+            }),
+        ],
+    );
+    let env = TestEnv::new();
+    env.register_secret(SESSION);
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={SESSION}\n",
+        registry.url(),
+        registry.nerf_dart()
+    ));
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    let run = env
+        .rtok()
+        .args(["token", "audit"])
+        .env("RTOK_TEST_NOW", NOW)
+        .run();
+    assert_snapshot!("token_audit", transcript(&run));
+}

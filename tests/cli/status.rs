@@ -44,7 +44,10 @@ fn shows_every_credential_and_fails_when_one_is_rejected() {
     };
     let verdaccio = row(&reg.url);
     assert_eq!(verdaccio["user"], json!(user.name));
-    assert_eq!(verdaccio["kind"], "token");
+    // Verdaccio lists the tokens made with `token create`, not the login
+    // token: a listed account without it is a session token.
+    assert_eq!(verdaccio["kind"], "session");
+    assert_eq!(verdaccio["state"], "ok");
     assert_eq!(
         verdaccio["source"],
         format!("{}:2", env.userconfig.display())
@@ -97,7 +100,7 @@ fn all_good_is_exit_0_and_basic_auth_shows_the_user_only() {
     ));
     let run = env.rtok().args(["status", "--json"]).run();
     run.success();
-    assert_eq!(run.json()[0]["kind"], "basic auth");
+    assert_eq!(run.json()[0]["kind"], "basic");
     assert_eq!(run.json()[0]["credential"], "carol:***");
 }
 

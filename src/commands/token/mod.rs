@@ -1,6 +1,7 @@
 //! `rtok token ...`: list, create, delete (one or many, or picked from the
-//! list on a terminal), rotate and prune the account's tokens.
+//! list on a terminal), rotate, prune and audit the account's tokens.
 
+mod audit;
 mod create;
 mod delete;
 mod list;
@@ -28,6 +29,7 @@ pub(super) async fn run(
         TokenCommand::Delete(args) => delete::run(settings, &args, printer).await,
         TokenCommand::Rotate(args) => rotate::run(settings, &args, printer).await,
         TokenCommand::Prune(args) => prune::run(settings, &args, printer).await,
+        TokenCommand::Audit(args) => audit::run(settings, &args, printer).await,
     }
 }
 

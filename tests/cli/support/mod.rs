@@ -48,7 +48,7 @@ pub mod tls;
 pub mod verdaccio;
 
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
-pub use fixtures::{assert_error, hint, npmrc_for_mock, raw_rtok, require_test_hooks};
+pub use fixtures::{assert_error, file_tree, hint, npmrc_for_mock, raw_rtok, require_test_hooks};
 pub use gate::Gate;
 pub use keyring::{PrivateKeyring, assert_no_file_contains};
 pub use mock::{MockRegistry, Reply, Request, granular_token, npm_token, token_page};

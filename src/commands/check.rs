@@ -1,0 +1,245 @@
+//! Checking one credential against its registry, as `status` and `doctor`
+//! both do: `whoami` and, for a token, the token list, sent at once (one
+//! round trip); the token matched to its listed entry by mask; and what that
+//! makes its kind and state.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use url::Url;
+
+use super::connect;
+use crate::config::credentials::{AuthKind, Credential, Found};
+use crate::npmrc::credential_prefixes;
+use crate::output::Printer;
+use crate::registry::{Problem, RegistryError, TokenRecord, is_loopback};
+use crate::settings::Settings;
+use crate::tokens::health::{self, Kind, Listed, State};
+use crate::tokens::ids;
+use crate::tokens::judge::{self, Expiry};
+
+/// What the token list said, owned.
+#[derive(Debug)]
+pub(super) enum ListOutcome {
+    Entry(TokenRecord),
+    NoMatch,
+    Refused,
+    /// Not asked (not a token, or `whoami` failed) or no usable answer.
+    Unknown,
+}
+
+impl ListOutcome {
+    fn listed(&self) -> Listed<'_> {
+        match self {
+            ListOutcome::Entry(entry) => Listed::Entry(entry),
+            ListOutcome::NoMatch => Listed::NoMatch,
+            ListOutcome::Refused => Listed::Refused,
+            ListOutcome::Unknown => Listed::Unknown,
+        }
+    }
+}
+
+/// One credential, checked.
+#[derive(Debug)]
+pub(super) struct Checked {
+    pub kind: Kind,
+    pub state: State,
+    /// The user name, when the registry accepted the credential.
+    pub user: Option<String>,
+    /// Why `whoami` failed.
+    pub failure: Option<RegistryError>,
+    pub list: ListOutcome,
+    pub expiry: Expiry,
+}
+
+impl Checked {
+    /// The token's own listed entry, if the list showed it.
+    pub(super) fn entry(&self) -> Option<&TokenRecord> {
+        match &self.list {
+            ListOutcome::Entry(entry) => Some(entry),
+            _ => None,
+        }
+    }
+}
+
+/// Asks `registry` about `found` (the credential a request to it carries):
+/// `whoami`, and for a token the token list at the same time. `within` is
+/// what counts as expiring.
+pub(super) async fn check(
+    settings: &Settings,
+    printer: &Printer,
+    registry: &Url,
+    found: &Found,
+    now: SystemTime,
+    within: Duration,
+) -> Checked {
+    let client = match connect::client_for(settings, printer, registry, "whoami") {
+        Ok(client) => client,
+        Err(err) => return failed(found, err),
+    };
+    let token = found.token();
+    let list = async {
+        match token {
+            Some(_) => Some(client.list_tokens().await),
+            None => None,
+        }
+    };
+    let (whoami, listed) = futures_util::future::join(client.whoami(), list).await;
+    let user = match whoami {
+        Ok(user) => user,
+        Err(err) => return failed(found, err),
+    };
+    let list = match (listed, token) {
+        (Some(Ok(mut entries)), Some(token)) => {
+            // Ids from the whole list, as `token list` shows them.
+            ids::assign(&mut entries, ids::MIN_ID_LEN);
+            match ids::by_value(token, &entries) {
+                Some(entry) => ListOutcome::Entry(entry.clone()),
+                None => ListOutcome::NoMatch,
+            }
+        }
+        (Some(Err(err)), _) if err.status().is_some_and(|s| s.as_u16() == 403) => {
+            ListOutcome::Refused
+        }
+        _ => ListOutcome::Unknown,
+    };
+    let npmjs = health::npmjs_shaped(registry, token.map(|t| t.expose()));
+    let kind = health::kind(found.kind, list.listed(), npmjs);
+    let expiry = match &list {
+        ListOutcome::Entry(entry) => judge::expiry(entry, now, within),
+        _ => Expiry::Unknown,
+    };
+    let state = match expiry {
+        Expiry::Expired { .. } => State::Expired,
+        Expiry::Expiring { .. } => State::Expiring,
+        Expiry::Unknown | Expiry::Later { .. } => State::Ok,
+    };
+    Checked {
+        kind,
+        state,
+        user: Some(user),
+        failure: None,
+        list,
+        expiry,
+    }
+}
+
+fn failed(found: &Found, err: RegistryError) -> Checked {
+    Checked {
+        kind: health::kind(found.kind, Listed::Unknown, false),
+        state: state_of(&err),
+        user: None,
+        failure: Some(err),
+        list: ListOutcome::Unknown,
+        expiry: Expiry::Unknown,
+    }
+}
+
+/// The state a failed `whoami` puts a credential in.
+pub(super) fn state_of(err: &RegistryError) -> State {
+    match err {
+        RegistryError::Credential(crate::config::credentials::CredentialError::UnsetVariable {
+            ..
+        }) => State::UnsetVariable,
+        RegistryError::Credential(_) | RegistryError::Setup(_) => State::Error,
+        RegistryError::Failed(_) => match err.problem() {
+            Some(
+                Problem::Unauthorized { .. } | Problem::IpNotAllowed | Problem::OtpRequired { .. },
+            ) => State::Rejected,
+            Some(Problem::Status { status, .. }) if status.as_u16() == 403 => State::Rejected,
+            Some(
+                Problem::Connect { .. } | Problem::Timeout { .. } | Problem::TlsHandshake { .. },
+            ) => State::Unreachable,
+            _ => State::Error,
+        },
+    }
+}
+
+/// The kind a credential has before anyone asks the registry (an unset
+/// variable, say).
+pub(super) fn kind_of(auth: AuthKind) -> Kind {
+    health::kind(auth, Listed::Unknown, false)
+}
+
+/// The credential as a table may show it: never more than its ends.
+pub(super) fn masked(found: &Found) -> String {
+    match &found.credential {
+        Some(Credential::Bearer(token)) => token.masked(),
+        Some(Credential::Basic { username, .. }) => {
+            format!("{}:***", username.as_deref().unwrap_or("?"))
+        }
+        None => "(client certificate)".to_string(),
+    }
+}
+
+/// Registry URLs the config names (`registry`, every `@scope:registry`), so
+/// that a credential's nerf dart can be turned back into a URL with its
+/// scheme.
+pub(super) fn known_registries(settings: &Settings) -> Vec<Url> {
+    let mut urls = vec![settings.registry.clone()];
+    for setting in settings.config.effective() {
+        if (setting.key == "registry" || setting.key.ends_with(":registry"))
+            && let Ok(url) = Url::parse(&setting.value)
+        {
+            urls.push(url);
+        }
+    }
+    urls
+}
+
+/// The registry a credential prefix belongs to: a configured registry the
+/// prefix covers (the deepest), else the prefix with `https:` (`http:` for
+/// a loopback host).
+pub(super) fn registry_for(prefix: &str, known: &[Url]) -> Url {
+    let mut best: BTreeMap<usize, &Url> = BTreeMap::new();
+    for url in known {
+        if credential_prefixes(url).iter().any(|p| p == prefix) {
+            best.insert(url.path().len(), url);
+        }
+    }
+    if let Some((_, url)) = best.iter().next_back() {
+        return (*url).clone();
+    }
+    let path = if prefix.ends_with('/') {
+        prefix.to_string()
+    } else {
+        format!("{prefix}/")
+    };
+    // A registry on this machine is almost always plain HTTP (Verdaccio's
+    // default); anywhere else, HTTPS.
+    let https = Url::parse(&format!("https:{path}")).unwrap_or_else(|_| known[0].clone());
+    if is_loopback(&https) {
+        Url::parse(&format!("http:{path}")).unwrap_or(https)
+    } else {
+        https
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_map_back_to_configured_registries() {
+        let known = vec![
+            Url::parse("http://127.0.0.1:4873/").expect("url"),
+            Url::parse("https://npm.example/private/repo/").expect("url"),
+        ];
+        assert_eq!(
+            registry_for("//127.0.0.1:4873/", &known).as_str(),
+            "http://127.0.0.1:4873/"
+        );
+        assert_eq!(
+            registry_for("//npm.example/", &known).as_str(),
+            "https://npm.example/private/repo/"
+        );
+        assert_eq!(
+            registry_for("//other.example/", &known).as_str(),
+            "https://other.example/"
+        );
+        assert_eq!(
+            registry_for("//localhost:4873/", &known).as_str(),
+            "http://localhost:4873/"
+        );
+    }
+}

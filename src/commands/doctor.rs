@@ -1,0 +1,293 @@
+//! `rtok doctor`: for the current folder, which credential npm would use for
+//! each registry that matters here (the configured one, and the registry of
+//! the `package.json` name's scope), what it hides, and what is wrong, each
+//! finding with a stable code and a hint that fixes it. It reads files,
+//! asks git and the registries (all at once), and writes nothing.
+
+mod files;
+mod findings;
+mod layers;
+mod project;
+mod report;
+
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use url::Url;
+
+use super::check::{self, Checked};
+use crate::config::credentials::{AuthKind, CredentialError, Found};
+use crate::config::{Origin, locate};
+use crate::failure::Failure;
+use crate::output::Printer;
+use crate::registry::{RegistryError, display_url};
+use crate::settings::Settings;
+use crate::time;
+use crate::tokens::health::{PLACEHOLDER_TOKEN, Severity, State};
+use crate::tokens::judge::{self, EXPIRING_WITHIN};
+use findings::{file_findings, registry_findings};
+use layers::{Candidate, Probe};
+use project::Package;
+use report::{Doctor, entry};
+
+/// A registry that matters in this folder.
+struct Target {
+    url: Url,
+    /// What it serves: `registry` (the configured one) and/or `@scope`.
+    serves: Vec<String>,
+    /// The package `npm publish` sends here, if there is one to publish.
+    publishes: Option<String>,
+}
+
+/// The credential npm uses for a target, and what asking about it found.
+enum Winner {
+    None,
+    Unusable {
+        origin: Option<Origin>,
+        auth: AuthKind,
+        err: CredentialError,
+    },
+    /// setup-node's placeholder: never sent anywhere.
+    Placeholder(Found),
+    /// (Boxed: the other variants are small.)
+    Checked(Found, Box<Checked>),
+}
+
+/// What trying a hidden credential on its own found.
+struct Probed {
+    state: State,
+    user: Option<String>,
+}
+
+struct Examined {
+    target: Target,
+    winner: Winner,
+    hidden: Vec<(Candidate, Option<Probed>)>,
+}
+
+pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
+    let now = time::now();
+    let cwd = std::env::current_dir().context("could not read the current folder")?;
+    let root = locate::project_prefix(&cwd);
+    let package = match project::read(&root) {
+        Ok(package) => package,
+        Err(problem) => {
+            printer.warn(&format!(
+                "{problem}; the package's scope and publishing are not checked"
+            ));
+            None
+        }
+    };
+    let targets = targets(settings, package.as_ref(), printer);
+    let examined: Vec<Examined> = futures_util::future::join_all(
+        targets
+            .into_iter()
+            .map(|target| examine(settings, printer, target, now)),
+    )
+    .await;
+
+    let github = settings
+        .config
+        .env()
+        .get("GITHUB_ACTIONS")
+        .is_some_and(|v| v == "true");
+    let mut findings = Vec::new();
+    let mut unchecked: Vec<(String, &RegistryError)> = Vec::new();
+    for ex in &examined {
+        findings.extend(registry_findings(ex, github));
+        if let Winner::Checked(_, checked) = &ex.winner
+            && matches!(checked.state, State::Unreachable | State::Error)
+            && let Some(err) = &checked.failure
+        {
+            unchecked.push((display_url(&ex.target.url), err));
+        }
+    }
+    findings.extend(file_findings(settings, printer));
+    // Errors first; within a severity, the order they were found in.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+
+    let report = Doctor {
+        registries: examined.iter().map(entry).collect(),
+        findings,
+    };
+    printer.emit(&report)?;
+
+    if let Some(((registry, err), rest)) = unchecked.split_first() {
+        for (other, err) in rest {
+            printer.warn(&format!("could not check {other}: {err}"));
+        }
+        let mut failure = Failure::new(format!("could not check {registry}: {err}"));
+        if let Some(hint) = err.hint() {
+            failure = failure.hint(hint);
+        }
+        return Err(failure.into());
+    }
+    let errors = report.count(Severity::Error);
+    if errors > 0 {
+        return Err(Failure::new(format!(
+            "{} found: {}",
+            if errors == 1 {
+                "1 error".to_string()
+            } else {
+                format!("{errors} errors")
+            },
+            report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| f.code)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .hint("each finding above ends with the hint that fixes it")
+        .into());
+    }
+    Ok(())
+}
+
+/// The registries that matter here: the configured one, and the one the
+/// package's scope maps to (`@scope:registry`), if that is another.
+fn targets(settings: &Settings, package: Option<&Package>, printer: &Printer) -> Vec<Target> {
+    let publishes = package.filter(|p| !p.private).and_then(|p| p.name.clone());
+    let scope = package
+        .and_then(|p| p.name.as_deref())
+        .and_then(judge::package_scope)
+        .map(str::to_string);
+    let mut configured = Target {
+        url: settings.registry.clone(),
+        serves: vec!["registry".to_string()],
+        publishes: None,
+    };
+    let scope_url = scope.as_ref().and_then(|scope| {
+        let key = format!("{scope}:registry");
+        let setting = settings.config.get(&key).filter(|s| !s.value.is_empty())?;
+        match Url::parse(setting.value.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                printer.warn(&format!(
+                    "`{key}` ({}) is not an http(s) URL; npm cannot use it",
+                    setting.origin
+                ));
+                None
+            }
+        }
+    });
+    match (scope, scope_url) {
+        (Some(scope), Some(url)) if url != configured.url => vec![
+            configured,
+            Target {
+                url,
+                serves: vec![scope],
+                publishes,
+            },
+        ],
+        (scope, _) => {
+            configured.serves.extend(scope);
+            configured.publishes = publishes;
+            vec![configured]
+        }
+    }
+}
+
+/// Asks about the winning credential and every hidden one, all at once.
+async fn examine(
+    settings: &Settings,
+    printer: &Printer,
+    target: Target,
+    now: SystemTime,
+) -> Examined {
+    let winner = settings.credentials.for_url(&target.url);
+    let winner_origin = match &winner {
+        Ok(Some(found)) => Some(found.origin.clone()),
+        Err(
+            CredentialError::UnsetVariable { origin, .. }
+            | CredentialError::BadBase64 { origin, .. },
+        ) => Some(origin.clone()),
+        _ => None,
+    };
+    let hidden: Vec<Candidate> = layers::candidates(&settings.config, &target.url)
+        .into_iter()
+        .filter(|c| Some(&c.origin) != winner_origin.as_ref())
+        .collect();
+    let unusable_auth = layers::candidates(&settings.config, &target.url)
+        .into_iter()
+        .find(|c| Some(&c.origin) == winner_origin.as_ref())
+        .map_or(AuthKind::Token, |c| c.auth);
+    let url = &target.url;
+    let winner = async {
+        match winner {
+            Ok(None) => Winner::None,
+            Err(err) => Winner::Unusable {
+                origin: winner_origin.clone(),
+                auth: unusable_auth,
+                err,
+            },
+            Ok(Some(found))
+                if found
+                    .token()
+                    .is_some_and(|t| t.expose() == PLACEHOLDER_TOKEN) =>
+            {
+                Winner::Placeholder(found)
+            }
+            Ok(Some(found)) => {
+                let checked =
+                    check::check(settings, printer, url, &found, now, EXPIRING_WITHIN).await;
+                Winner::Checked(found, Box::new(checked))
+            }
+        }
+    };
+    let probes = futures_util::future::join_all(
+        hidden
+            .iter()
+            .map(|candidate| probe(settings, printer, url, candidate)),
+    );
+    let (winner, probes) = futures_util::future::join(winner, probes).await;
+    Examined {
+        hidden: hidden.into_iter().zip(probes).collect(),
+        target,
+        winner,
+    }
+}
+
+/// `whoami` with a hidden credential on its own.
+async fn probe(
+    settings: &Settings,
+    printer: &Printer,
+    url: &Url,
+    candidate: &Candidate,
+) -> Option<Probed> {
+    if candidate.unset.is_some() {
+        return Some(Probed {
+            state: State::UnsetVariable,
+            user: None,
+        });
+    }
+    let client = match super::connect::client_for(settings, printer, url, "whoami") {
+        Ok(client) => client,
+        Err(err) => {
+            return Some(Probed {
+                state: check::state_of(&err),
+                user: None,
+            });
+        }
+    };
+    let answer = match &candidate.probe {
+        Probe::Bearer(token) => client.whoami_as(token).await,
+        Probe::Basic { username, password } => {
+            client
+                .whoami_as_basic(username.clone(), password.clone())
+                .await
+        }
+        Probe::None => return None,
+    };
+    Some(match answer {
+        Ok(user) => Probed {
+            state: State::Ok,
+            user: Some(user),
+        },
+        Err(err) => Probed {
+            state: check::state_of(&err),
+            user: None,
+        },
+    })
+}

@@ -1,0 +1,445 @@
+//! `doctor`'s findings: the stable codes of the contract, each with its
+//! severity, message and the hint that fixes it. Messages name where a
+//! credential lives, never the credential.
+
+use std::time::SystemTime;
+
+use super::report::{Finding, kind_words};
+use super::{Examined, Winner, files};
+use crate::config::credentials::CredentialError;
+use crate::config::{LayerKind, Origin};
+use crate::output::{Printer, visible};
+use crate::registry::{Problem, RegistryError, display_url, is_loopback};
+use crate::settings::Settings;
+use crate::time;
+use crate::tokens::health::{self, PLACEHOLDER_TOKEN, Severity, State};
+use crate::tokens::judge::{self, Expiry};
+
+use crate::commands::check;
+
+/// Whether `whoami` was refused because of where the request came from:
+/// the `ipaddress` challenge, a 403 that says so, or any 403 from an
+/// npmjs-shaped registry (npmjs answers a CIDR-limited token's request from
+/// elsewhere with a bare 403). Verdaccio answers a revoked token with 403
+/// too ("unauthorized access"): there it is a rejection.
+fn ip_restricted(err: &RegistryError, npmjs: bool) -> bool {
+    match err.problem() {
+        Some(Problem::IpNotAllowed) => true,
+        Some(Problem::Status { status, detail }) if status.as_u16() == 403 => {
+            let detail = detail.to_ascii_lowercase();
+            npmjs
+                || ["ip address", "cidr", "whitelist", "allowlist", "allowed ip"]
+                    .iter()
+                    .any(|word| detail.contains(word))
+        }
+        _ => false,
+    }
+}
+
+/// How to replace a credential, by where it lives.
+fn replace_hint(origin: &Origin, registry: &str) -> String {
+    match origin {
+        Origin::File {
+            variable: Some(var),
+            ..
+        } => format!(
+            "put a valid token in `${var}` (in CI, update the secret it comes from; `rtok token create` makes one), or run `rtok login --registry {registry}`"
+        ),
+        Origin::Env { var } => format!(
+            "set `{var}` to a valid token (in CI, update the secret it comes from), or unset it and run `rtok login --registry {registry}`"
+        ),
+        Origin::File {
+            layer: LayerKind::User,
+            ..
+        } => format!(
+            "run `rtok login --registry {registry}` to replace it, or fix the token at {}",
+            origin.place()
+        ),
+        // `login` writes the user config, which a project file overrides.
+        Origin::File { path, line, .. } => format!(
+            "put a valid token at {}, or remove line {line} of {} and run `rtok login --registry {registry}`",
+            origin.place(),
+            path.display()
+        ),
+        other => format!(
+            "replace the credential from {other}, or run `rtok login --registry {registry}`"
+        ),
+    }
+}
+
+/// How to get rid of a credential, by where it lives.
+fn removal(origin: &Origin) -> String {
+    match origin {
+        Origin::Env { var } => format!("unset `{var}`"),
+        Origin::File { path, line, .. } => format!("remove line {line} of {}", path.display()),
+        other => format!("remove the credential from {other}"),
+    }
+}
+
+/// What npm makes of a rejected publish token.
+const E404: &str = "npm reports this as `E404 Not Found - PUT` when publishing, which reads like a missing package";
+
+/// The findings about one registry's credentials.
+pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
+    let registry = display_url(&ex.target.url);
+    let mut findings = Vec::new();
+    let mut add = |code, severity, source: Option<&Origin>, message: String, hint: String| {
+        findings.push(Finding {
+            code,
+            severity,
+            registry: Some(registry.clone()),
+            source: source.map(Origin::to_string),
+            message,
+            hint,
+        });
+    };
+    let winner_origin = match &ex.winner {
+        Winner::None => None,
+        Winner::Unusable { origin, .. } => origin.as_ref(),
+        Winner::Placeholder(found) | Winner::Checked(found, _) => Some(&found.origin),
+    };
+    match &ex.winner {
+        Winner::None => {
+            let login = match ex.target.serves.iter().find(|s| s.starts_with('@')) {
+                Some(scope) if !ex.target.serves.iter().any(|s| s == "registry") => {
+                    format!("run `rtok login --scope {scope}`")
+                }
+                _ => format!("run `rtok login --registry {registry}`"),
+            };
+            add(
+                "no-credential",
+                Severity::Info,
+                None,
+                format!(
+                    "npm has no credential for {registry}: public packages install, but publishing and private packages need one"
+                ),
+                login,
+            );
+        }
+        Winner::Unusable { origin, err, .. } => match err {
+            CredentialError::UnsetVariable { key, var, .. } => {
+                let place = origin.as_ref().map(Origin::place).unwrap_or_default();
+                let hint = if github {
+                    format!(
+                        "pass the secret to this step: `env: {var}: ${{{{ secrets.{var} }}}}` in the workflow, or remove the line"
+                    )
+                } else {
+                    format!("set `{var}` in the environment, or remove or fix that line")
+                };
+                add(
+                    "unset-variable",
+                    Severity::Error,
+                    origin.as_ref(),
+                    format!(
+                        "`{key}` ({place}) refers to `${{{var}}}`, which is not set: npm sends the text `${{{var}}}` as the token and the registry rejects it"
+                    ),
+                    hint,
+                );
+            }
+            // Bad base64 and the like: the credential cannot be sent at all.
+            other => add(
+                "rejected",
+                Severity::Error,
+                origin.as_ref(),
+                format!("{other}, so npm cannot authenticate to {registry}"),
+                other.hint(),
+            ),
+        },
+        Winner::Placeholder(found) => {
+            let holder = match found.origin.variable() {
+                Some(var) => format!("`${var}`"),
+                None => "the token".to_string(),
+            };
+            add(
+                "placeholder-token",
+                Severity::Error,
+                Some(&found.origin),
+                format!(
+                    "{holder} is setup-node's placeholder `{PLACEHOLDER_TOKEN}`: the workflow gave it no secret, so the registry rejects it; {E404}"
+                ),
+                "pass the secret to the step (`env: NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}`), or publish with trusted publishing (`rtok oidc token`) and no stored token".into(),
+            );
+        }
+        Winner::Checked(found, checked) => {
+            let source = found.origin.to_string();
+            let what = kind_words(checked.kind);
+            if let Some(err) = &checked.failure
+                && checked.state == State::Rejected
+            {
+                let said = err
+                    .problem()
+                    .map_or_else(|| err.to_string(), |p| p.to_string());
+                let npmjs = health::npmjs_shaped(&ex.target.url, found.token().map(|t| t.expose()));
+                if ip_restricted(err, npmjs) {
+                    add(
+                        "ip-restricted",
+                        Severity::Warning,
+                        Some(&found.origin),
+                        format!(
+                            "the registry refused the {what} from {source} ({}): it is limited to IP ranges (CIDR) this machine is not in",
+                            visible(&said)
+                        ),
+                        "use it from an allowed address, or create one for this machine with `rtok token create --cidr <range>`".into(),
+                    );
+                } else {
+                    let e404 = if found.token().is_some() {
+                        format!("; {E404}")
+                    } else {
+                        String::new()
+                    };
+                    add(
+                        "rejected",
+                        Severity::Error,
+                        Some(&found.origin),
+                        format!(
+                            "the registry rejected the {what} from {source} ({}): it has expired, been revoked, or belongs to another registry{e404}",
+                            visible(&said)
+                        ),
+                        replace_hint(&found.origin, &registry),
+                    );
+                }
+            }
+            let id = checked
+                .entry()
+                .map(|e| e.id().unwrap_or(e.key()).to_string())
+                .unwrap_or_default();
+            match checked.expiry {
+                Expiry::Expired { at } => add(
+                    "expired",
+                    Severity::Error,
+                    Some(&found.origin),
+                    format!("the {what} from {source} expired on {}; {E404}", date(at)),
+                    format!(
+                        "`rtok token rotate {id}` replaces it, or run `rtok login --registry {registry}`"
+                    ),
+                ),
+                Expiry::Expiring { at, left } => add(
+                    "expiring",
+                    Severity::Warning,
+                    Some(&found.origin),
+                    format!(
+                        "the {what} from {source} expires on {}, in {}",
+                        date(at),
+                        judge::plural_days(left)
+                    ),
+                    format!("`rtok token rotate {id}` replaces it now"),
+                ),
+                Expiry::Unknown | Expiry::Later { .. } => {}
+            }
+            if let (Some(package), Some(entry)) = (&ex.target.publishes, checked.entry()) {
+                let shown = visible(package);
+                if !judge::is_write(entry) {
+                    add(
+                        "read-only",
+                        Severity::Warning,
+                        Some(&found.origin),
+                        format!(
+                            "the {what} from {source} is read-only, so `npm publish` of {shown} fails"
+                        ),
+                        format!(
+                            "create a publish token with `rtok token create --packages {shown} --packages-and-scopes-permission read-write`, or run `rtok login --registry {registry}`"
+                        ),
+                    );
+                } else if !judge::covers_package(entry, package) {
+                    let covered: Vec<String> = entry
+                        .scopes()
+                        .iter()
+                        .map(|(kind, name)| format!("{kind} {}", visible(name)))
+                        .collect();
+                    let covered = if covered.is_empty() {
+                        "no packages".to_string()
+                    } else {
+                        covered.join(", ")
+                    };
+                    add(
+                        "package-not-covered",
+                        Severity::Warning,
+                        Some(&found.origin),
+                        format!(
+                            "the {what} from {source} does not cover {shown} (it covers {covered}), so `npm publish` of it fails"
+                        ),
+                        format!(
+                            "create a token that covers it: `rtok token create --packages {shown} --packages-and-scopes-permission read-write`"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if ex.target.url.scheme() == "http"
+        && !is_loopback(&ex.target.url)
+        && let Some(origin) = winner_origin
+    {
+        add(
+            "plain-http",
+            Severity::Warning,
+            Some(origin),
+            format!(
+                "the credential for {registry} goes over plain HTTP, which anyone on the network path can read"
+            ),
+            format!("use the registry's https:// URL in place of {registry}"),
+        );
+    }
+    let winner_rejected = match &ex.winner {
+        Winner::Checked(_, checked) => checked.state == State::Rejected,
+        Winner::Placeholder(_) | Winner::Unusable { .. } => true,
+        Winner::None => false,
+    };
+    for (candidate, probed) in &ex.hidden {
+        let Some(winner) = winner_origin else { break };
+        let hidden = candidate.origin.to_string();
+        let works = probed.as_ref().is_some_and(|p| p.state == State::Ok);
+        if winner_rejected && works {
+            let user = probed
+                .as_ref()
+                .and_then(|p| p.user.as_deref())
+                .map(|u| format!(" (user {})", visible(u)))
+                .unwrap_or_default();
+            add(
+                "shadowed-credential",
+                Severity::Error,
+                Some(winner),
+                format!(
+                    "npm uses the credential from {winner}, which does not work, and not the working one from {hidden}{user}"
+                ),
+                format!(
+                    "{} so that npm uses the one from {}",
+                    removal(winner),
+                    candidate.origin.place()
+                ),
+            );
+        } else {
+            let state = match probed {
+                Some(p) if p.state != State::Ok => {
+                    format!(" (which does not work either: {})", p.state.name())
+                }
+                _ => String::new(),
+            };
+            add(
+                "shadowed-credential",
+                Severity::Warning,
+                Some(winner),
+                format!(
+                    "the credential from {winner} hides another one for {registry} at {hidden}{state}; npm never uses the hidden one"
+                ),
+                format!("{} if it is no longer needed", removal(&candidate.origin)),
+            );
+        }
+    }
+    findings
+}
+
+/// Findings about the config files themselves: literal tokens in files git
+/// tracks, and files other users can read.
+pub(super) fn file_findings(settings: &Settings, printer: &Printer) -> Vec<Finding> {
+    let known = check::known_registries(settings);
+    let secrets = files::literal_secrets(&settings.config);
+    let mut findings = Vec::new();
+    let mut seen_files: Vec<&std::path::Path> = Vec::new();
+    for secret in &secrets {
+        let registry = secret
+            .key
+            .rsplit_once(':')
+            .map(|(prefix, _)| display_url(&check::registry_for(prefix, &known)));
+        let source = format!("{}:{}", secret.path.display(), secret.line);
+        let first_in_file = !seen_files.contains(&secret.path.as_path());
+        if first_in_file {
+            seen_files.push(&secret.path);
+        }
+        match files::git_tracks(&secret.path) {
+            files::Tracked::Yes => findings.push(Finding {
+                code: "literal-token-in-git",
+                severity: Severity::Error,
+                registry: registry.clone(),
+                source: Some(source.clone()),
+                message: format!(
+                    "{source} holds a literal `{}` and git tracks {}: everyone with the repository has it",
+                    field(&secret.key),
+                    secret.path.display()
+                ),
+                hint: format!(
+                    "revoke it (`rtok scan --git-history --revoke` finds every copy), then write `{}=${{NPM_TOKEN}}` instead (`git rm --cached` the file if it should not be in git)",
+                    secret.key
+                ),
+            }),
+            files::Tracked::No => {}
+            files::Tracked::Unknown(why) if first_in_file => {
+                printer.verbose(&format!(
+                    "could not ask git whether it tracks {}: {why}",
+                    secret.path.display()
+                ));
+            }
+            files::Tracked::Unknown(_) => {}
+        }
+        if first_in_file && let Some(mode) = files::open_to_others(&secret.path) {
+            findings.push(Finding {
+                code: "readable-by-others",
+                severity: Severity::Warning,
+                registry,
+                source: Some(secret.path.display().to_string()),
+                message: format!(
+                    "{} holds a credential and other users can read it (mode {mode:04o})",
+                    secret.path.display()
+                ),
+                hint: format!("run `chmod 600 {}`", secret.path.display()),
+            });
+        }
+    }
+    findings
+}
+
+/// `_authToken` of `//host/:_authToken`.
+fn field(key: &str) -> &str {
+    key.rsplit_once(':').map_or(key, |(_, field)| field)
+}
+
+fn date(at: SystemTime) -> String {
+    time::date(&time::to_iso8601(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::error::{Endpoint, Request};
+    use reqwest::StatusCode;
+
+    fn refused(status: StatusCode, detail: &str) -> RegistryError {
+        RegistryError::failed(
+            Request {
+                method: "GET".into(),
+                url: "https://r.example/-/whoami".into(),
+                endpoint: Endpoint::Whoami,
+                registry: "https://r.example/".into(),
+            },
+            Problem::Status {
+                status,
+                detail: detail.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_403_is_about_ip_ranges_only_where_it_says_so_or_on_npmjs() {
+        let forbidden = StatusCode::FORBIDDEN;
+        assert!(ip_restricted(&refused(forbidden, ""), true));
+        assert!(!ip_restricted(
+            &refused(forbidden, ": unauthorized access"),
+            false
+        ));
+        assert!(ip_restricted(
+            &refused(forbidden, ": IP address not allowed"),
+            false
+        ));
+        assert!(ip_restricted(
+            &refused(forbidden, ": not in CIDR whitelist"),
+            false
+        ));
+        assert!(!ip_restricted(&refused(StatusCode::NOT_FOUND, ""), true));
+    }
+
+    #[test]
+    fn fields_of_keys() {
+        assert_eq!(field("//r/:_authToken"), "_authToken");
+        assert_eq!(field("_auth"), "_auth");
+    }
+}
