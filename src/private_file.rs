@@ -1,8 +1,9 @@
-//! Read-modify-write of a small private text file, the way `npmrc::file`
-//! writes `.npmrc`: an advisory lock on the folder around the whole edit, a
-//! temporary file in the same folder renamed over the target (a crash
-//! leaves the old file or the new one), symlinks followed to their target,
-//! and mode 0600. For rtok's own settings file.
+//! The one safe writer of rtok's files (the `.npmrc` files through
+//! `npmrc::file`, rtok's own settings file directly): read-modify-write
+//! under an advisory lock on the folder, a temporary file in the same folder
+//! flushed and renamed over the target (a crash leaves the old file or the
+//! new one), symlinks followed to their target, mode 0600, and a folder rtok
+//! creates made private (0700).
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -12,12 +13,29 @@ use anyhow::{Context, Result, bail};
 
 use crate::failure::Failure;
 
-/// Reads `path` (`None` when it does not exist), lets `edit` compute the new
-/// text, and writes it when it differs. Nothing is written when `edit`
-/// fails or returns the text unchanged (for a missing file: empty).
+/// Reads `path` as text (`None` when it does not exist), lets `edit`
+/// compute the new text, and writes it when it differs. Nothing is written
+/// when `edit` fails or returns the text unchanged (for a missing file:
+/// empty). A file that is not UTF-8 is an error naming it.
 pub(crate) fn edit<T>(
     path: &Path,
     edit: impl FnOnce(Option<&str>) -> Result<(String, T)>,
+) -> Result<T> {
+    edit_bytes(path, |old| {
+        let text = match old {
+            Some(bytes) => Some(std::str::from_utf8(bytes).map_err(|_| not_utf8(path))?),
+            None => None,
+        };
+        let (new, result) = edit(text)?;
+        Ok((new.into_bytes(), result))
+    })
+}
+
+/// [`edit`] for any bytes: the old content (`None` when the file does not
+/// exist) in, the new content out.
+pub(crate) fn edit_bytes<T>(
+    path: &Path,
+    edit: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, T)>,
 ) -> Result<T> {
     let target = resolve_symlinks(path)?;
     let folder = target
@@ -31,24 +49,32 @@ pub(crate) fn edit<T>(
     lock.lock()
         .with_context(|| format!("could not lock {} for writing", folder.display()))?;
 
-    let original = read_text(&target)?;
+    let original = match fs::read(&target) {
+        Ok(bytes) => Some(bytes),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => {
+            return Err(err).with_context(|| format!("could not read {}", target.display()));
+        }
+    };
     let (updated, result) = edit(original.as_deref())?;
-    if original.as_deref().unwrap_or_default() != updated {
-        write_atomically(&target, &folder, updated.as_bytes())?;
+    if original.as_deref().unwrap_or_default() != updated.as_slice() {
+        write_atomically(&target, &folder, &updated)?;
     }
     drop(lock);
     Ok(result)
+}
+
+fn not_utf8(path: &Path) -> anyhow::Error {
+    Failure::new(format!("{} is not UTF-8 text", path.display()))
+        .hint("fix or remove that file")
+        .into()
 }
 
 /// The file's text, or `None` when it does not exist; an error naming the
 /// file when it cannot be read or is not UTF-8.
 pub(crate) fn read_text(path: &Path) -> Result<Option<String>> {
     match fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
-            Failure::new(format!("{} is not UTF-8 text", path.display()))
-                .hint("fix or remove that file")
-                .into()
-        }),
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| not_utf8(path)),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
     }
@@ -74,14 +100,25 @@ fn create_private_folder(folder: &Path) -> Result<()> {
 
 fn write_atomically(target: &Path, folder: &Path, bytes: &[u8]) -> Result<()> {
     let describe = || format!("could not write {}", target.display());
+    // `.npmrc.rtok-XXXX.tmp`: hidden, and named after the file it replaces.
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = if name.starts_with('.') {
+        format!("{name}.rtok-")
+    } else {
+        format!(".{name}.rtok-")
+    };
     let mut temporary = tempfile::Builder::new()
-        .prefix(".rtok-")
+        .prefix(&prefix)
         .suffix(".tmp")
         .tempfile_in(folder)
         .with_context(describe)?;
     set_private(temporary.as_file())?;
     temporary.write_all(bytes).with_context(describe)?;
     temporary.as_file().sync_all().with_context(describe)?;
+    pause_for_crash_test();
     temporary
         .persist(target)
         .map_err(|err| err.error)
@@ -91,6 +128,19 @@ fn write_atomically(target: &Path, folder: &Path, bytes: &[u8]) -> Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// Test hook (`--features test-hooks`): `RTOK_TEST_PAUSE_BEFORE_RENAME=<ms>`
+/// sleeps between writing the temporary file and renaming it, so a test can
+/// kill the process there and check that the old file survived.
+fn pause_for_crash_test() {
+    #[cfg(feature = "test-hooks")]
+    if let Some(ms) = std::env::var("RTOK_TEST_PAUSE_BEFORE_RENAME")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 #[cfg(unix)]

@@ -1,14 +1,12 @@
-//! Safe `.npmrc` writes, used by every command that writes: read-modify-write
-//! under an advisory lock, an atomic rename, mode 0600, symlinks followed.
+//! Safe `.npmrc` writes, used by every command that writes: the document
+//! edited in memory and written through `private_file` (read-modify-write
+//! under an advisory lock, an atomic rename, mode 0600, symlinks followed).
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 
 use super::Document;
-use crate::failure::Failure;
 
 /// Reads `path` (a missing file is empty), lets `edit` change the document,
 /// and writes it back if anything changed, returning what `edit` returned.
@@ -27,114 +25,18 @@ use crate::failure::Failure;
 /// - The file ends up with mode 0600, as it may hold secrets.
 /// - If `edit` fails, nothing is written.
 pub fn edit<T>(path: &Path, edit: impl FnOnce(&mut Document) -> Result<T>) -> Result<T> {
-    let target = resolve_symlinks(path)?;
-    let folder = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    fs::create_dir_all(&folder)
-        .with_context(|| format!("could not create {}", folder.display()))?;
-
-    let lock = File::open(&folder)
-        .with_context(|| format!("could not open {} to lock it", folder.display()))?;
-    lock.lock()
-        .with_context(|| format!("could not lock {} for writing", folder.display()))?;
-
-    let original = match fs::read(&target) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(err) => {
-            return Err(err).with_context(|| format!("could not read {}", target.display()));
-        }
-    };
-    let mut document = Document::parse(&original);
-    let result = edit(&mut document)?;
-    let updated = document.render();
-    if updated != original {
-        write_atomically(&target, &folder, &updated)?;
-    }
-    drop(lock);
-    Ok(result)
-}
-
-fn write_atomically(target: &Path, folder: &Path, bytes: &[u8]) -> Result<()> {
-    let describe = || format!("could not write {}", target.display());
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".npmrc.rtok-")
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .with_context(describe)?;
-    set_private(temporary.as_file())?;
-    temporary.write_all(bytes).with_context(describe)?;
-    temporary.as_file().sync_all().with_context(describe)?;
-    pause_for_crash_test();
-    temporary
-        .persist(target)
-        .map_err(|err| err.error)
-        .with_context(describe)?;
-    // The rename is durable only once the folder's entry is on disk too.
-    if let Ok(dir) = File::open(folder) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn set_private(file: &File) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(0o600))
-        .context("could not make the new config file private (mode 0600)")
-}
-
-#[cfg(not(unix))]
-fn set_private(_file: &File) -> Result<()> {
-    Ok(())
-}
-
-/// Follows a chain of symlinks to the file that is really written. A
-/// dangling link is followed too: its target is created.
-fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
-    let mut current = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let link = fs::read_link(&current)
-                    .with_context(|| format!("could not read the symlink {}", current.display()))?;
-                current = match current.parent() {
-                    Some(parent) if link.is_relative() => parent.join(link),
-                    _ => link,
-                };
-            }
-            Ok(meta) if meta.is_dir() => bail!(Failure::new(format!(
-                "{} is a folder, not a config file",
-                current.display()
-            ))),
-            _ => return Ok(current),
-        }
-    }
-    bail!(Failure::new(format!(
-        "{} is a symlink loop",
-        path.display()
-    )))
-}
-
-/// Test hook (`--features test-hooks`): `RTOK_TEST_PAUSE_BEFORE_RENAME=<ms>` sleeps
-/// between writing the temporary file and renaming it, so a test can kill
-/// the process there and check that the old file survived.
-fn pause_for_crash_test() {
-    #[cfg(feature = "test-hooks")]
-    if let Some(ms) = std::env::var("RTOK_TEST_PAUSE_BEFORE_RENAME")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
+    crate::private_file::edit_bytes(path, |old| {
+        let mut document = Document::parse(old.unwrap_or_default());
+        let result = edit(&mut document)?;
+        Ok((document.render(), result))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anyhow::bail;
+    use std::fs;
 
     fn same(key: &'static str) -> impl Fn(&str) -> bool {
         move |k| k == key
