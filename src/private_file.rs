@@ -74,7 +74,9 @@ fn not_utf8(path: &Path) -> anyhow::Error {
 /// file when it cannot be read or is not UTF-8.
 pub(crate) fn read_text(path: &Path) -> Result<Option<String>> {
     match fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| not_utf8(path)),
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| not_utf8(path)),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
     }

@@ -808,3 +808,52 @@ fn no_output_holds_a_secret_in_any_format() {
         run.failure(1);
     }
 }
+
+#[test]
+fn a_credential_npm_cannot_read_is_a_note_pointing_at_exec() {
+    let mock = MockRegistry::start(|req| match req.path_only() {
+        "/-/whoami" => Reply::json(200, json!({"username": "helped"})),
+        _ => Reply::json(200, token_page(Vec::new(), None)),
+    });
+    let env = TestEnv::new();
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let helper = env.root.join("token-helper");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nprintf doctor-helper-token-0123456789\n",
+    )
+    .expect("helper");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    env.register_secret("doctor-helper-token-0123456789");
+    let settings = env.home.join(".config/rtok/config.toml");
+    std::fs::create_dir_all(settings.parent().expect("folder")).expect("mkdir");
+    std::fs::write(
+        &settings,
+        format!(
+            "[registry.\"{}\"]\ncredential-command = [\"{}\"]\n",
+            mock.url(),
+            helper.display()
+        ),
+    )
+    .expect("settings");
+    let run = doctor(&env);
+    run.success();
+    assert_eq!(codes(&run), vec![pair("stored-credential", "info")]);
+    let note = finding(&run, "stored-credential");
+    assert!(
+        note["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("rtok exec --"))
+    );
+
+    // The clean case without a stored credential has no such note.
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "doctor-file-token-0123456789"));
+    env.register_secret("doctor-file-token-0123456789");
+    std::fs::remove_file(&settings).expect("rm settings");
+    let run = doctor(&env);
+    run.success();
+    assert!(!codes(&run).contains(&pair("stored-credential", "info")));
+}

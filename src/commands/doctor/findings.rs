@@ -98,6 +98,21 @@ pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
         Winner::Unusable { origin, .. } => origin.as_ref(),
         Winner::Placeholder(found) | Winner::Checked(found, _) => Some(&found.origin),
     };
+    // rtok found it in its own settings: npm cannot see it there.
+    if let Some(origin @ (Origin::Keyring | Origin::Command { .. })) = winner_origin {
+        add(
+            "stored-credential",
+            Severity::Info,
+            Some(origin),
+            format!(
+                "the credential for {registry} comes from {origin}, which npm itself cannot read: rtok uses it, and npm, pnpm or yarn do when run through `rtok exec`"
+            ),
+            match origin {
+                Origin::Keyring => "run them as `rtok exec -- npm publish` (add `--ignore-scripts` for installs), or write the token back to ~/.npmrc with `rtok keyring export`".into(),
+                _ => "run them as `rtok exec -- npm publish` (add `--ignore-scripts` for installs)".into(),
+            },
+        );
+    }
     match &ex.winner {
         Winner::None => {
             let login = match ex.target.serves.iter().find(|s| s.starts_with('@')) {
