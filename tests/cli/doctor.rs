@@ -828,17 +828,11 @@ fn a_credential_npm_cannot_read_is_a_note_pointing_at_exec() {
         std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     env.register_secret("doctor-helper-token-0123456789");
-    let settings = env.home.join(".config/rtok/config.toml");
-    std::fs::create_dir_all(settings.parent().expect("folder")).expect("mkdir");
-    std::fs::write(
-        &settings,
-        format!(
-            "[registry.\"{}\"]\ncredential-command = [\"{}\"]\n",
-            mock.url(),
-            helper.display()
-        ),
-    )
-    .expect("settings");
+    env.write_rtok_settings(&format!(
+        "[registry.\"{}\"]\ncredential-command = [\"{}\"]\n",
+        mock.url(),
+        helper.display()
+    ));
     let run = doctor(&env);
     run.success();
     assert_eq!(codes(&run), vec![pair("stored-credential", "info")]);
@@ -852,7 +846,7 @@ fn a_credential_npm_cannot_read_is_a_note_pointing_at_exec() {
     // The clean case without a stored credential has no such note.
     env.write_userconfig(&npmrc_for_mock(&mock.url(), "doctor-file-token-0123456789"));
     env.register_secret("doctor-file-token-0123456789");
-    std::fs::remove_file(&settings).expect("rm settings");
+    std::fs::remove_file(env.rtok_settings()).expect("rm settings");
     let run = doctor(&env);
     run.success();
     assert!(!codes(&run).contains(&pair("stored-credential", "info")));

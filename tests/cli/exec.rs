@@ -25,17 +25,6 @@ fn npm_path() -> PathBuf {
     find_on_path("npm").expect("npm is on PATH (it comes with Node.js)")
 }
 
-/// rtok's settings file of a test env.
-fn settings_path(env: &TestEnv) -> PathBuf {
-    env.home.join(".config/rtok/config.toml")
-}
-
-fn write_settings(env: &TestEnv, text: &str) {
-    let path = settings_path(env);
-    std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
-    std::fs::write(path, text).expect("write settings");
-}
-
 /// An executable `sh` script under the test's root.
 fn script(env: &TestEnv, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -244,14 +233,11 @@ fn the_command_gets_every_credential_and_only_it() {
         "token-helper",
         "echo \"$RTOK_REGISTRY\" > \"$0.registry\"; printf '%s\\n' \"$HELPER_TOKEN\"",
     );
-    write_settings(
-        &env,
-        &format!(
-            "[registry.\"https://kr.example/\"]\nstorage = \"keyring\"\n\n\
+    env.write_rtok_settings(&format!(
+        "[registry.\"https://kr.example/\"]\nstorage = \"keyring\"\n\n\
              [registry.\"https://cmd.example/\"]\ncredential-command = [\"{}\"]\n",
-            helper.display()
-        ),
-    );
+        helper.display()
+    ));
 
     let run = keyring
         .apply(env.rtok().args(["exec", "--", "env"]))
@@ -306,10 +292,7 @@ fn the_configured_registry_can_live_in_the_keyring() {
     let secret = "npm_onlystored0123456789";
     env.register_secret(secret);
     keyring.secret_tool_store("//only-stored.example/", &format!("{secret}\n"));
-    write_settings(
-        &env,
-        "[registry.\"https://only-stored.example\"]\nstorage = \"keyring\"\n",
-    );
+    env.write_rtok_settings("[registry.\"https://only-stored.example\"]\nstorage = \"keyring\"\n");
     let run = keyring
         .apply(
             env.rtok()
@@ -371,13 +354,10 @@ fn credential_commands_that_fail_stop_the_command() {
     let secret = "npm_fromhelper0123456789";
     env.register_secret(secret);
     let helper = script(&env, "works", "printf '  %s  \\n' \"$HELPER_TOKEN\"");
-    write_settings(
-        &env,
-        &format!(
-            "[registry.\"https://cmd.example/\"]\ncredential-command = [\"{}\"]\n",
-            helper.display()
-        ),
-    );
+    env.write_rtok_settings(&format!(
+        "[registry.\"https://cmd.example/\"]\ncredential-command = [\"{}\"]\n",
+        helper.display()
+    ));
     let run = env
         .rtok()
         .args(["exec", "--", "sh", "-c", "printf %s \"$NODE_AUTH_TOKEN\""])
@@ -401,13 +381,10 @@ fn credential_commands_that_fail_stop_the_command() {
     ];
     for (name, body, needle) in cases {
         let helper = script(&env, name, body);
-        write_settings(
-            &env,
-            &format!(
-                "[registry.\"https://cmd.example/\"]\ncredential-command = [\"{}\", \"--flag\"]\n",
-                helper.display()
-            ),
-        );
+        env.write_rtok_settings(&format!(
+            "[registry.\"https://cmd.example/\"]\ncredential-command = [\"{}\", \"--flag\"]\n",
+            helper.display()
+        ));
         let started = Instant::now();
         let run = env
             .rtok()
@@ -434,8 +411,7 @@ fn credential_commands_that_fail_stop_the_command() {
         );
     }
 
-    write_settings(
-        &env,
+    env.write_rtok_settings(
         "[registry.\"https://cmd.example/\"]\ncredential-command = [\"rtok-no-such-helper\"]\n",
     );
     let run = env.rtok().args(["exec", "--", "touch"]).arg(&marker).run();

@@ -3,17 +3,9 @@
 //! outside with `secret-tool`. After every test no file under the test's
 //! tree holds the token it moved into the keyring.
 
-use std::path::PathBuf;
-
 use crate::support::*;
 
 const NERF: &str = "//127.0.0.1:4873/";
-
-/// rtok's settings file of a test env (HOME/.config, as XDG_CONFIG_HOME is
-/// never passed to children).
-fn settings_path(env: &TestEnv) -> PathBuf {
-    env.home.join(".config/rtok/config.toml")
-}
 
 fn token(name: &str) -> String {
     format!("npm_{name}{:016x}", random_u64())
@@ -64,12 +56,12 @@ fn import_moves_the_token_and_export_restores_the_file_byte_for_byte() {
         original.replace(&format!("{NERF}:_authToken={secret}\n"), ""),
         "exactly the token line went"
     );
-    let settings = std::fs::read_to_string(settings_path(&env)).expect("settings written");
+    let settings = std::fs::read_to_string(env.rtok_settings()).expect("settings written");
     assert_eq!(
         settings,
         "[registry.\"http://127.0.0.1:4873/\"]\nstorage = \"keyring\"\n"
     );
-    assert_mode_600(&settings_path(&env));
+    assert_mode_600(&env.rtok_settings());
     assert_no_file_contains(&env.root, &secret);
 
     let run = keyring.apply(env.rtok().args(["keyring", "export"])).run();
@@ -84,7 +76,7 @@ fn import_moves_the_token_and_export_restores_the_file_byte_for_byte() {
     assert_mode_600(&env.userconfig);
     assert_eq!(keyring.secret_tool_lookup(NERF), None, "the item is gone");
     assert_eq!(
-        std::fs::read_to_string(settings_path(&env)).expect("settings"),
+        std::fs::read_to_string(env.rtok_settings()).expect("settings"),
         "",
         "the record is gone"
     );
@@ -203,7 +195,7 @@ fn with_no_usable_keyring_nothing_is_written() {
         original,
         "the user config is untouched"
     );
-    assert!(!settings_path(&env).exists(), "no settings were written");
+    assert!(!env.rtok_settings().exists(), "no settings were written");
     assert_eq!(keyring.secret_tool_lookup(NERF), None);
 }
 
@@ -231,7 +223,7 @@ fn import_moves_only_literal_tokens_of_the_user_config() {
     let run = keyring.apply(env.rtok().args(["keyring", "import"])).run();
     assert_error(&run, 1, "there is no token for http://127.0.0.1:4873/");
     assert_eq!(keyring.secret_tool_lookup(NERF), None);
-    assert!(!settings_path(&env).exists());
+    assert!(!env.rtok_settings().exists());
 
     let run = keyring
         .apply(env.rtok().args(["keyring", "import", "--all"]))
@@ -253,12 +245,7 @@ fn export_needs_a_record_and_an_item() {
     );
 
     // Recorded, but the item is gone (deleted in a keyring manager).
-    std::fs::create_dir_all(settings_path(&env).parent().expect("folder")).expect("mkdir");
-    std::fs::write(
-        settings_path(&env),
-        "[registry.\"http://127.0.0.1:4873/\"]\nstorage = \"keyring\"\n",
-    )
-    .expect("settings");
+    env.write_rtok_settings("[registry.\"http://127.0.0.1:4873/\"]\nstorage = \"keyring\"\n");
     let run = keyring.apply(env.rtok().args(["keyring", "export"])).run();
     assert_error(
         &run,

@@ -3,15 +3,7 @@
 //! the token only in a real (private) gnome-keyring; with no keyring,
 //! nothing is asked of the registry and nothing is written.
 
-use std::path::PathBuf;
-
 use crate::support::*;
-
-/// rtok's settings file of a test env (HOME/.config: children never get
-/// XDG_CONFIG_HOME).
-fn settings_path(env: &TestEnv) -> PathBuf {
-    env.home.join(".config/rtok/config.toml")
-}
 
 fn legacy_login(env: &TestEnv, user: &User) -> RtokCmd {
     env.rtok()
@@ -65,7 +57,7 @@ fn login_to_the_keyring_then_every_command_uses_it_and_logout_clears_it() {
         ),
         "only the literal token line went"
     );
-    let settings = std::fs::read_to_string(settings_path(&env)).expect("rtok's settings");
+    let settings = std::fs::read_to_string(env.rtok_settings()).expect("rtok's settings");
     assert!(
         settings.contains(&format!("[registry.\"{}\"]", reg.url))
             && settings.contains("storage = \"keyring\""),
@@ -99,7 +91,7 @@ fn login_to_the_keyring_then_every_command_uses_it_and_logout_clears_it() {
         run.describe("the logout note")
     );
     assert_eq!(keyring.secret_tool_lookup(&reg.nerf_dart()), None);
-    let settings = std::fs::read_to_string(settings_path(&env)).expect("rtok's settings");
+    let settings = std::fs::read_to_string(env.rtok_settings()).expect("rtok's settings");
     assert!(!settings.contains("keyring"), "{settings}");
     let run = keyring.apply(env.rtok().arg("whoami")).run();
     assert_error(&run, 4, "not logged in");
@@ -113,12 +105,7 @@ fn the_storage_setting_makes_keyring_the_default() {
     let env = TestEnv::new();
     let keyring = PrivateKeyring::start(&env);
     env.write_userconfig(&format!("registry={}\n", reg.url));
-    std::fs::create_dir_all(settings_path(&env).parent().expect("folder")).expect("mkdir");
-    std::fs::write(
-        settings_path(&env),
-        "# my rtok settings\nstorage = \"keyring\"\n",
-    )
-    .expect("settings");
+    env.write_rtok_settings("# my rtok settings\nstorage = \"keyring\"\n");
     keyring
         .apply(
             env.rtok()
@@ -133,7 +120,7 @@ fn the_storage_setting_makes_keyring_the_default() {
         .expect("in the keyring");
     env.register_secret(&token);
     assert_eq!(env.read_userconfig(), format!("registry={}\n", reg.url));
-    let settings = std::fs::read_to_string(settings_path(&env)).expect("settings");
+    let settings = std::fs::read_to_string(env.rtok_settings()).expect("settings");
     assert!(
         settings.starts_with("# my rtok settings\nstorage = \"keyring\"\n"),
         "the comment and setting kept: {settings}"
@@ -181,7 +168,7 @@ fn login_to_a_keyring_that_is_not_there_asks_nothing_and_writes_nothing() {
     assert_error(&run, 1, "no Secret Service");
     assert!(mock.requests().is_empty(), "nothing asked of the registry");
     assert_eq!(env.read_userconfig(), original);
-    assert!(!settings_path(&env).exists(), "no settings written");
+    assert!(!env.rtok_settings().exists(), "no settings written");
 }
 
 #[test]
@@ -193,12 +180,10 @@ fn rotating_the_token_in_use_replaces_it_in_the_keyring() {
     env.register_secret(SESSION);
     env.write_userconfig(&format!("registry={}\n", registry.url()));
     keyring.secret_tool_store(&registry.nerf_dart(), SESSION);
-    std::fs::create_dir_all(settings_path(&env).parent().expect("folder")).expect("mkdir");
-    std::fs::write(
-        settings_path(&env),
-        format!("[registry.\"{}\"]\nstorage = \"keyring\"\n", registry.url()),
-    )
-    .expect("settings");
+    env.write_rtok_settings(&format!(
+        "[registry.\"{}\"]\nstorage = \"keyring\"\n",
+        registry.url()
+    ));
 
     let run = keyring
         .apply(
@@ -254,16 +239,11 @@ fn status_names_a_credential_command() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    std::fs::create_dir_all(settings_path(&env).parent().expect("folder")).expect("mkdir");
-    std::fs::write(
-        settings_path(&env),
-        format!(
-            "[registry.\"{}\"]\ncredential-command = [\"{}\", \"--for\", \"npm\"]\n",
-            mock.url(),
-            helper.display()
-        ),
-    )
-    .expect("settings");
+    env.write_rtok_settings(&format!(
+        "[registry.\"{}\"]\ncredential-command = [\"{}\", \"--for\", \"npm\"]\n",
+        mock.url(),
+        helper.display()
+    ));
     let run = env.rtok().args(["status", "--json"]).run();
     run.success();
     let row = &run.json()[0];

@@ -189,6 +189,20 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("chmod {}: {e}", self.userconfig.display()));
     }
 
+    /// rtok's own settings file as children find it (`~/.config`: they never
+    /// get `XDG_CONFIG_HOME` or `RTOK_CONFIG` unless a test passes them).
+    pub fn rtok_settings(&self) -> PathBuf {
+        self.home.join(".config/rtok/config.toml")
+    }
+
+    /// Replaces rtok's settings file with `text`.
+    pub fn write_rtok_settings(&self, text: &str) {
+        let path = self.rtok_settings();
+        std::fs::create_dir_all(path.parent().expect("a folder"))
+            .unwrap_or_else(|e| panic!("create the folder of {}: {e}", path.display()));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
     /// The current `home/.npmrc`; panics if it does not exist (check
     /// `env.userconfig.exists()` first when absence is expected).
     pub fn read_userconfig(&self) -> String {
