@@ -10,9 +10,10 @@ use url::Url;
 
 use super::connect;
 use crate::config::credentials::{AuthKind, Credential, Found};
+use crate::config::registries;
 use crate::npmrc::credential_prefixes;
 use crate::output::Printer;
-use crate::registry::{Problem, RegistryError, TokenRecord, is_loopback};
+use crate::registry::{Problem, RegistryError, TokenRecord};
 use crate::settings::Settings;
 use crate::tokens::health::{self, Kind, Listed, State};
 use crate::tokens::ids;
@@ -176,15 +177,7 @@ pub(super) fn masked(found: &Found) -> String {
 /// that a credential's nerf dart can be turned back into a URL with its
 /// scheme.
 pub(super) fn known_registries(settings: &Settings) -> Vec<Url> {
-    let mut urls = vec![settings.registry.clone()];
-    for setting in settings.config.effective() {
-        if (setting.key == "registry" || setting.key.ends_with(":registry"))
-            && let Ok(url) = Url::parse(&setting.value)
-        {
-            urls.push(url);
-        }
-    }
-    urls
+    registries::configured(&settings.config, &settings.registry)
 }
 
 /// The registry a credential prefix belongs to: a configured registry the
@@ -200,19 +193,7 @@ pub(super) fn registry_for(prefix: &str, known: &[Url]) -> Url {
     if let Some((_, url)) = best.iter().next_back() {
         return (*url).clone();
     }
-    let path = if prefix.ends_with('/') {
-        prefix.to_string()
-    } else {
-        format!("{prefix}/")
-    };
-    // A registry on this machine is almost always plain HTTP (Verdaccio's
-    // default); anywhere else, HTTPS.
-    let https = Url::parse(&format!("https:{path}")).unwrap_or_else(|_| known[0].clone());
-    if is_loopback(&https) {
-        Url::parse(&format!("http:{path}")).unwrap_or(https)
-    } else {
-        https
-    }
+    registries::url_for_nerf(prefix, &[]).unwrap_or_else(|| known[0].clone())
 }
 
 #[cfg(test)]

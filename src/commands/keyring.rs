@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::cli::{KeyringArgs, KeyringCommand};
 use crate::config::credentials::AuthKind;
-use crate::config::{LayerKind, Origin};
+use crate::config::{LayerKind, Origin, registries};
 use crate::failure::Failure;
 use crate::keyring::Keyring;
 use crate::npmrc::{self, Document, nerf_dart};
@@ -283,40 +283,11 @@ fn every_literal_token(settings: &Settings, user_config: &Path) -> Result<Vec<Mo
     Ok(moves)
 }
 
-/// A registry URL for a nerf dart: a configured registry with that nerf
-/// dart (or host) gives the scheme; otherwise `https:`.
+/// A registry URL for a nerf dart, with the scheme of a configured registry
+/// on its host.
 fn registry_url(settings: &Settings, nerf: &str) -> Url {
-    let mut known: Vec<Url> = vec![settings.registry.clone()];
-    known.extend(
-        settings
-            .config
-            .effective()
-            .filter(|s| {
-                s.key == "registry" || (s.key.starts_with('@') && s.key.ends_with(":registry"))
-            })
-            .filter_map(|s| Url::parse(s.value.trim()).ok()),
-    );
-    let path = if nerf.ends_with('/') {
-        nerf.to_string()
-    } else {
-        format!("{nerf}/")
-    };
-    let host = path
-        .trim_start_matches("//")
-        .split('/')
-        .next()
-        .unwrap_or("");
-    let scheme = known
-        .iter()
-        .find(|url| nerf_dart(url) == path)
-        .or_else(|| {
-            known
-                .iter()
-                .find(|url| npmrc::nerf::host_and_port(url) == host)
-        })
-        .map(|url| url.scheme().to_string())
-        .unwrap_or_else(|| "https".to_string());
-    Url::parse(&format!("{scheme}:{path}")).unwrap_or_else(|_| settings.registry.clone())
+    let known = registries::configured(&settings.config, &settings.registry);
+    registries::url_for_nerf(nerf, &known).unwrap_or_else(|| settings.registry.clone())
 }
 
 /// Removes the moved lines from the user config, checking under the file's

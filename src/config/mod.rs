@@ -5,6 +5,7 @@ pub(crate) mod credentials;
 pub(crate) mod locate;
 pub(crate) mod network;
 pub(crate) mod origin;
+pub(crate) mod registries;
 pub(crate) mod stored;
 
 use std::collections::HashMap;

@@ -13,11 +13,11 @@ use reqwest::StatusCode;
 use url::Url;
 
 use super::super::{connect, otp};
-use crate::config::{DEFAULT_REGISTRY, LayerKind, Origin};
+use crate::config::{DEFAULT_REGISTRY, LayerKind, Origin, registries};
 use crate::npmrc::credential_prefixes;
 use crate::npmrc::nerf::host_and_port;
 use crate::output::Printer;
-use crate::registry::{Problem, Registry, TokenRecord, display_url, is_loopback};
+use crate::registry::{Problem, Registry, TokenRecord, display_url};
 use crate::scan::{Finding, Kind, Revocation, Status};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -326,31 +326,12 @@ fn known_registries(settings: &Settings, scanned: &[PathBuf]) -> Vec<Url> {
     for prefix in credentials.prefixes() {
         if let Ok(Some(found)) = credentials.at(prefix)
             && !from_scanned(&found.origin, scanned)
-            && let Some(url) = url_for_prefix(prefix, &urls)
+            && let Some(url) = registries::url_for_nerf(prefix, &urls)
         {
             urls.push(url);
         }
     }
     urls
-}
-
-/// A URL for a credential's nerf dart: a known registry's scheme on that
-/// server, else `https:` (`http:` on loopback, where registries are
-/// plain HTTP), as `rtok status` reads them.
-fn url_for_prefix(prefix: &str, known: &[Url]) -> Option<Url> {
-    let path = if prefix.ends_with('/') {
-        prefix.to_string()
-    } else {
-        format!("{prefix}/")
-    };
-    let https = Url::parse(&format!("https:{path}")).ok()?;
-    if let Some(url) = known.iter().find(|u| same_host(u, &https)) {
-        return Url::parse(&format!("{}:{path}", url.scheme())).ok();
-    }
-    if is_loopback(&https) {
-        return Url::parse(&format!("http:{path}")).ok();
-    }
-    Some(https)
 }
 
 /// Whether a setting was written in a file under one of the scanned paths.
