@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::registry::display_url;
+use crate::display::display_url;
 use crate::secret::Secret;
 
 /// How long a credential command may run before it is killed.

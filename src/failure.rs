@@ -1,6 +1,6 @@
-//! User-facing failures: one message, an optional hint, an exit code.
-
-use crate::registry::RegistryError;
+//! User-facing failures: one message, an optional hint, an exit code. A
+//! leaf: any layer may fail this way; `diagnostics` (beside `main`) decides
+//! what an error of any kind means for the user.
 
 /// Exit codes: 0 success, 1 an operation failed, 2 bad usage (clap), 4
 /// authentication needed.
@@ -52,57 +52,6 @@ impl Failure {
     }
 }
 
-/// The exit code for an error: the first `Failure` or `RegistryError` in its
-/// chain decides.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(failure) = cause.downcast_ref::<Failure>() {
-            return failure.exit as u8;
-        }
-        if let Some(registry) = cause.downcast_ref::<RegistryError>() {
-            return if registry.needs_auth() {
-                Exit::NeedsAuth as u8
-            } else {
-                Exit::Failed as u8
-            };
-        }
-        if let Some(credential) =
-            cause.downcast_ref::<crate::config::credentials::CredentialError>()
-        {
-            return if credential.needs_auth() {
-                Exit::NeedsAuth as u8
-            } else {
-                Exit::Failed as u8
-            };
-        }
-    }
-    Exit::Failed as u8
-}
-
-/// The hint for an error, from the first cause that has one.
-pub fn hint(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|cause| {
-        if let Some(failure) = cause.downcast_ref::<Failure>() {
-            return failure.hint.clone();
-        }
-        if let Some(registry) = cause.downcast_ref::<RegistryError>() {
-            return registry.hint();
-        }
-        if let Some(credential) =
-            cause.downcast_ref::<crate::config::credentials::CredentialError>()
-        {
-            return Some(credential.hint());
-        }
-        if let Some(keyring) = cause.downcast_ref::<crate::keyring::KeyringError>() {
-            return Some(keyring.hint());
-        }
-        if let Some(command) = cause.downcast_ref::<crate::credential_command::CommandError>() {
-            return Some(command.hint());
-        }
-        None
-    })
-}
-
 /// The whole chain on one line: `outer: inner: root`.
 pub fn message(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -125,21 +74,4 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use anyhow::Context;
-
-    #[test]
-    fn exit_codes_and_hints_come_from_the_chain() {
-        let err = anyhow::Error::new(Failure::auth("not logged in").hint("run `rtok login`"))
-            .context("could not list tokens");
-        assert_eq!(exit_code(&err), 4);
-        assert_eq!(hint(&err).as_deref(), Some("run `rtok login`"));
-        assert_eq!(message(&err), "could not list tokens: not logged in");
-        let plain: anyhow::Result<()> = Err(anyhow::anyhow!("boom")).context("outer");
-        assert_eq!(exit_code(&plain.unwrap_err()), 1);
-    }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use rtok::output::Printer;
-use rtok::{cli, commands, failure};
+use rtok::{cli, commands, diagnostics};
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -43,10 +43,13 @@ fn main() -> ExitCode {
     let result = runtime.block_on(commands::run(cli, &printer));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if failure::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if diagnostics::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            printer.error(&failure::message(&err), failure::hint(&err).as_deref());
-            ExitCode::from(failure::exit_code(&err))
+            printer.error(
+                &diagnostics::message(&err),
+                diagnostics::hint(&err).as_deref(),
+            );
+            ExitCode::from(diagnostics::exit_code(&err))
         }
     }
 }

@@ -27,12 +27,12 @@ impl Secret {
     /// The secret as a table may show it: its ends only (`npm_aBcD...7890`),
     /// or `***` when too short for that.
     pub fn masked(&self) -> String {
-        crate::tokens::mask::mask(&self.0)
+        crate::mask::mask(&self.0)
     }
 
     /// Whether this full token fits a mask a registry listed it under.
     pub fn fits_mask(&self, mask: &str) -> bool {
-        crate::tokens::mask::mask_matches(mask, &self.0)
+        crate::mask::mask_matches(mask, &self.0)
     }
 }
 

@@ -11,11 +11,12 @@ use anyhow::Result;
 use url::Url;
 
 use crate::cli::GlobalArgs;
-use crate::config::credentials::{Credentials, Found};
+use crate::config::credential::Found;
+use crate::config::credentials::Credentials;
 use crate::config::network::Network;
 use crate::config::{Config, DEFAULT_REGISTRY, Inputs};
+use crate::display::display_url;
 use crate::failure::Failure;
-use crate::registry::display_url;
 use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
 
@@ -124,13 +125,6 @@ impl Settings {
             .flatten()
             .and_then(|found| found.token().cloned())
     }
-}
-
-/// The process environment, as far as it is text.
-pub(crate) fn process_env() -> HashMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
 }
 
 fn parse_registry(text: &str, origin: Option<&str>) -> Result<Url> {

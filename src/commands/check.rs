@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::connect;
-use crate::config::credentials::{AuthKind, Credential, Found};
+use crate::config::credential::{AuthKind, Credential, Found};
 use crate::config::registries;
 use crate::npmrc::credential_prefixes;
 use crate::output::Printer;
@@ -139,7 +139,7 @@ fn failed(found: &Found, err: RegistryError) -> Checked {
 /// The state a failed `whoami` puts a credential in.
 pub(super) fn state_of(err: &RegistryError) -> State {
     match err {
-        RegistryError::Credential(crate::config::credentials::CredentialError::UnsetVariable {
+        RegistryError::Credential(crate::config::credential::CredentialError::UnsetVariable {
             ..
         }) => State::UnsetVariable,
         RegistryError::Credential(_) | RegistryError::Setup(_) => State::Error,

@@ -16,11 +16,12 @@ use anyhow::{Context, Result};
 use url::Url;
 
 use super::check::{self, Checked};
-use crate::config::credentials::{AuthKind, CredentialError, Found};
-use crate::config::{Origin, locate};
+use crate::config::Origin;
+use crate::config::credential::{AuthKind, CredentialError, Found};
+use crate::display::display_url;
 use crate::failure::Failure;
 use crate::output::Printer;
-use crate::registry::{RegistryError, display_url};
+use crate::registry::RegistryError;
 use crate::settings::Settings;
 use crate::time;
 use crate::tokens::health::{PLACEHOLDER_TOKEN, Severity, State};
@@ -68,7 +69,7 @@ struct Examined {
 pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
     let now = time::now();
     let cwd = std::env::current_dir().context("could not read the current folder")?;
-    let root = locate::project_prefix(&cwd);
+    let root = crate::locate::project_prefix(&cwd);
     let package = match project::read(&root) {
         Ok(package) => package,
         Err(problem) => {

@@ -18,12 +18,12 @@ use url::Url;
 
 use super::connect;
 use crate::cli::ExecArgs;
-use crate::config::credentials::{Credential, Found};
+use crate::config::credential::{Credential, Found};
+use crate::display::display_url;
 use crate::failure::Failure;
 use crate::npmrc::nerf_dart;
 use crate::oidc::{self, workspaces};
 use crate::output::Printer;
-use crate::registry::display_url;
 use crate::secret::Secret;
 use crate::settings::Settings;
 

@@ -12,13 +12,13 @@ use serde::Serialize;
 use url::Url;
 
 use crate::cli::{KeyringArgs, KeyringCommand};
-use crate::config::credentials::AuthKind;
+use crate::config::credential::AuthKind;
 use crate::config::{LayerKind, Origin, registries};
+use crate::display::display_url;
 use crate::failure::Failure;
 use crate::keyring::Keyring;
 use crate::npmrc::{self, Document, nerf_dart};
 use crate::output::{Printer, Report};
-use crate::registry::display_url;
 use crate::rtok_config::{self, RegistrySettings};
 use crate::secret::Secret;
 use crate::settings::Settings;

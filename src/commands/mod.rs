@@ -21,8 +21,9 @@ mod whoami;
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command};
+use crate::locate::process_env;
 use crate::output::Printer;
-use crate::settings::{Settings, process_env};
+use crate::settings::Settings;
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {

@@ -11,11 +11,12 @@ use serde::Serialize;
 
 use super::check::{self, Checked};
 use crate::cli::StatusArgs;
-use crate::config::credentials::CredentialError;
+use crate::config::credential::CredentialError;
 use crate::config::{LayerKind, Origin};
+use crate::display::display_url;
 use crate::failure::Failure;
 use crate::output::{Format, Printer, Report, Stream, visible};
-use crate::registry::{RegistryError, display_url};
+use crate::registry::RegistryError;
 use crate::settings::Settings;
 use crate::time;
 use crate::tokens::health::{Kind, State};

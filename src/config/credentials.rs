@@ -8,149 +8,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use url::Url;
 
+use super::credential::{
+    AuthKind, ClientCert, Credential, CredentialError, Found, decode_lenient, encode_base64,
+};
 use super::stored::StoredSources;
 use super::{Config, Origin, Setting};
 use crate::npmrc::credential_prefixes;
 use crate::npmrc::nerf::host_and_port;
 use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
-
-/// The fields that make up a credential under a nerf dart.
-pub(crate) const CREDENTIAL_FIELDS: [&str; 6] = [
-    "_authToken",
-    "_auth",
-    "username",
-    "_password",
-    "certfile",
-    "keyfile",
-];
-
-/// Fields whose value is a secret.
-const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"];
-
-/// Whether `key` is a credential setting (`//host/:_authToken` and friends,
-/// or an un-nerfed legacy `_authToken`).
-pub(crate) fn is_credential_key(key: &str) -> bool {
-    match key.rsplit_once(':') {
-        Some((prefix, field)) => prefix.starts_with("//") && CREDENTIAL_FIELDS.contains(&field),
-        None => is_legacy_credential_key(key),
-    }
-}
-
-/// Top-level credential keys that npm stopped reading in version 9.
-pub(crate) fn is_legacy_credential_key(key: &str) -> bool {
-    matches!(
-        key,
-        "_authToken" | "_authtoken" | "-authtoken" | "_auth" | "_password"
-    )
-}
-
-/// Whether `key` holds a secret value (token, `_auth`, password).
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    match key.rsplit_once(':') {
-        Some((_, field)) => SECRET_FIELDS.contains(&field),
-        None => is_legacy_credential_key(key),
-    }
-}
-
-/// Which kind of setting supplied the credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AuthKind {
-    Token,
-    /// `_auth`: base64 of `user:password`.
-    Auth,
-    UsernamePassword,
-    ClientCertificate,
-}
-
-/// What goes into the `Authorization` header.
-#[derive(Debug, Clone)]
-pub(crate) enum Credential {
-    Bearer(Secret),
-    /// `Basic <encoded>`; the user name when it could be read.
-    Basic {
-        username: Option<String>,
-        encoded: Secret,
-    },
-}
-
-/// A client certificate and key for mutual TLS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ClientCert {
-    pub certfile: PathBuf,
-    pub keyfile: PathBuf,
-}
-
-/// The credential found for a URL and where it came from.
-#[derive(Debug, Clone)]
-pub(crate) struct Found {
-    /// The nerf-dart prefix the credential is keyed by (`//host/path/`).
-    pub reg_key: String,
-    pub kind: AuthKind,
-    pub credential: Option<Credential>,
-    pub client_cert: Option<ClientCert>,
-    /// Where the deciding setting (`<reg_key>:<field>`) was written.
-    pub origin: Origin,
-}
-
-impl Found {
-    pub(crate) fn token(&self) -> Option<&Secret> {
-        match &self.credential {
-            Some(Credential::Bearer(token)) => Some(token),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub(crate) enum CredentialError {
-    #[error("`{key}` ({}) refers to `${{{var}}}`, which is not set", origin.place())]
-    UnsetVariable {
-        key: String,
-        var: String,
-        origin: Origin,
-    },
-    #[error("`{key}` ({}) is not valid base64", origin.place())]
-    BadBase64 { key: String, origin: Origin },
-    #[error("the credential from {origin} holds characters an HTTP header cannot carry")]
-    NotHeaderSafe { origin: String },
-    /// A keyring or credential-command credential could not be had.
-    #[error("{message}")]
-    Stored { message: String, hint: String },
-    /// rtok's settings record a keyring token that the keyring does not
-    /// have: not logged in (exit code 4).
-    #[error("{message}")]
-    NotInKeyring { message: String, hint: String },
-}
-
-impl CredentialError {
-    /// Whether it means "log in first" (exit code 4).
-    pub(crate) fn needs_auth(&self) -> bool {
-        matches!(self, CredentialError::NotInKeyring { .. })
-    }
-
-    pub(crate) fn hint(&self) -> String {
-        match self {
-            CredentialError::UnsetVariable { var, .. } => {
-                format!("set `{var}` in the environment, or remove or fix that line")
-            }
-            CredentialError::BadBase64 { .. } => {
-                "`_password` is stored base64-encoded; run `rtok login` to store it again".into()
-            }
-            CredentialError::NotHeaderSafe { .. } => {
-                "look for a line break or a stray character pasted with the token".into()
-            }
-            CredentialError::Stored { hint, .. } | CredentialError::NotInKeyring { hint, .. } => {
-                hint.clone()
-            }
-        }
-    }
-}
 
 #[derive(Debug, Default, Clone)]
 struct Fields {
@@ -380,7 +248,7 @@ fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialErro
             pair.extend_from_slice(&password);
             let credential = Credential::Basic {
                 username: Some(username),
-                encoded: Secret::new(STANDARD.encode(pair)),
+                encoded: Secret::new(encode_base64(&pair)),
             };
             (AuthKind::UsernamePassword, Some(credential), user_setting)
         }
@@ -402,24 +270,11 @@ fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialErro
     }))
 }
 
-/// Base64 as Node's `Buffer.from(s, 'base64')` reads it: padding optional.
-fn decode_lenient(text: &str) -> Option<Vec<u8>> {
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    LENIENT.decode(text.trim()).ok()
-}
-
-/// Base64 of `text`, as `_password` is stored.
-pub(crate) fn encode_base64(text: &str) -> String {
-    STANDARD.encode(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::LayerKind;
+    use crate::config::credential::{is_credential_key, is_secret_key};
 
     fn config(npmrc: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Config) {
         crate::config::load_for_test(npmrc, env).expect("load")
@@ -489,7 +344,7 @@ mod tests {
             panic!("basic")
         };
         assert_eq!(username.as_deref(), Some("carol"));
-        assert_eq!(encoded.expose(), STANDARD.encode("carol:secret"));
+        assert_eq!(encoded.expose(), encode_base64("carol:secret"));
     }
 
     #[test]

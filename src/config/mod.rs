@@ -1,8 +1,8 @@
 //! Layered configuration, as npm resolves it: command line, environment,
 //! project `.npmrc`, user `.npmrc`, global `npmrc`, then defaults.
 
+pub(crate) mod credential;
 pub(crate) mod credentials;
-pub(crate) mod locate;
 pub(crate) mod network;
 pub(crate) mod origin;
 pub(crate) mod registries;
@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::npmrc::{Document, expand};
+pub(crate) use credential::CredentialError;
 pub(crate) use origin::{LayerKind, Origin};
 
 /// npm's default registry.
@@ -95,11 +96,11 @@ impl Config {
         };
         config.remerge();
 
-        let home = locate::home_dir(env);
+        let home = crate::locate::home_dir(env);
         let userconfig_before_project = config.path_setting("userconfig", &inputs.cwd, &home);
         let default_userconfig = home.as_ref().map(|h| h.join(".npmrc"));
 
-        let project_path = locate::project_prefix(&inputs.cwd).join(".npmrc");
+        let project_path = crate::locate::project_prefix(&inputs.cwd).join(".npmrc");
         let user_guess = userconfig_before_project
             .clone()
             .or(default_userconfig.clone());
@@ -119,7 +120,7 @@ impl Config {
             .or_else(|| {
                 config
                     .path_setting("prefix", &inputs.cwd, &home)
-                    .or_else(|| locate::default_global_prefix(env))
+                    .or_else(|| crate::locate::default_global_prefix(env))
                     .map(|prefix| prefix.join("etc").join("npmrc"))
             });
         if let Some(path) = global_path {
@@ -185,7 +186,7 @@ impl Config {
 
     fn path_setting(&self, key: &str, cwd: &Path, home: &Option<PathBuf>) -> Option<PathBuf> {
         self.value(key)
-            .map(|value| locate::resolve_path(value, cwd, home.as_deref()))
+            .map(|value| crate::locate::resolve_path(value, cwd, home.as_deref()))
     }
 
     fn push_file(&mut self, kind: LayerKind, path: PathBuf) -> Result<()> {
@@ -233,7 +234,7 @@ impl Config {
                 ));
             }
             for located in doc.entries() {
-                if credentials::is_legacy_credential_key(&located.entry.key) {
+                if credential::is_legacy_credential_key(&located.entry.key) {
                     self.warnings.push(format!(
                         "{}:{}: `{}` without a registry prefix is ignored (npm 9 and later ignore it too); write it as `//<registry host>/:{}`",
                         path.display(),
@@ -244,7 +245,7 @@ impl Config {
                 }
             }
             for located in doc.entries_in_sections() {
-                if credentials::is_credential_key(&located.entry.key) {
+                if credential::is_credential_key(&located.entry.key) {
                     self.warnings.push(format!(
                         "{}:{}: `{}` is inside a `[section]`, where npm and rtok ignore it; move it above the first section",
                         path.display(),
@@ -282,7 +283,7 @@ impl Config {
 fn readable_by_others(path: &Path, doc: &Document) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let holds_secret = doc.entries().any(|located| {
-        credentials::is_secret_key(&located.entry.key)
+        credential::is_secret_key(&located.entry.key)
             && !located.entry.value.is_empty()
             && !is_variable_reference(&located.entry.value)
     });

@@ -4,7 +4,7 @@
 use url::Url;
 
 use super::Config;
-use crate::registry::is_loopback;
+use crate::display::is_loopback;
 
 /// The configured registry, then every `registry` and `@scope:registry`
 /// setting that is a URL.

@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use anyhow::Result;
 use url::Url;
 
-use super::credentials::{AuthKind, Credential, CredentialError, Found};
+use super::credential::{AuthKind, Credential, CredentialError, Found};
 use super::origin::Origin;
 use crate::credential_command;
 use crate::keyring::{Keyring, KeyringError};
@@ -57,12 +56,13 @@ impl LazyKeyring {
 
 /// The token for a registry from its stored source: the command's output,
 /// or the keyring item (`Ok(None)`: recorded, but the keyring has no item).
-/// Errors are `CommandError` or `KeyringError`, which carry their hints.
+/// Errors stay typed (`CredentialError::Command`, `::Keyring`) and carry
+/// their hints.
 pub(crate) fn fetch(
     settings: &RegistrySettings,
     source: &Source,
     keyring: &mut LazyKeyring,
-) -> Result<Option<Secret>> {
+) -> Result<Option<Secret>, CredentialError> {
     match source {
         Source::Command(argv) => Ok(Some(credential_command::run(argv, &settings.url)?)),
         Source::Keyring => Ok(keyring.get()?.get(&settings.nerf)?),
@@ -180,10 +180,7 @@ impl StoredSources {
                     ),
                     hint: format!("run `rtok login --registry {}`", settings.url),
                 }),
-                Err(err) => Err(CredentialError::Stored {
-                    message: crate::failure::message(&err),
-                    hint: crate::failure::hint(&err).unwrap_or_default(),
-                }),
+                Err(err) => Err(err),
             }
         };
         fetched.insert(settings.nerf.clone(), result.clone());
@@ -192,8 +189,5 @@ impl StoredSources {
 }
 
 fn poisoned() -> CredentialError {
-    CredentialError::Stored {
-        message: "an earlier credential lookup failed midway".into(),
-        hint: String::new(),
-    }
+    CredentialError::Poisoned
 }

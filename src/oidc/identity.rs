@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Result;
 use url::Url;
 
+use crate::display::redact;
 use crate::failure::{Exit, Failure};
-use crate::registry::display::redact;
 use crate::registry::{Registry, RegistryError};
 use crate::secret::Secret;
 
@@ -27,7 +27,7 @@ impl CiEnv {
     /// This process's environment.
     pub(crate) fn from_process() -> CiEnv {
         CiEnv {
-            vars: crate::settings::process_env(),
+            vars: crate::locate::process_env(),
         }
     }
 

@@ -10,9 +10,10 @@ pub(crate) mod workspaces;
 
 use anyhow::{Context, Result};
 
+use crate::display::display_url;
 use crate::failure::{Exit, Failure};
 use crate::registry::error::{Problem, status_text};
-use crate::registry::{OidcToken, Registry, display_url};
+use crate::registry::{OidcToken, Registry};
 use crate::secret::Secret;
 use identity::{CiEnv, Identity, Provider};
 use jwt::Claims;

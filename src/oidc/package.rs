@@ -1,7 +1,7 @@
 //! npm package names: the checks npm's `validate-npm-package-name` makes for
 //! an existing package, and the escaped form the exchange path carries.
 
-use crate::registry::encode_component;
+use crate::display::encode_component;
 
 /// Why `name` cannot be an npm package's name, or `Ok`.
 ///

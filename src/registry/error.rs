@@ -7,7 +7,7 @@ use std::fmt;
 
 use reqwest::StatusCode;
 
-use crate::config::credentials::CredentialError;
+use crate::config::credential::CredentialError;
 use crate::config::origin::Origin;
 
 /// What a request was for; it decides the hint a failure gets.

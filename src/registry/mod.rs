@@ -1,8 +1,8 @@
 //! The registry client: the npm registry API calls rtok makes, over one HTTP
 //! transport. It never prints; it returns data or a `RegistryError`.
 
-pub(crate) mod display;
 pub(crate) mod error;
+mod permission;
 pub(crate) mod transport;
 pub(crate) mod types;
 
@@ -14,11 +14,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-pub(crate) use display::{display_url, is_loopback};
 pub(crate) use error::{Endpoint, Problem, RegistryError, WebAuth};
+pub use permission::Permission;
 pub(crate) use transport::{Auth, Call, ClientConfig, Event, HttpClient, Observer, Reply};
 pub(crate) use types::{CreatedToken, NewToken, TokenRecord};
 
+use crate::display::{display_url, encode_component};
 use crate::secret::Secret;
 
 /// The most pages `token list` follows (100 tokens a page on npmjs makes
@@ -425,7 +426,7 @@ fn json_without_echo(reply: &Reply, secrets: &[&Secret]) -> Result<Value, Regist
     let html = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
     let problem = match reply.json() {
         Err(err) if html => match err.problem() {
-            Some(Problem::InvalidResponse(text)) => display::redact(text, secrets),
+            Some(Problem::InvalidResponse(text)) => crate::display::redact(text, secrets),
             _ => format!("{status} but the body is an HTML page, not JSON"),
         },
         _ => format!("{status} but the body is not JSON"),
@@ -475,32 +476,5 @@ fn token_from(reply: &Reply) -> Result<Secret, RegistryError> {
             "{} but the reply has no `token`",
             error::status_text(reply.status)
         ))),
-    }
-}
-
-/// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-pub(crate) fn encode_component(text: &str) -> String {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'!')
-        .remove(b'~')
-        .remove(b'*')
-        .remove(b'\'')
-        .remove(b'(')
-        .remove(b')');
-    utf8_percent_encode(text, COMPONENT).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn components_are_encoded_like_javascript() {
-        assert_eq!(encode_component("a b/c+d=="), "a%20b%2Fc%2Bd%3D%3D");
-        assert_eq!(encode_component("abc-_.!~*'()"), "abc-_.!~*'()");
     }
 }

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::Permission;
 use crate::secret::Secret;
-use crate::tokens::Permission;
 
 /// One token as the registry listed it: every field it sent, in order (so
 /// `--json` reprints them all, as npm does), plus rtok's short `id` once

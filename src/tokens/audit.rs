@@ -5,10 +5,10 @@
 use std::time::SystemTime;
 
 use super::filter;
-use super::health::Severity;
 use super::judge::{self, Expiry};
-use super::policy::Policy;
 use crate::registry::TokenRecord;
+use crate::rtok_config::audit_policy::Policy;
+use crate::severity::Severity;
 use crate::time;
 
 /// One thing wrong with one token.

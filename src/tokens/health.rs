@@ -5,7 +5,7 @@
 use serde::Serialize;
 use url::Url;
 
-use crate::config::credentials::AuthKind;
+use crate::config::credential::AuthKind;
 use crate::registry::TokenRecord;
 
 /// What kind of credential a registry holds for this machine.
@@ -68,24 +68,7 @@ impl State {
     }
 }
 
-/// How serious a finding is; ordered, so `>=` compares with `--fail-on`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+pub(crate) use crate::severity::Severity;
 
 /// What the token list said about the token in use.
 #[derive(Debug, Clone, Copy)]

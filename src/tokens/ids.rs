@@ -1,6 +1,6 @@
 //! Short token ids, and matching what the user typed to listed tokens.
 
-use super::mask::mask_matches;
+use crate::mask::mask_matches;
 use crate::registry::TokenRecord;
 use crate::secret::Secret;
 

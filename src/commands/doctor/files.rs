@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::config::credentials::is_secret_key;
+use crate::config::credential::is_secret_key;
 use crate::config::{Config, LayerKind, Origin};
 
 /// A line of a config file that holds a secret itself.

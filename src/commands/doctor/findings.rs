@@ -6,10 +6,11 @@ use std::time::SystemTime;
 
 use super::report::{Finding, kind_words};
 use super::{Examined, Winner, files};
-use crate::config::credentials::CredentialError;
+use crate::config::credential::CredentialError;
 use crate::config::{LayerKind, Origin};
+use crate::display::{display_url, is_loopback};
 use crate::output::{Printer, visible};
-use crate::registry::{Problem, RegistryError, display_url, is_loopback};
+use crate::registry::{Problem, RegistryError};
 use crate::settings::Settings;
 use crate::time;
 use crate::tokens::health::{self, PLACEHOLDER_TOKEN, Severity, State};

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use std::collections::HashMap;
 use url::Url;
 
-use crate::config::credentials::AuthKind;
+use crate::config::credential::AuthKind;
 use crate::config::{Config, LayerKind, Origin, Setting};
 use crate::npmrc::credential_prefixes;
 use crate::secret::Secret;

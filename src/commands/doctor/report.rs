@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use super::{Examined, Winner};
 use crate::config::Origin;
-use crate::config::credentials::CredentialError;
+use crate::config::credential::CredentialError;
+use crate::display::display_url;
 use crate::output::{Printer, Report, visible};
-use crate::registry::{RegistryError, display_url};
+use crate::registry::RegistryError;
 use crate::time;
 use crate::tokens::health::{Kind, Severity, State};
 

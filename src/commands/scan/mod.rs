@@ -9,12 +9,13 @@ use anyhow::{Context, Result};
 
 use crate::cli::{GlobalArgs, ScanArgs, ScanFormat};
 use crate::failure::Failure;
+use crate::locate::process_env;
 use crate::output::{Printer, Stream, Table};
 use crate::prompt;
 use crate::scan::detect::Detector;
 use crate::scan::git::{GitError, Repository};
 use crate::scan::{Finding, Status, report, sort, walk};
-use crate::settings::{Settings, process_env};
+use crate::settings::Settings;
 
 mod verify;
 

@@ -14,10 +14,11 @@ use url::Url;
 
 use super::super::{connect, otp};
 use crate::config::{DEFAULT_REGISTRY, LayerKind, Origin, registries};
+use crate::display::display_url;
 use crate::npmrc::credential_prefixes;
 use crate::npmrc::nerf::host_and_port;
 use crate::output::Printer;
-use crate::registry::{Problem, Registry, TokenRecord, display_url};
+use crate::registry::{Problem, Registry, TokenRecord};
 use crate::scan::{Finding, Kind, Revocation, Status};
 use crate::secret::Secret;
 use crate::settings::Settings;

@@ -11,11 +11,11 @@ use super::fetch_listed;
 use crate::cli::AuditArgs;
 use crate::failure::Failure;
 use crate::output::{Printer, Report, Stream, visible};
+use crate::rtok_config::audit_policy::{AuditTable, Policy};
 use crate::settings::Settings;
 use crate::time;
 use crate::tokens::audit::audit;
 use crate::tokens::health::Severity;
-use crate::tokens::policy::{AuditTable, Policy};
 
 /// One finding as `--json` and the table show it.
 #[derive(Serialize)]

@@ -5,8 +5,8 @@
 use url::Url;
 
 use super::{ClientConfig, Event};
+use crate::display::display_url_str;
 use crate::registry::RegistryError;
-use crate::registry::display::display_url_str;
 
 pub(super) fn build_reqwest(config: &ClientConfig) -> Result<reqwest::Client, RegistryError> {
     let network = &config.network;

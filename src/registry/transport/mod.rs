@@ -16,11 +16,12 @@ use url::Url;
 
 use retry::{Decision, Outcome};
 
-use super::display::{display_url, is_loopback, redact};
 use super::error::{Endpoint, Problem, RegistryError, Request};
-use crate::config::credentials::{Credential, CredentialError, Credentials};
+use crate::config::credential::{Credential, CredentialError};
+use crate::config::credentials::Credentials;
 use crate::config::network::Network;
 use crate::config::origin::Origin;
+use crate::display::{display_url, is_loopback, redact};
 use crate::secret::Secret;
 
 /// The most bytes rtok reads from one response. The token list is
@@ -392,7 +393,7 @@ impl HttpClient {
         let (scheme, credential, secret, origin) = match &call.auth {
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose());
-                let encoded = Secret::new(crate::config::credentials::encode_base64(&pair));
+                let encoded = Secret::new(crate::config::credential::encode_base64(&pair));
                 ("Basic", encoded, password.clone(), None)
             }
             Auth::Bearer(token) => ("Bearer", token.clone(), token.clone(), None),

@@ -6,7 +6,7 @@ use reqwest::header::HeaderMap;
 
 use super::{Auth, Call};
 use crate::config::origin::Origin;
-use crate::registry::display::{one_line, redact};
+use crate::display::{one_line, redact};
 use crate::registry::error::{Challenge, Problem, Request, WebAuth, status_text};
 use crate::secret::Secret;
 

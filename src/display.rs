@@ -1,5 +1,6 @@
-//! How registry URLs and registry-supplied text are shown: userinfo dropped,
-//! secrets redacted, one line; and which hosts count as this machine.
+//! How URLs and text from elsewhere are shown and escaped: userinfo dropped,
+//! secrets redacted, one line, URL components encoded; and which hosts count
+//! as this machine. A leaf: every layer may use it.
 
 use url::Url;
 
@@ -63,9 +64,31 @@ pub(crate) fn one_line(text: &str, limit: usize) -> String {
     }
 }
 
+/// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+pub(crate) fn encode_component(text: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    utf8_percent_encode(text, COMPONENT).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_are_encoded_like_javascript() {
+        assert_eq!(encode_component("a b/c+d=="), "a%20b%2Fc%2Bd%3D%3D");
+        assert_eq!(encode_component("abc-_.!~*'()"), "abc-_.!~*'()");
+    }
 
     #[test]
     fn display_url_drops_userinfo() {

@@ -1,4 +1,5 @@
-//! Where npm's config files live: project root, home, global prefix.
+//! Where things are: npm's config files (project root, home, global prefix),
+//! and the process environment they are found from.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,13 @@ pub(crate) fn resolve_path(value: &str, cwd: &Path, home: Option<&Path>) -> Path
         return home.to_path_buf();
     }
     cwd.join(value)
+}
+
+/// The process environment, as far as it is text.
+pub(crate) fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
 }
 
 #[cfg(test)]

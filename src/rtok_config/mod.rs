@@ -17,6 +17,8 @@
 //! Registries are named by URL and matched by nerf dart, as npm matches
 //! credentials: the longest prefix of a request URL wins.
 
+pub(crate) mod audit_policy;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -24,11 +26,11 @@ use anyhow::Result;
 use toml_edit::{DocumentMut, Item, Table, Value};
 use url::Url;
 
-use crate::config::locate;
 use crate::failure::Failure;
+use crate::locate;
 use crate::npmrc::{credential_prefixes, nerf_dart};
 use crate::private_file;
-use crate::tokens::policy::{self, AuditTable};
+use audit_policy::AuditTable;
 
 /// Where `login` and `rotate` keep new tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -353,7 +355,7 @@ fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> 
             }
             "audit" => {
                 config.audit =
-                    policy::from_table(item).map_err(|err| bad(format!("{shown}: {err}")))?;
+                    audit_policy::from_table(item).map_err(|err| bad(format!("{shown}: {err}")))?;
                 config.warnings.extend(config.audit.unknown.iter().map(|key| {
                     format!(
                         "{shown}: `audit.{key}` is not a setting rtok knows (it knows `unused-for`, `max-lifetime`, `fail-on`); ignored"
@@ -605,11 +607,11 @@ storage = "keyring"
         ] {
             let path = write(&dir, text);
             let err = RtokConfig::load(&path).expect_err(text);
-            let message = crate::failure::message(&err);
+            let message = crate::diagnostics::message(&err);
             assert!(message.contains(&path.display().to_string()), "{message}");
             assert!(message.contains(needle), "{text:?}: {message}");
             assert!(!message.contains('\n'), "{message}");
-            assert_eq!(crate::failure::exit_code(&err), 1);
+            assert_eq!(crate::diagnostics::exit_code(&err), 1);
             // An edit of a bad file fails the same way and writes nothing.
             let edited = edit(&path, |e| {
                 e.set_storage(Storage::Keyring);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::health::Severity;
+use crate::severity::Severity;
 
 const DAY: u64 = 24 * 3600;
 

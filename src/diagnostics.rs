@@ -1,0 +1,77 @@
+//! What an error means for the user: its exit code, its hint and its one-line
+//! message, decided at the top (beside `main`, as uv's `diagnostics` and
+//! cargo's `display_error`) for every error type in the crate, so that no
+//! low module has to know the others' errors.
+
+use crate::config::CredentialError;
+use crate::credential_command::CommandError;
+use crate::failure::{Exit, Failure};
+use crate::keyring::KeyringError;
+use crate::registry::RegistryError;
+
+/// The exit code for an error: the first `Failure` or `RegistryError` in its
+/// chain decides.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(failure) = cause.downcast_ref::<Failure>() {
+            return failure.exit as u8;
+        }
+        if let Some(registry) = cause.downcast_ref::<RegistryError>() {
+            return if registry.needs_auth() {
+                Exit::NeedsAuth as u8
+            } else {
+                Exit::Failed as u8
+            };
+        }
+        if let Some(credential) = cause.downcast_ref::<CredentialError>() {
+            return if credential.needs_auth() {
+                Exit::NeedsAuth as u8
+            } else {
+                Exit::Failed as u8
+            };
+        }
+    }
+    Exit::Failed as u8
+}
+
+/// The hint for an error, from the first cause that has one.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        if let Some(failure) = cause.downcast_ref::<Failure>() {
+            return failure.hint.clone();
+        }
+        if let Some(registry) = cause.downcast_ref::<RegistryError>() {
+            return registry.hint();
+        }
+        if let Some(credential) = cause.downcast_ref::<CredentialError>() {
+            return Some(credential.hint());
+        }
+        if let Some(keyring) = cause.downcast_ref::<KeyringError>() {
+            return Some(keyring.hint());
+        }
+        if let Some(command) = cause.downcast_ref::<CommandError>() {
+            return Some(command.hint());
+        }
+        None
+    })
+}
+
+pub use crate::failure::{is_broken_pipe, message};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::Failure;
+    use anyhow::Context;
+
+    #[test]
+    fn exit_codes_and_hints_come_from_the_chain() {
+        let err = anyhow::Error::new(Failure::auth("not logged in").hint("run `rtok login`"))
+            .context("could not list tokens");
+        assert_eq!(exit_code(&err), 4);
+        assert_eq!(hint(&err).as_deref(), Some("run `rtok login`"));
+        assert_eq!(message(&err), "could not list tokens: not logged in");
+        let plain: anyhow::Result<()> = Err(anyhow::anyhow!("boom")).context("outer");
+        assert_eq!(exit_code(&plain.unwrap_err()), 1);
+    }
+}
