@@ -82,9 +82,19 @@ pub(crate) fn read_text(path: &Path) -> Result<Option<String>> {
     }
 }
 
+/// The file's bytes, or `None` when it does not exist; an error naming the
+/// file when it cannot be read.
+pub(crate) fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
 /// Creates `folder` (and its parents) when missing; a folder rtok creates
 /// for its settings is private (0700), as `~/.config` usually is.
-fn create_private_folder(folder: &Path) -> Result<()> {
+pub(crate) fn create_private_folder(folder: &Path) -> Result<()> {
     if folder.is_dir() {
         return Ok(());
     }

@@ -14,6 +14,7 @@ use crate::cli::GlobalArgs;
 use crate::config::credential::Found;
 use crate::config::credentials::Credentials;
 use crate::config::network::Network;
+use crate::config::store::Store;
 use crate::config::{Config, DEFAULT_REGISTRY, Inputs};
 use crate::display::display_url;
 use crate::failure::Failure;
@@ -41,6 +42,12 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// The credential store over this run's config files and rtok's
+    /// settings: the one way commands write credentials.
+    pub(crate) fn store(&self) -> Store<'_> {
+        Store::new(&self.config, &self.rtok.path)
+    }
+
     /// Loads the configuration (each file once) from the process's
     /// arguments, environment and working folder.
     pub(crate) fn resolve(

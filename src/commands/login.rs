@@ -13,19 +13,16 @@ use url::Url;
 use super::{connect, otp, web};
 use crate::browser;
 use crate::cli::{AuthType, LoginArgs, StorageChoice};
+use crate::config::store::{Entry, Place, Saved};
 use crate::display::display_url;
 use crate::failure::Failure;
-use crate::keyring::{self, Keyring};
-use crate::npmrc::{self, nerf_dart};
+use crate::keyring;
 use crate::output::{Printer, Report, visible};
 use crate::prompt;
 use crate::registry::{Problem, Registry, RegistryError};
-use crate::rtok_config::{self, Storage};
+use crate::rtok_config::Storage;
 use crate::secret::Secret;
 use crate::settings::Settings;
-
-/// The credential keys a login replaces under the registry's nerf dart.
-const REPLACED_FIELDS: [&str; 3] = ["_auth", "username", "_password"];
 
 /// What `login` did: `--json` prints it as an object.
 #[derive(Serialize)]
@@ -122,21 +119,41 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         }
     };
 
-    let kept_in = match storage {
-        Storage::File => {
-            store(settings, &user_config, &token).with_context(|| {
-                format!(
-                    "logged in, but could not save the token to {}",
-                    user_config.display()
-                )
-            })?;
-            user_config.display().to_string()
-        }
-        Storage::Keyring => {
-            store_in_keyring(settings, printer, &user_config, &token)?;
-            settings.rtok.path.display().to_string()
-        }
+    let (place, kept_in) = match storage {
+        Storage::File => (
+            Place::File(user_config.clone()),
+            user_config.display().to_string(),
+        ),
+        Storage::Keyring => (Place::Keyring, settings.rtok.path.display().to_string()),
     };
+    let entry = Entry {
+        registry: &settings.registry,
+        token: &token,
+        scope: settings.scope.as_deref(),
+    };
+    let saved = settings
+        .store()
+        .save(&place, &entry)
+        .with_context(|| match &place {
+            Place::File(path) => format!(
+                "logged in, but could not save the token to {}",
+                path.display()
+            ),
+            Place::Keyring => {
+                "logged in, but could not keep the token in the system keyring".to_string()
+            }
+        })?;
+    // Nothing after this can fail in a way that should take the login back.
+    let Saved {
+        change: _kept,
+        references,
+    } = saved;
+    for key in &references {
+        printer.warn(&format!(
+            "`{key}` in {} refers to a variable; while it is set, npm and rtok use it instead of the keyring",
+            user_config.display()
+        ));
+    }
 
     printer.emit(&LoggedIn {
         registry: settings.registry_display(),
@@ -146,92 +163,6 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         storage: storage.as_str(),
     })?;
     Ok(())
-}
-
-/// `--storage keyring`: the token into the keyring, the registry recorded
-/// in rtok's settings, and any literal credential for the registry out of
-/// the user config (every other byte kept; `${VAR}` references stay, with a
-/// warning, as they would hide the keyring from npm and rtok alike). A
-/// failure puts the keyring back as it was.
-fn store_in_keyring(
-    settings: &Settings,
-    printer: &Printer,
-    user_config: &std::path::Path,
-    token: &Secret,
-) -> Result<()> {
-    let nerf = nerf_dart(&settings.registry);
-    let keyring = Keyring::open()?;
-    let previous = keyring.get(&nerf).ok().flatten();
-    keyring.set(&nerf, token)?;
-    let recorded = rtok_config::edit(&settings.rtok.path, |editor| {
-        editor.record_keyring(&settings.registry);
-        Ok(())
-    });
-    if let Err(err) = recorded {
-        let _ = match &previous {
-            Some(old) => keyring.set(&nerf, old),
-            None => keyring.delete(&nerf).map(drop),
-        };
-        return Err(err.context(format!(
-            "logged in, but could not record the keyring in {}; the keyring is as it was",
-            settings.rtok.path.display()
-        )));
-    }
-    let config = &settings.config;
-    let is = |wanted: String| move |raw: &str| config.expand_key(raw) == wanted;
-    let mut references = Vec::new();
-    npmrc::file::edit(user_config, |doc| {
-        for field in ["_authToken", "_auth", "username", "_password"] {
-            let key = format!("{nerf}:{field}");
-            let literal = doc
-                .entries()
-                .filter(|l| config.expand_key(&l.entry.key) == key)
-                .all(|l| !l.entry.value.contains("${"));
-            if literal {
-                doc.remove(&is(key));
-            } else {
-                references.push(key);
-            }
-        }
-        if let Some(scope) = &settings.scope {
-            let key = format!("{scope}:registry");
-            doc.set(&key, settings.registry.as_str(), &is(key.clone()));
-        }
-        Ok(())
-    })
-    .with_context(|| {
-        format!(
-            "the token is in the system keyring, but the literal credential could not be removed from {}",
-            user_config.display()
-        )
-    })?;
-    for key in references {
-        printer.warn(&format!(
-            "`{key}` in {} refers to a variable; while it is set, npm and rtok use it instead of the keyring",
-            user_config.display()
-        ));
-    }
-    Ok(())
-}
-
-/// Writes `<nerf>:_authToken` (replacing the registry's other credential
-/// keys) and, with `--scope`, `@scope:registry`, into the user config.
-fn store(settings: &Settings, path: &std::path::Path, token: &Secret) -> Result<()> {
-    let nerf = nerf_dart(&settings.registry);
-    let config = &settings.config;
-    let is = |wanted: String| move |raw: &str| config.expand_key(raw) == wanted;
-    npmrc::file::edit(path, |doc| {
-        for field in REPLACED_FIELDS {
-            doc.remove(&is(format!("{nerf}:{field}")));
-        }
-        let key = format!("{nerf}:_authToken");
-        doc.set(&key, token.expose(), &is(key.clone()));
-        if let Some(scope) = &settings.scope {
-            let key = format!("{scope}:registry");
-            doc.set(&key, settings.registry.as_str(), &is(key.clone()));
-        }
-        Ok(())
-    })
 }
 
 enum WebLoginError {

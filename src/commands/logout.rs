@@ -8,23 +8,10 @@ use serde::Serialize;
 
 use super::connect;
 use crate::config::Origin;
+use crate::config::store::Place;
 use crate::failure::Failure;
-use crate::npmrc;
 use crate::output::{Printer, Report, visible};
-use crate::rtok_config;
 use crate::settings::Settings;
-
-/// What logout removes under the nerf dart that held the credential (npm's
-/// `clearCredentialsByURI`).
-const CLEARED_FIELDS: [&str; 7] = [
-    "_authToken",
-    "_auth",
-    "_password",
-    "username",
-    "email",
-    "certfile",
-    "keyfile",
-];
 
 /// What `logout` did: `--json` prints it as an object.
 #[derive(Serialize)]
@@ -96,11 +83,18 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         }
     }
 
+    let store = settings.store();
     let removed_from = match &found.origin {
         Origin::File { path, .. } => {
-            remove_credentials(settings, path, &found.reg_key).with_context(|| {
-                format!("could not remove the credentials from {}", path.display())
-            })?;
+            let _done = store
+                .remove(
+                    &Place::File(path.clone()),
+                    &found.reg_key,
+                    settings.scope.as_deref(),
+                )
+                .with_context(|| {
+                    format!("could not remove the credentials from {}", path.display())
+                })?;
             Some(path.display().to_string())
         }
         Origin::Env { var } => {
@@ -116,7 +110,9 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             None
         }
         Origin::Keyring => {
-            forget_keyring_token(settings, &found.reg_key)?;
+            let _done = store
+                .remove(&Place::Keyring, &found.reg_key, None)
+                .context("the token was revoked, but its keyring item could not be deleted")?;
             Some("keyring".to_string())
         }
         Origin::Command { .. } => {
@@ -137,36 +133,4 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         server_note,
     })?;
     Ok(())
-}
-
-/// Deletes the keyring item and rtok's record of it.
-fn forget_keyring_token(settings: &Settings, nerf: &str) -> Result<()> {
-    crate::keyring::Keyring::open()?
-        .delete(nerf)
-        .context("the token was revoked, but its keyring item could not be deleted")?;
-    rtok_config::edit(&settings.rtok.path, |editor| {
-        editor.forget_keyring(nerf);
-        Ok(())
-    })
-    .with_context(|| {
-        format!(
-            "the keyring item is gone, but {} still records it",
-            settings.rtok.path.display()
-        )
-    })
-}
-
-fn remove_credentials(settings: &Settings, path: &std::path::Path, reg_key: &str) -> Result<()> {
-    let config = &settings.config;
-    npmrc::file::edit(path, |doc| {
-        for field in CLEARED_FIELDS {
-            let wanted = format!("{reg_key}:{field}");
-            doc.remove(&|raw: &str| config.expand_key(raw) == wanted);
-        }
-        if let Some(scope) = &settings.scope {
-            let wanted = format!("{scope}:registry");
-            doc.remove(&|raw: &str| config.expand_key(raw) == wanted);
-        }
-        Ok(())
-    })
 }

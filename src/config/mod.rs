@@ -6,6 +6,7 @@ pub(crate) mod credentials;
 pub(crate) mod network;
 pub(crate) mod origin;
 pub(crate) mod registries;
+pub(crate) mod store;
 pub(crate) mod stored;
 
 use std::collections::HashMap;

@@ -2,7 +2,6 @@
 //! where the old one was, checked, and only then the old one revoked. Any
 //! failure rolls back.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use std::io;
@@ -15,8 +14,8 @@ use super::create::Created;
 use super::{delete, fetch_listed};
 use crate::cli::RotateArgs;
 use crate::config::Origin;
+use crate::config::store::{Change, Place, Store};
 use crate::failure::Failure;
-use crate::npmrc::{self, Document};
 use crate::output::{Printer, Report};
 use crate::prompt;
 use crate::registry::{NewToken, Registry, TokenRecord};
@@ -75,58 +74,57 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
         |code| async move { registry_ref.create_token(request, code.as_ref()).await },
     )
     .await?;
+    let store = settings.store();
     let mut rollback = Rollback {
         new_key: created.key.clone(),
         new_token: created.token.clone(),
-        restore: None,
-        restore_keyring: None,
+        saved: None,
         code,
     };
 
-    // Save it where the old one was, when the old one is the one in use.
+    // Save it where the old one was, when the old one is the one in use,
+    // and only if that place still holds the old one.
     let mut saved_to = None;
-    if replaces_current {
-        match &found.origin {
+    if replaces_current && let Some(old_token) = current.as_ref() {
+        let place = match &found.origin {
             Origin::File {
                 path,
                 variable: None,
                 ..
-            } => match save(settings, path, &found.reg_key, &created.token) {
-                Ok(before) => {
-                    rollback.restore = Some((path.clone(), before));
-                    saved_to = Some(path.display().to_string());
+            } => Some(Place::File(path.clone())),
+            Origin::Keyring => Some(Place::Keyring),
+            other => {
+                printer.warn(&format!(
+                    "the old token comes from {other}: put the new token there yourself"
+                ));
+                None
+            }
+        };
+        if let Some(place) = place {
+            match store.replace(&place, &found.reg_key, old_token, &created.token) {
+                Ok(change) => {
+                    rollback.saved = Some(change);
+                    saved_to = Some(match &place {
+                        Place::File(path) => path.display().to_string(),
+                        Place::Keyring => "the system keyring".to_string(),
+                    });
                 }
                 Err(err) => {
-                    let state = rollback.run(&registry).await;
-                    return Err(Failure::new(format!(
+                    let state = rollback.run(&registry, &store).await;
+                    let hint = crate::diagnostics::hint(&err);
+                    let mut failure = Failure::new(format!(
                         "could not save the new token to {}: {err:#}; {state}",
-                        path.display()
-                    ))
-                    .into());
-                }
-            },
-            Origin::Keyring => {
-                let saved = crate::keyring::Keyring::open()
-                    .and_then(|keyring| keyring.set(&found.reg_key, &created.token));
-                match (saved, current.clone()) {
-                    (Ok(()), Some(old)) => {
-                        rollback.restore_keyring = Some((found.reg_key.clone(), old));
-                        saved_to = Some("the system keyring".to_string());
+                        match &place {
+                            Place::File(path) => path.display().to_string(),
+                            Place::Keyring => "the system keyring".to_string(),
+                        }
+                    ));
+                    if let Some(hint) = hint {
+                        failure = failure.hint(hint);
                     }
-                    (Ok(()), None) => saved_to = Some("the system keyring".to_string()),
-                    (Err(err), _) => {
-                        let state = rollback.run(&registry).await;
-                        return Err(Failure::new(format!(
-                            "could not save the new token in the system keyring: {err}; {state}"
-                        ))
-                        .hint(err.hint())
-                        .into());
-                    }
+                    return Err(failure.into());
                 }
             }
-            other => printer.warn(&format!(
-                "the old token comes from {other}: put the new token there yourself"
-            )),
         }
     }
 
@@ -141,7 +139,7 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
             ));
         }
         Err(err) => {
-            let state = rollback.run(&registry).await;
+            let state = rollback.run(&registry, &store).await;
             return Err(
                 Failure::new(format!("the new token does not work ({err}); {state}")).into(),
             );
@@ -149,14 +147,25 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
     }
 
     let code = rollback.code.clone();
-    if let Err(err) = registry.delete_token(old.key(), code.as_ref()).await {
-        let state = rollback.run(&registry).await;
-        return Err(Failure::new(format!(
-            "could not revoke the old token {} ({err}); {state}",
-            old.key()
-        ))
-        .hint("fix the cause and run `rtok token rotate` again")
-        .into());
+    match registry.delete_token(old.key(), code.as_ref()).await {
+        Ok(()) => {}
+        // Gone already (another rotate, or someone revoked it): what this
+        // rotate wanted; the new token is saved and works.
+        Err(err) if err.status().is_some_and(|s| s.as_u16() == 404) => {
+            printer.warn(&format!(
+                "the old token {} was already revoked (by another rotate or by hand)",
+                old.key()
+            ));
+        }
+        Err(err) => {
+            let state = rollback.run(&registry, &store).await;
+            return Err(Failure::new(format!(
+                "could not revoke the old token {} ({err}); {state}",
+                old.key()
+            ))
+            .hint("fix the cause and run `rtok token rotate` again")
+            .into());
+        }
     }
 
     printer.emit(&Rotated {
@@ -193,24 +202,6 @@ fn find_old<'a>(
         .iter()
         .find(|t| t.key() == key)
         .ok_or_else(|| Failure::new(format!("token {key} is no longer listed")).into())
-}
-
-/// Writes the new token over the old one's line; returns the file as it was.
-fn save(
-    settings: &Settings,
-    path: &std::path::Path,
-    reg_key: &str,
-    token: &Secret,
-) -> Result<Document> {
-    let key = format!("{reg_key}:_authToken");
-    let config = &settings.config;
-    npmrc::file::edit(path, |doc| {
-        let before = doc.clone();
-        doc.set(&key, token.expose(), &|raw: &str| {
-            config.expand_key(raw) == key
-        });
-        Ok(before)
-    })
 }
 
 /// A request for a token restricted as `old` is: read-only, CIDR ranges,
@@ -262,36 +253,22 @@ fn lifetime_days(old: &TokenRecord) -> Option<u32> {
 struct Rollback {
     new_key: Option<String>,
     new_token: Secret,
-    /// The file and the document it held before the new token was saved.
-    restore: Option<(PathBuf, Document)>,
-    /// The keyring item (nerf dart) and the token it held before.
-    restore_keyring: Option<(String, Secret)>,
+    /// The store's change that saved the new token (its undo puts back
+    /// only what it wrote, and only where nothing else wrote since).
+    saved: Option<Change>,
     code: Option<Secret>,
 }
 
 impl Rollback {
-    /// Restores the config file and revokes the new token; returns a
-    /// sentence saying what state things are in.
-    async fn run(&mut self, registry: &Registry) -> String {
+    /// Undoes the save and revokes the new token; returns a sentence saying
+    /// what state things are in.
+    async fn run(&mut self, registry: &Registry, store: &Store<'_>) -> String {
         let mut done = Vec::new();
         let mut problems = Vec::new();
-        if let Some((path, before)) = self.restore.take() {
-            let restored = npmrc::file::edit(&path, |doc| {
-                *doc = before;
-                Ok(())
-            });
-            match restored {
-                Ok(()) => done.push(format!("restored {}", path.display())),
-                Err(err) => {
-                    problems.push(format!("could not restore {} ({err:#})", path.display()))
-                }
-            }
-        }
-        if let Some((nerf, old)) = self.restore_keyring.take() {
-            match crate::keyring::Keyring::open().and_then(|keyring| keyring.set(&nerf, &old)) {
-                Ok(()) => done.push("restored the keyring item".to_string()),
-                Err(err) => problems.push(format!("could not restore the keyring item ({err})")),
-            }
+        if let Some(change) = self.saved.take() {
+            let undone = change.undo(store);
+            done.extend(undone.done);
+            problems.extend(undone.problems);
         }
         let key = match &self.new_key {
             Some(key) => Some(key.clone()),
