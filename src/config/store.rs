@@ -875,3 +875,129 @@ fn undo_item(
     }
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_over(npmrc: &str) -> (tempfile::TempDir, Config, PathBuf) {
+        let (dir, config) = crate::config::load_for_test(npmrc, &[]).expect("config");
+        let settings = dir.path().join("rtok/config.toml");
+        (dir, config, settings)
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("test URL")
+    }
+
+    #[test]
+    fn a_save_writes_the_token_and_its_undo_restores_every_byte() {
+        let original = "; mine\r\n//r.example/:_auth=b2xkOnB3\r\nemail=a@b\r\n";
+        let (_dir, config, settings) = store_over(original);
+        let store = Store::new(&config, &settings);
+        let path = store.user_config().expect("user config");
+        let registry = url("https://r.example/");
+        let token = Secret::new("new-token");
+        let saved = store
+            .save(
+                &Place::File(path.clone()),
+                &Entry {
+                    registry: &registry,
+                    token: &token,
+                    scope: Some("@acme"),
+                },
+            )
+            .expect("save");
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "; mine\r\nemail=a@b\r\n//r.example/:_authToken=new-token\r\n@acme:registry=https://r.example/\r\n"
+        );
+        let undone = saved.change.undo(&store);
+        assert!(undone.problems.is_empty(), "{}", undone.sentence());
+        assert_eq!(fs::read_to_string(&path).expect("read"), original);
+    }
+
+    #[test]
+    fn an_undo_after_another_write_reverts_only_its_own_keys() {
+        let original = "//r.example/:_authToken=old\n";
+        let (_dir, config, settings) = store_over(original);
+        let store = Store::new(&config, &settings);
+        let path = store.user_config().expect("user config");
+        let change = store
+            .replace(
+                &Place::File(path.clone()),
+                "//r.example/",
+                &Secret::new("old"),
+                &Secret::new("new"),
+            )
+            .expect("replace");
+        // Another process adds a line meanwhile.
+        let mut text = fs::read_to_string(&path).expect("read");
+        text.push_str("//other.example/:_authToken=theirs\n");
+        fs::write(&path, &text).expect("write");
+        let undone = change.undo(&store);
+        assert!(undone.problems.is_empty(), "{}", undone.sentence());
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "//r.example/:_authToken=old\n//other.example/:_authToken=theirs\n"
+        );
+    }
+
+    #[test]
+    fn an_undo_leaves_a_key_someone_else_changed() {
+        let (_dir, config, settings) = store_over("//r.example/:_authToken=old\n");
+        let store = Store::new(&config, &settings);
+        let path = store.user_config().expect("user config");
+        let change = store
+            .replace(
+                &Place::File(path.clone()),
+                "//r.example/",
+                &Secret::new("old"),
+                &Secret::new("new"),
+            )
+            .expect("replace");
+        fs::write(&path, "//r.example/:_authToken=someone-elses\n").expect("write");
+        let _ = change.undo(&store);
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "//r.example/:_authToken=someone-elses\n"
+        );
+    }
+
+    #[test]
+    fn a_replace_refuses_a_token_written_meanwhile() {
+        let (_dir, config, settings) = store_over("//r.example/:_authToken=other\n");
+        let store = Store::new(&config, &settings);
+        let path = store.user_config().expect("user config");
+        let err = store
+            .replace(
+                &Place::File(path.clone()),
+                "//r.example/",
+                &Secret::new("old"),
+                &Secret::new("new"),
+            )
+            .expect_err("the file holds another token");
+        assert!(format!("{err:#}").contains("changed while rtok was working"));
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "//r.example/:_authToken=other\n"
+        );
+    }
+
+    #[test]
+    fn a_removal_clears_every_field_and_the_scope_mapping() {
+        let original = "a=1\n//r.example/:_authToken=t\n//r.example/:email=e\n@acme:registry=https://r.example/\n//s.example/:_authToken=keep\n";
+        let (_dir, config, settings) = store_over(original);
+        let store = Store::new(&config, &settings);
+        let path = store.user_config().expect("user config");
+        let change = store
+            .remove(&Place::File(path.clone()), "//r.example/", Some("@acme"))
+            .expect("remove");
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "a=1\n//s.example/:_authToken=keep\n"
+        );
+        let _ = change.undo(&store);
+        assert_eq!(fs::read_to_string(&path).expect("read"), original);
+    }
+}

@@ -317,3 +317,61 @@ fn assert_mode_600(path: &std::path::Path) {
         & 0o777;
     assert_eq!(mode, 0o600, "{}", path.display());
 }
+
+#[test]
+fn two_imports_at_once_move_the_token_once_and_lose_nothing() {
+    // Probe #3: two concurrent imports destroyed the token (6 of 6 tries).
+    // The store moves it under one lock and re-reads under it, so one run
+    // moves it and the other finds it already moved.
+    let env = TestEnv::new();
+    let keyring = PrivateKeyring::start(&env);
+    for round in 0..5 {
+        let secret = token(&format!("race{round}"));
+        env.register_secret(&secret);
+        env.write_userconfig(&format!("; keep me\n{NERF}:_authToken={secret}\n"));
+        let runs: Vec<Run> = std::thread::scope(|scope| {
+            let started: Vec<_> = (0..2)
+                .map(|_| {
+                    let cmd = keyring.apply(env.rtok().args([
+                        "keyring",
+                        "import",
+                        "--registry",
+                        "http://127.0.0.1:4873/",
+                    ]));
+                    scope.spawn(move || cmd.run())
+                })
+                .collect();
+            started
+                .into_iter()
+                .map(|h| h.join().expect("the run's thread"))
+                .collect()
+        });
+        for run in &runs {
+            run.success();
+        }
+        let moved = runs
+            .iter()
+            .filter(|r| r.stderr.contains("Moved the token"))
+            .count();
+        assert_eq!(moved, 1, "round {round}: exactly one run moved it");
+        assert_eq!(
+            keyring.secret_tool_lookup(NERF).as_deref(),
+            Some(secret.as_str()),
+            "round {round}: the token is in the keyring"
+        );
+        assert_eq!(env.read_userconfig(), "; keep me\n");
+        let settings = std::fs::read_to_string(env.rtok_settings()).expect("settings");
+        assert!(
+            settings.contains("storage = \"keyring\""),
+            "round {round}: recorded: {settings}"
+        );
+        // Back to the file for the next round.
+        keyring
+            .apply(
+                env.rtok()
+                    .args(["keyring", "export", "--registry", "http://127.0.0.1:4873/"]),
+            )
+            .run()
+            .success();
+    }
+}

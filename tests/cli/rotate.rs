@@ -291,3 +291,86 @@ fn a_new_token_that_does_not_work_is_revoked_and_nothing_saved() {
     assert_eq!(env.read_userconfig(), before);
     assert_eq!(registry.keys(), vec!["session-key-0001".to_string()]);
 }
+
+#[test]
+fn a_rollback_keeps_what_another_process_wrote_meanwhile() {
+    // Probe #4: the old token's revocation fails after another process
+    // wrote to the same file (here: the proxy writes, as a concurrent
+    // `rtok login` would, between the save and the rollback). The rollback
+    // puts back the old token and keeps the other line.
+    let session = "npm_SessionTokenInUseAbCdEfGhIjKlMnOpQr0006";
+    let registry = TokenRegistry::start(session, Vec::new());
+    let env = TestEnv::new();
+    env.register_secret(session);
+    let userconfig = env.userconfig.clone();
+    let other_line = "//other.example/:_authToken=written-meanwhile\n";
+    let proxy = forwarding_proxy(&registry.url(), move |req| {
+        (req.method == "DELETE" && req.path.ends_with("/session-key-0001")).then(|| {
+            let mut text = std::fs::read_to_string(&userconfig).expect("read the user config");
+            text.push_str(other_line);
+            std::fs::write(&userconfig, text).expect("write the user config");
+            Reply::json(503, json!({"error": "maintenance"}))
+        })
+    });
+    let before = format!(
+        "; mine\nregistry={}\n{}:_authToken={session}\nfetch-retries=0\n",
+        proxy.url(),
+        proxy.nerf_dart()
+    );
+    env.write_userconfig(&before);
+    let run = env
+        .rtok()
+        .args(["token", "rotate", "current", "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    assert_error(&run, 1, "could not revoke the old token session-key-0001");
+    assert!(
+        run.stderr.contains("rolled back"),
+        "{}",
+        run.describe("rolled back")
+    );
+    assert_eq!(
+        env.read_userconfig(),
+        format!("{before}{other_line}"),
+        "the old token is back and the other process's line is kept"
+    );
+    assert_eq!(registry.keys(), vec!["session-key-0001".to_string()]);
+}
+
+#[test]
+fn an_old_token_revoked_meanwhile_is_no_reason_to_roll_back() {
+    // Probe #4's race: another rotate revoked the old token first. A 404
+    // for it means it is gone, so the new token (saved, working) stays and
+    // nothing claims the old one still works.
+    let session = "npm_SessionTokenInUseAbCdEfGhIjKlMnOpQr0007";
+    let registry = TokenRegistry::start(session, Vec::new());
+    let env = TestEnv::new();
+    env.register_secret(session);
+    let proxy = forwarding_proxy(&registry.url(), |req| {
+        (req.method == "DELETE" && req.path.ends_with("/session-key-0001"))
+            .then(|| Reply::json(404, json!({"error": "not found"})))
+    });
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={session}\nfetch-retries=0\n",
+        proxy.url(),
+        proxy.nerf_dart()
+    ));
+    let run = env
+        .rtok()
+        .args(["token", "rotate", "current", "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    run.success();
+    let new_token = run.stdout.trim().to_string();
+    env.register_secret(&new_token);
+    assert!(
+        run.stderr.contains("was already revoked") && !run.stderr.contains("still works"),
+        "{}",
+        run.describe("a note that the old token was gone")
+    );
+    assert!(
+        env.read_userconfig()
+            .contains(&format!("_authToken={new_token}\n")),
+        "the new token is saved"
+    );
+}
