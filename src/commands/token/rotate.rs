@@ -141,7 +141,9 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
         Err(err) => {
             let state = rollback.run(&registry, &store).await;
             return Err(
-                Failure::new(format!("the new token does not work ({err}); {state}")).into(),
+                Failure::new(format!("the new token does not work ({err}); {state}"))
+                    .hint("check the registry with `rtok doctor`, then run `rtok token rotate` again")
+                    .into(),
             );
         }
     }
