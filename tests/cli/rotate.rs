@@ -374,3 +374,21 @@ fn an_old_token_revoked_meanwhile_is_no_reason_to_roll_back() {
         "the new token is saved"
     );
 }
+
+#[test]
+fn a_new_token_that_does_not_work_comes_with_a_hint() {
+    // Probe #19: the error had no `hint:` line.
+    let session = "npm_SessionTokenInUseAbCdEfGhIjKlMnOpQr0008";
+    let registry = TokenRegistry::start(session, Vec::new());
+    registry.refuse_new_tokens();
+    let env = TestEnv::new();
+    env.register_secret(session);
+    env.write_userconfig(&npmrc_for_mock(&registry.url(), session));
+    let run = env
+        .rtok()
+        .args(["token", "rotate", "current", "--password-stdin"])
+        .stdin(PASSWORD)
+        .run();
+    assert_error(&run, 1, "the new token does not work");
+    assert!(hint(&run).contains("rtok doctor"), "{}", run.stderr);
+}
