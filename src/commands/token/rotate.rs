@@ -111,18 +111,15 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
                 }
                 Err(err) => {
                     let state = rollback.run(&registry, &store).await;
-                    let hint = crate::diagnostics::hint(&err);
-                    let mut failure = Failure::new(format!(
-                        "could not save the new token to {}: {err:#}; {state}",
-                        match &place {
-                            Place::File(path) => path.display().to_string(),
-                            Place::Keyring => "the system keyring".to_string(),
-                        }
-                    ));
-                    if let Some(hint) = hint {
-                        failure = failure.hint(hint);
-                    }
-                    return Err(failure.into());
+                    let shown = match &place {
+                        Place::File(path) => path.display().to_string(),
+                        Place::Keyring => "the system keyring".to_string(),
+                    };
+                    // The store's error keeps its hint; the context says
+                    // what became of the new token.
+                    return Err(err.context(format!(
+                        "could not save the new token to {shown} ({state})"
+                    )));
                 }
             }
         }
