@@ -35,7 +35,7 @@ pub(super) fn status_problem(
                 .contains("one-time pass"));
     if says_otp {
         let web = match parsed.as_ref().map(web_auth) {
-            Some(Err(problem)) => return problem,
+            Some(Err(problem)) => return Problem::InvalidResponse(problem),
             Some(Ok(web)) => web,
             None => None,
         };
@@ -63,10 +63,10 @@ pub(super) fn status_problem(
 }
 
 /// The web one-time-password challenge of a 401's body: `authUrl` and
-/// `doneUrl`, both http(s) URLs (as npm's `open-url` insists), or the
-/// problem that one is not. Only http(s) URLs reach the browser command and
+/// `doneUrl`, both http(s) URLs (as npm's `open-url` insists), or what is
+/// wrong with them. Only http(s) URLs reach the browser command and
 /// the terminal, and those always start with their scheme, never with `-`.
-fn web_auth(body: &serde_json::Value) -> Result<Option<WebAuth>, Problem> {
+fn web_auth(body: &serde_json::Value) -> Result<Option<WebAuth>, String> {
     let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
     let (Some(auth_url), Some(done_url)) = (field("authUrl"), field("doneUrl")) else {
         return Ok(None);
@@ -76,9 +76,7 @@ fn web_auth(body: &serde_json::Value) -> Result<Option<WebAuth>, Problem> {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https"))
             .ok_or_else(|| {
-                Problem::InvalidResponse(format!(
-                    "the one-time password challenge's `{name}` is not an http(s) URL"
-                ))
+                format!("the one-time password challenge's `{name}` is not an http(s) URL")
             })
     };
     Ok(Some(WebAuth {
