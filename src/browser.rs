@@ -6,7 +6,16 @@ use std::process::{Command, Stdio};
 /// `%s` standing for the URL), else the desktop's opener when a display is
 /// available. Returns whether a browser was started. In CI or over SSH
 /// without a display nothing is started: the URL printed is the way in.
+///
+/// Only an http(s) URL is opened, as its serialization (control characters
+/// and spaces percent-encoded): it starts with its scheme, so no browser or
+/// opener can read it as an option, and it cannot name a local file or
+/// another program's scheme.
 pub(crate) fn open(url: &str) -> bool {
+    let Some(url) = web_url(url) else {
+        return false;
+    };
+    let url = url.as_str();
     if let Ok(browsers) = std::env::var("BROWSER") {
         return browsers
             .split(':')
@@ -28,6 +37,12 @@ pub(crate) fn open(url: &str) -> bool {
         None
     };
     opener.is_some_and(|opener| spawn(opener, &[url]))
+}
+
+fn web_url(text: &str) -> Option<url::Url> {
+    url::Url::parse(text)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
 }
 
 fn spawn_browser(command: &str, url: &str) -> bool {
@@ -54,4 +69,19 @@ fn spawn(program: &str, args: &[&str]) -> bool {
         .stderr(Stdio::null())
         .spawn()
         .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_urls_are_opened_and_never_as_an_option() {
+        assert!(web_url("--remote-debugging-port=9222").is_none());
+        assert!(web_url("file:///etc/passwd").is_none());
+        assert!(web_url("javascript:alert(1)").is_none());
+        let url = web_url("https://r.example/auth?x=\u{1b}]0;PWNED\u{7}").expect("a web URL");
+        assert!(url.as_str().starts_with("https://"));
+        assert!(!url.as_str().chars().any(char::is_control), "{url}");
+    }
 }

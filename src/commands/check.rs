@@ -86,6 +86,7 @@ pub(super) async fn check(
         }
     };
     let (whoami, listed) = futures_util::future::join(client.whoami(), list).await;
+    use crate::registry::Refusal;
     let user = match whoami {
         Ok(user) => user,
         Err(err) => return failed(found, err),
@@ -99,7 +100,12 @@ pub(super) async fn check(
                 None => ListOutcome::NoMatch,
             }
         }
-        (Some(Err(err)), _) if err.status().is_some_and(|s| s.as_u16() == 403) => {
+        (Some(Err(err)), _)
+            if matches!(
+                err.refusal(),
+                Some(Refusal::Forbidden | Refusal::IpRestricted)
+            ) =>
+        {
             ListOutcome::Refused
         }
         _ => ListOutcome::Unknown,
@@ -138,18 +144,29 @@ fn failed(found: &Found, err: RegistryError) -> Checked {
 
 /// The state a failed `whoami` puts a credential in.
 pub(super) fn state_of(err: &RegistryError) -> State {
+    use crate::registry::Refusal;
     match err {
         RegistryError::Credential(crate::config::credential::CredentialError::UnsetVariable {
             ..
         }) => State::UnsetVariable,
         RegistryError::Credential(_) | RegistryError::Setup(_) => State::Error,
-        RegistryError::Failed(_) => match err.problem() {
-            Some(
-                Problem::Unauthorized { .. } | Problem::IpNotAllowed | Problem::OtpRequired { .. },
+        RegistryError::Failed(_) => match (err.refusal(), err.problem()) {
+            (
+                Some(
+                    Refusal::Rejected
+                    | Refusal::NeedsOtp
+                    | Refusal::IpRestricted
+                    | Refusal::Forbidden,
+                ),
+                _,
             ) => State::Rejected,
-            Some(Problem::Status { status, .. }) if status.as_u16() == 403 => State::Rejected,
-            Some(
-                Problem::Connect { .. } | Problem::Timeout { .. } | Problem::TlsHandshake { .. },
+            (
+                _,
+                Some(
+                    Problem::Connect { .. }
+                    | Problem::Timeout { .. }
+                    | Problem::TlsHandshake { .. },
+                ),
             ) => State::Unreachable,
             _ => State::Error,
         },

@@ -173,10 +173,9 @@ enum WebLoginError {
 }
 
 fn classify(err: RegistryError) -> WebLoginError {
-    match err.status().map(|s| s.as_u16()) {
-        // 400-499, or exactly 500, as npm reads it.
-        Some(400..=500) => WebLoginError::Unsupported(err),
-        _ => WebLoginError::Failed(err.into()),
+    match err.means_no_web_login() {
+        true => WebLoginError::Unsupported(err),
+        false => WebLoginError::Failed(err.into()),
     }
 }
 

@@ -66,11 +66,14 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
     let mut server_note = None;
     let mut revoked = false;
     if let Some(token) = found.token() {
+        use crate::registry::Refusal;
         match registry.revoke_session(token).await {
             Ok(()) => revoked = true,
-            Err(err) => match err.status().map(|s| s.as_u16()) {
-                Some(401) => server_note = Some("the registry says the token was already invalid"),
-                Some(404 | 410) => {
+            Err(err) => match err.refusal() {
+                Some(Refusal::Rejected) => {
+                    server_note = Some("the registry says the token was already invalid")
+                }
+                Some(Refusal::NotFound) => {
                     server_note = Some("the registry says the token was already gone")
                 }
                 _ => {

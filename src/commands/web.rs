@@ -22,14 +22,14 @@ pub(super) async fn authenticate_otp(
     registry: &Registry,
     challenge: &WebAuth,
 ) -> Result<Secret> {
-    let done = Url::parse(&challenge.done_url)
-        .map_err(|_| Failure::new("the registry's web authentication `doneUrl` is not a URL"))?;
+    // Both are http(s) URLs (the registry client accepts nothing else), and
+    // a URL's serialization percent-encodes control characters.
     printer.status(&format!(
         "Authenticate your account at:\n{}",
         challenge.auth_url
     ));
-    browser::open(&challenge.auth_url);
-    poll(registry, &done, WEB_TIMEOUT).await
+    browser::open(challenge.auth_url.as_str());
+    poll(registry, &challenge.done_url, WEB_TIMEOUT).await
 }
 
 /// Polls `done_url` until it hands over a token, honouring `Retry-After`

@@ -6,7 +6,9 @@
 use std::fmt;
 
 use reqwest::StatusCode;
+use url::Url;
 
+use super::transport::redirect::Refused;
 use crate::config::credential::CredentialError;
 use crate::config::origin::Origin;
 
@@ -30,11 +32,45 @@ pub(crate) enum Challenge {
     Other,
 }
 
-/// The `authUrl`/`doneUrl` pair of a web one-time-password challenge.
+/// The `authUrl`/`doneUrl` pair of a web one-time-password challenge, both
+/// http(s) URLs (their `Display` percent-encodes anything a terminal or a
+/// browser command could take for something else).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WebAuth {
-    pub auth_url: String,
-    pub done_url: String,
+    pub auth_url: Url,
+    pub done_url: Url,
+}
+
+/// What a registry's refusal means, decided here once: commands match on
+/// these, never on status numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The credential (or the user name and password) was not accepted: a
+    /// 401, or a whoami answer with no user name.
+    Rejected,
+    /// A one-time password is needed (or the one sent was wrong).
+    NeedsOtp,
+    /// Not from this address: the `ipaddress` challenge, a 403 that says so,
+    /// or a bare 403 to whoami from a registry that speaks npmjs's dialect
+    /// (npmjs answers a CIDR-limited token's request from elsewhere so).
+    IpRestricted,
+    /// 403 for any other reason (a read-only token, no permission;
+    /// Verdaccio's answer to a revoked token).
+    Forbidden,
+    /// 404 or 410: not there (any more).
+    NotFound,
+    /// 409.
+    Conflict,
+    /// 400.
+    BadRequest,
+    /// 429.
+    RateLimited,
+    /// 405 or 501: the registry does not do this.
+    NotSupported,
+    /// Another 4xx.
+    OtherClientError,
+    /// 5xx: the registry failed.
+    ServerFailed,
 }
 
 /// The request a failure belongs to, as messages show it.
@@ -114,6 +150,17 @@ pub(crate) enum Problem {
     #[error("{0}")]
     InvalidResponse(String),
 
+    #[error("{}", redirect_message(*status, to.as_ref(), *why))]
+    RedirectRefused {
+        status: StatusCode,
+        /// Where it pointed (userinfo dropped), when `Location` was a URL.
+        to: Option<Url>,
+        why: Refused,
+    },
+
+    #[error("more than {limit} redirects (a redirect loop?)")]
+    TooManyRedirects { limit: u32 },
+
     #[error("the response is larger than {limit} bytes")]
     TooLarge { limit: usize },
 
@@ -128,6 +175,29 @@ pub(crate) fn status_text(status: StatusCode) -> String {
         None => status.as_u16().to_string(),
     }
 }
+
+fn redirect_message(status: StatusCode, to: Option<&Url>, why: Refused) -> String {
+    let status = status_text(status);
+    let to = to.map(crate::display::display_url).unwrap_or_default();
+    match why {
+        Refused::CrossOrigin => format!(
+            "the registry redirected it ({status}) to another origin, {to}; rtok does not send a request body, a one-time password or a credential there"
+        ),
+        Refused::Downgrade => format!(
+            "the registry redirected it ({status}) from https to plain http, {to}; rtok does not follow that"
+        ),
+        Refused::NotHttp => {
+            format!("the registry redirected it ({status}) to {to}, which is not an http(s) URL")
+        }
+        Refused::NotAUrl => {
+            format!("the registry redirected it ({status}) to a `Location` that is not a URL")
+        }
+    }
+}
+
+/// The host of registry.npmjs.org, whose whoami answers a request from an
+/// address a token does not allow with a bare 403.
+const NPMJS_HOST: &str = "registry.npmjs.org";
 
 impl RegistryError {
     pub(crate) fn failed(request: Request, problem: Problem) -> RegistryError {
@@ -162,6 +232,60 @@ impl RegistryError {
                 Problem::Unauthorized { .. } | Problem::OtpRequired { .. } | Problem::IpNotAllowed
             )
         )
+    }
+
+    /// What the registry's refusal means, when it refused.
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        self.refusal_speaking_npmjs(false)
+    }
+
+    /// `refusal`, for a caller that knows more about the registry's dialect
+    /// (a token of npmjs's shape): with `npmjs`, a bare 403 to whoami means
+    /// an IP restriction, as it does from registry.npmjs.org itself.
+    pub(crate) fn refusal_speaking_npmjs(&self, npmjs: bool) -> Option<Refusal> {
+        let RegistryError::Failed(failed) = self else {
+            return None;
+        };
+        let request = &failed.request;
+        let refusal = match &failed.problem {
+            Problem::Unauthorized { .. } => Refusal::Rejected,
+            Problem::OtpRequired { .. } => Refusal::NeedsOtp,
+            Problem::IpNotAllowed => Refusal::IpRestricted,
+            Problem::Status { status, detail } => match status.as_u16() {
+                403 => {
+                    let npmjs = npmjs
+                        || Url::parse(&request.url)
+                            .is_ok_and(|url| url.host_str() == Some(NPMJS_HOST));
+                    let detail = detail.to_ascii_lowercase();
+                    let says_ip = ["ip address", "cidr", "whitelist", "allowlist", "allowed ip"]
+                        .iter()
+                        .any(|word| detail.contains(word));
+                    if says_ip || (npmjs && request.endpoint == Endpoint::Whoami) {
+                        Refusal::IpRestricted
+                    } else {
+                        Refusal::Forbidden
+                    }
+                }
+                400 => Refusal::BadRequest,
+                401 => Refusal::Rejected,
+                404 | 410 => Refusal::NotFound,
+                409 => Refusal::Conflict,
+                429 => Refusal::RateLimited,
+                405 | 501 => Refusal::NotSupported,
+                _ if status.is_client_error() => Refusal::OtherClientError,
+                _ if status.is_server_error() => Refusal::ServerFailed,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(refusal)
+    }
+
+    /// Whether the registry has no web login, as npm reads the answer to
+    /// starting one: any 4xx, or exactly 500 (then the legacy login is
+    /// tried).
+    pub(crate) fn means_no_web_login(&self) -> bool {
+        matches!(self.status().map(|s| s.as_u16()), Some(400..=500))
     }
 
     /// The HTTP status, when the registry answered.
@@ -225,7 +349,16 @@ impl RegistryError {
             Problem::InvalidResponse(_) => Some(format!(
                 "is {registry} an npm registry? Check `--registry` and the proxy settings"
             )),
-            Problem::TooLarge { .. } | Problem::TooManyPages { .. } => None,
+            Problem::RedirectRefused { .. } => Some(
+                "if the registry has moved, pass its new address with `--registry` (or set `registry` in .npmrc)".into(),
+            ),
+            Problem::TooManyRedirects { .. } => Some(
+                "check the registry URL (`--registry`) and the proxy settings".into(),
+            ),
+            Problem::TooLarge { .. } => Some(format!(
+                "npm registries answer in pages far smaller than this: is {registry} an npm registry? Check `--registry` and the proxy settings"
+            )),
+            Problem::TooManyPages { .. } => None,
         }
     }
 }
@@ -304,5 +437,125 @@ mod tests {
         );
         assert!(!timeout.needs_auth());
         assert_eq!(timeout.status(), None);
+    }
+
+    fn refused(status: StatusCode, detail: &str) -> RegistryError {
+        RegistryError::failed(
+            request(),
+            Problem::Status {
+                status,
+                detail: detail.into(),
+            },
+        )
+    }
+
+    fn ip_restricted(err: &RegistryError, npmjs: bool) -> bool {
+        err.refusal_speaking_npmjs(npmjs) == Some(Refusal::IpRestricted)
+    }
+
+    #[test]
+    fn a_403_is_about_ip_ranges_only_where_it_says_so_or_on_npmjs() {
+        let forbidden = StatusCode::FORBIDDEN;
+        assert!(ip_restricted(&refused(forbidden, ""), true));
+        assert!(!ip_restricted(
+            &refused(forbidden, ": unauthorized access"),
+            false
+        ));
+        assert!(ip_restricted(
+            &refused(forbidden, ": IP address not allowed"),
+            false
+        ));
+        assert!(ip_restricted(
+            &refused(forbidden, ": not in CIDR whitelist"),
+            false
+        ));
+        assert!(!ip_restricted(&refused(StatusCode::NOT_FOUND, ""), true));
+    }
+
+    #[test]
+    fn a_bare_403_from_npmjs_whoami_is_an_ip_restriction_and_elsewhere_a_refusal() {
+        let mut npmjs = request();
+        npmjs.url = "https://registry.npmjs.org/-/whoami".into();
+        let bare = RegistryError::failed(
+            npmjs.clone(),
+            Problem::Status {
+                status: StatusCode::FORBIDDEN,
+                detail: String::new(),
+            },
+        );
+        assert_eq!(bare.refusal(), Some(Refusal::IpRestricted));
+        npmjs.endpoint = Endpoint::Tokens;
+        npmjs.url = "https://registry.npmjs.org/-/npm/v1/tokens".into();
+        let list = RegistryError::failed(
+            npmjs,
+            Problem::Status {
+                status: StatusCode::FORBIDDEN,
+                detail: String::new(),
+            },
+        );
+        assert_eq!(list.refusal(), Some(Refusal::Forbidden));
+        assert_eq!(
+            refused(StatusCode::FORBIDDEN, "").refusal(),
+            Some(Refusal::Forbidden)
+        );
+    }
+
+    #[test]
+    fn refusals_are_named_by_condition() {
+        let cases = [
+            (400, Refusal::BadRequest),
+            (404, Refusal::NotFound),
+            (405, Refusal::NotSupported),
+            (409, Refusal::Conflict),
+            (410, Refusal::NotFound),
+            (418, Refusal::OtherClientError),
+            (429, Refusal::RateLimited),
+            (500, Refusal::ServerFailed),
+            (501, Refusal::NotSupported),
+            (503, Refusal::ServerFailed),
+        ];
+        for (status, refusal) in cases {
+            let status = StatusCode::from_u16(status).expect("status");
+            assert_eq!(refused(status, "").refusal(), Some(refusal), "{status}");
+        }
+        let otp = RegistryError::failed(
+            request(),
+            Problem::OtpRequired {
+                otp_sent: false,
+                web: None,
+            },
+        );
+        assert_eq!(otp.refusal(), Some(Refusal::NeedsOtp));
+        let unauthorized = RegistryError::failed(
+            request(),
+            Problem::Unauthorized {
+                status: StatusCode::OK,
+                detail: String::new(),
+                challenge: Challenge::Bearer,
+                credential_origin: None,
+            },
+        );
+        assert_eq!(unauthorized.refusal(), Some(Refusal::Rejected));
+        assert_eq!(
+            RegistryError::failed(request(), Problem::IpNotAllowed).refusal(),
+            Some(Refusal::IpRestricted)
+        );
+        let timeout = RegistryError::failed(
+            request(),
+            Problem::Timeout {
+                after: "5 min".into(),
+            },
+        );
+        assert_eq!(timeout.refusal(), None);
+    }
+
+    #[test]
+    fn a_too_large_response_has_a_hint() {
+        let err = RegistryError::failed(request(), Problem::TooLarge { limit: 8 });
+        assert!(
+            err.hint()
+                .expect("hint")
+                .contains("is https://r.example/ an npm registry?")
+        );
     }
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-pub(crate) use error::{Endpoint, Problem, RegistryError, WebAuth};
+pub(crate) use error::{Endpoint, Problem, Refusal, RegistryError, WebAuth};
 pub use permission::Permission;
 pub(crate) use transport::{Auth, Call, ClientConfig, Event, HttpClient, Observer, Reply};
 pub(crate) use types::{CreatedToken, NewToken, TokenRecord};

@@ -16,6 +16,7 @@ mod logout;
 mod npmrc_bytes;
 mod oidc;
 mod prune;
+mod redirects;
 mod rotate;
 mod scan;
 mod shell;

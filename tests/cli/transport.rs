@@ -159,3 +159,103 @@ fn no_output_ever_contains_a_stored_token() {
         run.describe("the redacted echo")
     );
 }
+
+/// A registry whose token creation asks for a web one-time password at
+/// `auth_url` (probe #7, r09).
+fn web_otp_mock(auth_url: &'static str) -> MockRegistry {
+    MockRegistry::start(move |req| match (req.method.as_str(), req.path_only()) {
+        ("POST", "/-/npm/v1/tokens") => Reply::json(
+            401,
+            json!({
+                "error": "otp required",
+                "authUrl": auth_url,
+                "doneUrl": format!("http://{}/-/done", req.header("host").unwrap_or_default()),
+            }),
+        )
+        .header("www-authenticate", "OTP"),
+        ("GET", "/-/done") => Reply::json(200, json!({"token": "123456"})),
+        _ => Reply::json(404, json!({"error": "not found"})),
+    })
+}
+
+/// A `BROWSER` that records its arguments, and the file it records them in.
+fn recording_browser(env: &TestEnv) -> (std::path::PathBuf, std::path::PathBuf) {
+    let log = env.root.join("browser.log");
+    let script = env.root.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf 'browser got argument: %s\\n' \"$a\"; done >> '{}'\n",
+            log.display()
+        ),
+    )
+    .expect("write the browser script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, log)
+}
+
+const HOSTILE_AUTH_URL: &str = "--remote-debugging-port=9222 \u{1b}]0;PWNED\u{7}\u{1b}[2J";
+
+#[test]
+fn a_web_otp_auth_url_that_is_not_a_web_url_is_refused_without_a_terminal() {
+    for auth_url in [HOSTILE_AUTH_URL, "file:///etc/passwd"] {
+        let mock = web_otp_mock(auth_url);
+        let env = TestEnv::new();
+        env.register_secret("tok-otp-secret-value");
+        env.write_userconfig(&npmrc_for_mock(&mock.url(), "tok-otp-secret-value"));
+        let (browser, log) = recording_browser(&env);
+        let run = env
+            .rtok()
+            .args(["token", "create", "--password-stdin"])
+            .stdin("pw\n")
+            .env("BROWSER", &browser)
+            .run();
+        assert_error(&run, 1, "`authUrl` is not an http(s) URL");
+        for raw in ["\u{1b}", "\u{7}", "remote-debugging", "/etc/passwd"] {
+            assert!(!run.stderr.contains(raw), "{}", run.describe("nothing raw"));
+        }
+        assert!(!log.exists(), "the browser ran");
+    }
+}
+
+#[test]
+fn a_web_otp_auth_url_that_is_not_a_web_url_never_reaches_the_browser_on_a_terminal() {
+    let mock = web_otp_mock(HOSTILE_AUTH_URL);
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "tok-otp-secret-value"));
+    let (browser, log) = recording_browser(&env);
+    let mut command = raw_rtok(&env);
+    command
+        .args(["token", "create", "--password", "pw"])
+        .env("BROWSER", &browser);
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    let seen = session.exp_eof().expect("rtok exits");
+    assert!(seen.contains("`authUrl` is not an http(s) URL"), "{seen}");
+    for raw in ["\u{1b}", "\u{7}", "remote-debugging"] {
+        assert!(!seen.contains(raw), "raw on the terminal: {seen:?}");
+    }
+    assert!(!log.exists(), "the browser ran");
+}
+
+#[test]
+fn a_web_otp_auth_url_is_printed_and_opened_as_its_serialization() {
+    let mock = web_otp_mock("http://127.0.0.1:9/auth?\u{1b}]0;PWNED\u{7}x");
+    let env = TestEnv::new();
+    env.register_secret("tok-otp-secret-value");
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "tok-otp-secret-value"));
+    let run = env
+        .rtok()
+        .args(["token", "create", "--password-stdin"])
+        .stdin("pw\n")
+        .run();
+    assert_error(&run, 4, "one-time password");
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.describe("no ESC"));
+    assert!(
+        run.stderr
+            .contains("http://127.0.0.1:9/auth?%1B]0;PWNED%07x"),
+        "{}",
+        run.describe("the URL, percent-encoded")
+    );
+}

@@ -10,32 +10,13 @@ use crate::config::credential::CredentialError;
 use crate::config::{LayerKind, Origin};
 use crate::display::{display_url, is_loopback};
 use crate::output::{Printer, visible};
-use crate::registry::{Problem, RegistryError};
+use crate::registry::Refusal;
 use crate::settings::Settings;
 use crate::time;
 use crate::tokens::health::{self, PLACEHOLDER_TOKEN, Severity, State};
 use crate::tokens::judge::{self, Expiry};
 
 use crate::commands::check;
-
-/// Whether `whoami` was refused because of where the request came from:
-/// the `ipaddress` challenge, a 403 that says so, or any 403 from an
-/// npmjs-shaped registry (npmjs answers a CIDR-limited token's request from
-/// elsewhere with a bare 403). Verdaccio answers a revoked token with 403
-/// too ("unauthorized access"): there it is a rejection.
-fn ip_restricted(err: &RegistryError, npmjs: bool) -> bool {
-    match err.problem() {
-        Some(Problem::IpNotAllowed) => true,
-        Some(Problem::Status { status, detail }) if status.as_u16() == 403 => {
-            let detail = detail.to_ascii_lowercase();
-            npmjs
-                || ["ip address", "cidr", "whitelist", "allowlist", "allowed ip"]
-                    .iter()
-                    .any(|word| detail.contains(word))
-        }
-        _ => false,
-    }
-}
 
 /// How to replace a credential, by where it lives.
 fn replace_hint(origin: &Origin, registry: &str) -> String {
@@ -186,7 +167,7 @@ pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
                     .problem()
                     .map_or_else(|| err.to_string(), |p| p.to_string());
                 let npmjs = health::npmjs_shaped(&ex.target.url, found.token().map(|t| t.expose()));
-                if ip_restricted(err, npmjs) {
+                if err.refusal_speaking_npmjs(npmjs) == Some(Refusal::IpRestricted) {
                     add(
                         "ip-restricted",
                         Severity::Warning,
@@ -416,42 +397,6 @@ fn date(at: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::error::{Endpoint, Request};
-    use reqwest::StatusCode;
-
-    fn refused(status: StatusCode, detail: &str) -> RegistryError {
-        RegistryError::failed(
-            Request {
-                method: "GET".into(),
-                url: "https://r.example/-/whoami".into(),
-                endpoint: Endpoint::Whoami,
-                registry: "https://r.example/".into(),
-            },
-            Problem::Status {
-                status,
-                detail: detail.into(),
-            },
-        )
-    }
-
-    #[test]
-    fn a_403_is_about_ip_ranges_only_where_it_says_so_or_on_npmjs() {
-        let forbidden = StatusCode::FORBIDDEN;
-        assert!(ip_restricted(&refused(forbidden, ""), true));
-        assert!(!ip_restricted(
-            &refused(forbidden, ": unauthorized access"),
-            false
-        ));
-        assert!(ip_restricted(
-            &refused(forbidden, ": IP address not allowed"),
-            false
-        ));
-        assert!(ip_restricted(
-            &refused(forbidden, ": not in CIDR whitelist"),
-            false
-        ));
-        assert!(!ip_restricted(&refused(StatusCode::NOT_FOUND, ""), true));
-    }
 
     #[test]
     fn fields_of_keys() {

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use base64::Engine;
 use futures_util::StreamExt;
-use reqwest::StatusCode;
 use url::Url;
 
 use super::super::{connect, otp};
@@ -18,7 +17,7 @@ use crate::display::display_url;
 use crate::npmrc::credential_prefixes;
 use crate::npmrc::nerf::host_and_port;
 use crate::output::Printer;
-use crate::registry::{Problem, Registry, TokenRecord};
+use crate::registry::{Registry, TokenRecord};
 use crate::scan::{Finding, Kind, Revocation, Status};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -215,6 +214,7 @@ async fn own_token_list(
 /// `GET /-/whoami` as the secret: a bearer token, or basic auth for
 /// `_auth` and `_password` (with the user name written beside it).
 async fn check(client: &Registry, finding: &Finding) -> Status {
+    use crate::registry::Refusal;
     let answer = if finding.kind.is_token() {
         client.whoami_as(&finding.secret).await
     } else {
@@ -225,15 +225,17 @@ async fn check(client: &Registry, finding: &Finding) -> Status {
     };
     match answer {
         Ok(user) => Status::Live { user },
-        Err(err) if matches!(err.problem(), Some(Problem::Unauthorized { .. })) => Status::Dead,
-        Err(err) if matches!(err.problem(), Some(Problem::IpNotAllowed)) => Status::Unknown {
-            reason: "the registry does not accept it from this IP address".into(),
-        },
-        Err(err) if err.status() == Some(StatusCode::FORBIDDEN) => Status::Unknown {
-            reason: "403 Forbidden: it may be limited to other IP addresses".into(),
-        },
-        Err(err) => Status::Unknown {
-            reason: err.to_string(),
+        Err(err) => match err.refusal() {
+            Some(Refusal::Rejected) => Status::Dead,
+            Some(Refusal::IpRestricted) => Status::Unknown {
+                reason: "the registry does not accept it from this IP address".into(),
+            },
+            Some(Refusal::Forbidden) => Status::Unknown {
+                reason: "403 Forbidden: it may be limited to other IP addresses".into(),
+            },
+            _ => Status::Unknown {
+                reason: err.to_string(),
+            },
         },
     }
 }

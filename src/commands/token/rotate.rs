@@ -125,11 +125,18 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
         }
     }
 
+    use crate::registry::Refusal;
     match registry.whoami_as(&created.token).await {
         Ok(_) => {}
         // A token limited to other networks is refused here by design; that
         // says nothing about whether it works where it is meant to.
-        Err(err) if !request.cidr.is_empty() && err.status().is_some_and(|s| s.as_u16() == 403) => {
+        Err(err)
+            if !request.cidr.is_empty()
+                && matches!(
+                    err.refusal(),
+                    Some(Refusal::Forbidden | Refusal::IpRestricted)
+                ) =>
+        {
             printer.warn(&format!(
                 "could not check the new token from this machine: it only works from {}",
                 request.cidr.join(", ")

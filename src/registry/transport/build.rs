@@ -12,6 +12,9 @@ pub(super) fn build_reqwest(config: &ClientConfig) -> Result<reqwest::Client, Re
     let network = &config.network;
     let mut builder = reqwest::Client::builder()
         .user_agent(user_agent())
+        // `send` follows redirects itself, deciding each hop's credential,
+        // body and one-time password (`redirect.rs`).
+        .redirect(reqwest::redirect::Policy::none())
         // Proxies are chosen below from npm's settings, not reqwest's own
         // reading of the environment.
         .no_proxy();

@@ -1,8 +1,10 @@
 //! The HTTP side of the registry client: one reqwest client, one `send` that
-//! attaches the right credential, retries what the policy allows, caps what
-//! it reads, and turns every failure into a `RegistryError`.
+//! attaches the right credential, retries what the policy allows, follows
+//! the redirects the policy allows (deciding the credential again for each
+//! URL), caps what it reads, and turns every failure into a `RegistryError`.
 
 mod build;
+pub(crate) mod redirect;
 pub(crate) mod response;
 pub(crate) mod retry;
 
@@ -14,6 +16,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+use redirect::{Hop, MAX_REDIRECTS, Redirect, Redirected};
 use retry::{Decision, Outcome};
 
 use super::error::{Endpoint, Problem, RegistryError, Request};
@@ -63,6 +66,9 @@ pub(crate) enum Auth {
     /// This bearer token, whatever is configured (checking a token that is
     /// not stored yet).
     Bearer(Secret),
+    /// No credential (a redirect to another origin of a request that carried
+    /// one of the two above).
+    None,
 }
 
 /// One request.
@@ -81,6 +87,9 @@ pub(crate) struct Call<'a> {
     /// A 404 after a retry means an earlier attempt already did the work
     /// (a DELETE whose first response was lost).
     pub gone_after_retry_is_success: bool,
+    /// Set once a redirect took the request to another origin: its errors
+    /// then name that origin, not the configured registry.
+    left_origin: bool,
 }
 
 impl<'a> Call<'a> {
@@ -95,7 +104,29 @@ impl<'a> Call<'a> {
             secrets: Vec::new(),
             display_url: None,
             gone_after_retry_is_success: false,
+            left_origin: false,
         }
+    }
+
+    /// The request a followed redirect makes. To another origin nothing of
+    /// this request's own goes along: no credential it was given, no
+    /// one-time password (the policy refuses those and bodies anyway); the
+    /// configured credential is looked up again for the new URL.
+    fn redirected(mut self, hop: Hop) -> Self {
+        if !hop.same_origin {
+            if !matches!(self.auth, Auth::Configured) {
+                self.auth = Auth::None;
+            }
+            self.otp = None;
+            self.left_origin = true;
+        }
+        if !hop.keep_body {
+            self.body = None;
+        }
+        self.method = hop.method;
+        self.url = hop.url;
+        self.display_url = None;
+        self
     }
 
     /// A JSON body (anything serde can write).
@@ -150,6 +181,12 @@ pub(crate) struct ClientConfig {
     /// The `npm-command` header: what the user ran.
     pub command: &'static str,
     pub observer: Option<Observer>,
+}
+
+/// What one request came to: the reply, or a redirect to follow.
+enum Sent {
+    Reply(Reply),
+    Redirect(Hop),
 }
 
 /// What one attempt got: an answer (with its body, or why the body could
@@ -219,17 +256,52 @@ impl HttpClient {
         }
     }
 
-    /// Sends `call`, retrying while the policy says so, and returns the
-    /// 2xx reply or the error the last attempt maps to.
+    /// Sends `call`, retrying while the retry policy says so and following
+    /// redirects the redirect policy allows, and returns the 2xx reply or
+    /// the error the last attempt maps to.
     pub(crate) async fn send(&self, call: Call<'_>) -> Result<Reply, RegistryError> {
-        let mut request = self.request(call.method.as_str(), &call.url, call.endpoint);
-        if let Some(shown) = &call.display_url {
-            request.url = shown.clone();
+        let mut call = call;
+        for _ in 0..=MAX_REDIRECTS {
+            match self.send_once(&call).await? {
+                Sent::Reply(reply) => return Ok(reply),
+                Sent::Redirect(hop) => call = call.redirected(hop),
+            }
         }
-        let authorization = self.authorization(&call)?;
+        let request = self.shown_request(&call, &call.secrets);
+        Err(RegistryError::failed(
+            request,
+            Problem::TooManyRedirects {
+                limit: MAX_REDIRECTS,
+            },
+        ))
+    }
+
+    /// The request as its errors and `--verbose` show it: the URL without
+    /// userinfo or secrets; after a redirect to another origin, that origin
+    /// in place of the configured registry.
+    fn shown_request(&self, call: &Call<'_>, secrets: &[&Secret]) -> Request {
+        let mut request = self.request(call.method.as_str(), &call.url, call.endpoint);
+        request.url = match &call.display_url {
+            Some(shown) => shown.clone(),
+            None => redact(&request.url, secrets),
+        };
+        if call.left_origin {
+            let mut origin = call.url.clone();
+            origin.set_path("/");
+            origin.set_query(None);
+            request.registry = display_url(&origin);
+        }
+        request
+    }
+
+    /// One request to one URL, retried while the policy says so: the reply,
+    /// the redirect to follow, or the error.
+    async fn send_once(&self, call: &Call<'_>) -> Result<Sent, RegistryError> {
+        let authorization = self.authorization(call)?;
         let mut secrets: Vec<&Secret> = call.secrets.clone();
         secrets.extend(call.otp);
         secrets.extend(authorization.secret.as_ref());
+        let request = self.shown_request(call, &secrets);
         if authorization.header.is_some() {
             self.warn_if_plain_http(&call.url);
         }
@@ -237,7 +309,7 @@ impl HttpClient {
         loop {
             attempt += 1;
             let started = Instant::now();
-            let answer = self.attempt(&call, &authorization).await;
+            let answer = self.attempt(call, &authorization).await;
             if let Attempt::Answered {
                 status, headers, ..
             } = &answer
@@ -269,8 +341,13 @@ impl HttpClient {
                     tokio::time::sleep(wait).await;
                 }
                 Decision::GiveUp => {
+                    if let Some(sent) = redirect_of(call, &answer) {
+                        return sent.map_err(|problem| RegistryError::failed(request, problem));
+                    }
                     let origin = authorization.origin.clone();
-                    return self.finish(&call, request, answer, attempt, &secrets, origin);
+                    return self
+                        .finish(call, request, answer, attempt, &secrets, origin)
+                        .map(Sent::Reply);
                 }
             }
         }
@@ -397,6 +474,7 @@ impl HttpClient {
                 ("Basic", encoded, password.clone(), None)
             }
             Auth::Bearer(token) => ("Bearer", token.clone(), token.clone(), None),
+            Auth::None => return Ok(Authorization::default()),
             Auth::Configured => {
                 let Some(found) = self.credentials.for_url(&call.url)? else {
                     return Ok(Authorization::default());
@@ -441,6 +519,37 @@ impl HttpClient {
         if let Some(observer) = &self.observer {
             observer(&event);
         }
+    }
+}
+
+/// The redirect an answer asks for, as the policy decides it: `None` when the
+/// answer is not one (it stands), the hop to follow, or why not.
+fn redirect_of(call: &Call<'_>, answer: &Attempt) -> Option<Result<Sent, Problem>> {
+    let Attempt::Answered {
+        status,
+        headers,
+        body: Ok(_),
+    } = answer
+    else {
+        return None;
+    };
+    let location = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok());
+    let request = Redirected {
+        url: &call.url,
+        method: &call.method,
+        has_body: call.body.is_some(),
+        has_otp: call.otp.is_some(),
+    };
+    match redirect::decide(request, status.as_u16(), location) {
+        Redirect::No => None,
+        Redirect::Follow(hop) => Some(Ok(Sent::Redirect(hop))),
+        Redirect::Refuse { to, why } => Some(Err(Problem::RedirectRefused {
+            status: *status,
+            to,
+            why,
+        })),
     }
 }
 

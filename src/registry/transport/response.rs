@@ -34,12 +34,11 @@ pub(super) fn status_problem(
                 .to_ascii_lowercase()
                 .contains("one-time pass"));
     if says_otp {
-        let web = parsed.as_ref().and_then(|v| {
-            Some(WebAuth {
-                auth_url: v.get("authUrl")?.as_str()?.to_string(),
-                done_url: v.get("doneUrl")?.as_str()?.to_string(),
-            })
-        });
+        let web = match parsed.as_ref().map(web_auth) {
+            Some(Err(problem)) => return Problem::InvalidResponse(problem),
+            Some(Ok(web)) => web,
+            None => None,
+        };
         return Problem::OtpRequired {
             otp_sent: call.otp.is_some(),
             web,
@@ -61,6 +60,29 @@ pub(super) fn status_problem(
         challenge,
         credential_origin,
     }
+}
+
+/// The web one-time-password challenge of a 401's body: `authUrl` and
+/// `doneUrl`, both http(s) URLs (as npm's `open-url` insists), or what is
+/// wrong with them. Only http(s) URLs reach the browser command and
+/// the terminal, and those always start with their scheme, never with `-`.
+fn web_auth(body: &serde_json::Value) -> Result<Option<WebAuth>, String> {
+    let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
+    let (Some(auth_url), Some(done_url)) = (field("authUrl"), field("doneUrl")) else {
+        return Ok(None);
+    };
+    let web_url = |text: &str, name: &str| {
+        url::Url::parse(text)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                format!("the one-time password challenge's `{name}` is not an http(s) URL")
+            })
+    };
+    Ok(Some(WebAuth {
+        auth_url: web_url(auth_url, "authUrl")?,
+        done_url: web_url(done_url, "doneUrl")?,
+    }))
 }
 
 /// The `www-authenticate` challenges, lower-cased, one per comma.
@@ -86,11 +108,6 @@ pub(super) fn transport_problem(
     if err.is_timeout() {
         return Problem::Timeout {
             after: timeout.map_or_else(|| "the timeout".into(), describe_duration),
-        };
-    }
-    if err.is_redirect() {
-        return Problem::Connect {
-            reason: "too many redirects (a redirect loop?)".into(),
         };
     }
     let cause = root_cause(err);

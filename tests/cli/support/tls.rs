@@ -210,9 +210,14 @@ fn serve_tls(
         .expect("lock")
         .push((path.clone(), had_client_cert));
     let (status, body) = handler(&path, authorization.as_deref());
+    // A 3xx answer's "body" is where it redirects to.
+    let location = match status {
+        300..=399 => format!("location: {body}\r\n"),
+        _ => String::new(),
+    };
     write!(
         tls,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{location}content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )?;
     tls.flush()?;
