@@ -13,7 +13,7 @@ use crate::config::credential::{AuthKind, Credential, Found};
 use crate::config::registries;
 use crate::npmrc::credential_prefixes;
 use crate::output::Printer;
-use crate::registry::{Problem, RegistryError, TokenRecord};
+use crate::registry::{Problem, Refusal, RegistryError, TokenRecord};
 use crate::settings::Settings;
 use crate::tokens::health::{self, Kind, Listed, State};
 use crate::tokens::ids;
@@ -86,7 +86,6 @@ pub(super) async fn check(
         }
     };
     let (whoami, listed) = futures_util::future::join(client.whoami(), list).await;
-    use crate::registry::Refusal;
     let user = match whoami {
         Ok(user) => user,
         Err(err) => return failed(found, err),
@@ -144,7 +143,6 @@ fn failed(found: &Found, err: RegistryError) -> Checked {
 
 /// The state a failed `whoami` puts a credential in.
 pub(super) fn state_of(err: &RegistryError) -> State {
-    use crate::registry::Refusal;
     match err {
         RegistryError::Credential(crate::config::credential::CredentialError::UnsetVariable {
             ..

@@ -11,6 +11,7 @@ use crate::config::Origin;
 use crate::config::store::Place;
 use crate::failure::Failure;
 use crate::output::{Printer, Report, visible};
+use crate::registry::Refusal;
 use crate::settings::Settings;
 
 /// What `logout` did: `--json` prints it as an object.
@@ -66,7 +67,6 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
     let mut server_note = None;
     let mut revoked = false;
     if let Some(token) = found.token() {
-        use crate::registry::Refusal;
         match registry.revoke_session(token).await {
             Ok(()) => revoked = true,
             Err(err) => match err.refusal() {

@@ -17,7 +17,7 @@ use crate::display::display_url;
 use crate::npmrc::credential_prefixes;
 use crate::npmrc::nerf::host_and_port;
 use crate::output::Printer;
-use crate::registry::{Registry, TokenRecord};
+use crate::registry::{Refusal, Registry, TokenRecord};
 use crate::scan::{Finding, Kind, Revocation, Status};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -214,7 +214,6 @@ async fn own_token_list(
 /// `GET /-/whoami` as the secret: a bearer token, or basic auth for
 /// `_auth` and `_password` (with the user name written beside it).
 async fn check(client: &Registry, finding: &Finding) -> Status {
-    use crate::registry::Refusal;
     let answer = if finding.kind.is_token() {
         client.whoami_as(&finding.secret).await
     } else {

@@ -18,7 +18,7 @@ use crate::config::store::{Change, Place, Store};
 use crate::failure::Failure;
 use crate::output::{Printer, Report};
 use crate::prompt;
-use crate::registry::{NewToken, Registry, TokenRecord};
+use crate::registry::{NewToken, Refusal, Registry, TokenRecord};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::time;
@@ -117,15 +117,13 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
                     };
                     // The store's error keeps its hint; the context says
                     // what became of the new token.
-                    return Err(err.context(format!(
-                        "could not save the new token to {shown} ({state})"
-                    )));
+                    return Err(
+                        err.context(format!("could not save the new token to {shown} ({state})"))
+                    );
                 }
             }
         }
     }
-
-    use crate::registry::Refusal;
     match registry.whoami_as(&created.token).await {
         Ok(_) => {}
         // A token limited to other networks is refused here by design; that
@@ -146,7 +144,9 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
             let state = rollback.run(&registry, &store).await;
             return Err(
                 Failure::new(format!("the new token does not work ({err}); {state}"))
-                    .hint("check the registry with `rtok doctor`, then run `rtok token rotate` again")
+                    .hint(
+                        "check the registry with `rtok doctor`, then run `rtok token rotate` again",
+                    )
                     .into(),
             );
         }
@@ -157,7 +157,7 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
         Ok(()) => {}
         // Gone already (another rotate, or someone revoked it): what this
         // rotate wanted; the new token is saved and works.
-        Err(err) if err.status().is_some_and(|s| s.as_u16() == 404) => {
+        Err(err) if err.refusal() == Some(Refusal::NotFound) => {
             printer.warn(&format!(
                 "the old token {} was already revoked (by another rotate or by hand)",
                 old.key()
