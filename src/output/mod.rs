@@ -120,25 +120,25 @@ impl Printer {
     /// A status line on stderr, unless `--quiet`.
     pub fn status(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            stderr_line(text);
         }
     }
 
     /// Something the user must see even with `--quiet` (a preview before a
     /// question), on stderr.
     pub fn notice(&self, text: &str) {
-        eprintln!("{text}");
+        stderr_line(text);
     }
 
     /// A warning on stderr (shown even with `--quiet`: it may matter).
     pub fn warn(&self, text: &str) {
-        eprintln!("{}: {text}", self.paint_err("warning", YELLOW));
+        stderr_line(&format!("{}: {text}", self.paint_err("warning", YELLOW)));
     }
 
     /// A `--verbose` log line on stderr.
     pub fn verbose(&self, text: &str) {
         if self.verbose {
-            eprintln!("{}", self.paint_err(text, DIM));
+            stderr_line(&self.paint_err(text, DIM));
         }
     }
 
@@ -169,4 +169,11 @@ impl Printer {
             text.to_string()
         }
     }
+}
+
+/// One line on stderr. A stderr that is gone (`rtok ... 2>&1 | head -1`, a
+/// closed pipe) is not an error: the line is dropped and rtok carries on, as
+/// it does for a closed stdout, instead of panicking in `eprintln!`.
+fn stderr_line(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
 }
