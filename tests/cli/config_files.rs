@@ -341,3 +341,83 @@ fn a_folder_as_the_user_config_is_an_error_with_a_hint() {
     );
     assert!(lines[1].starts_with("hint: ") && lines[1].contains("--userconfig"));
 }
+
+#[test]
+fn an_inline_registry_table_takes_keyring_logins_and_imports() {
+    let mock = legacy_login_registry("inline-login-token".into());
+    let env = TestEnv::new();
+    let keyring = PrivateKeyring::start(&env);
+    env.register_secret("inline-login-token");
+    env.register_secret("inline-import-token");
+    let settings = "storage = \"file\"   # mine\nregistry = { \"https://npm.example.com/\" = { credential-command = [\"gh\", \"auth\", \"token\"] } }\n";
+    env.write_rtok_settings(settings);
+
+    let run = keyring
+        .apply(login(&env, &mock.url()).args(["--storage", "keyring"]))
+        .run();
+    run.success();
+    assert_eq!(
+        keyring.secret_tool_lookup(&mock.nerf_dart()).as_deref(),
+        Some("inline-login-token")
+    );
+    env.write_userconfig("//127.0.0.1:9/:_authToken=inline-import-token\n");
+    keyring
+        .apply(
+            env.rtok()
+                .args(["keyring", "import", "--registry", "http://127.0.0.1:9/"]),
+        )
+        .run()
+        .success();
+    let text = std::fs::read_to_string(env.rtok_settings()).expect("read");
+    assert!(text.starts_with("storage = \"file\"   # mine\n"), "{text}");
+    assert!(
+        text.contains(
+            "\"https://npm.example.com/\" = { credential-command = [\"gh\", \"auth\", \"token\"] }"
+        ),
+        "{text}"
+    );
+    // Both records are read back: status sees both tokens in the keyring.
+    let run = keyring
+        .apply(
+            env.rtok()
+                .args(["keyring", "export", "--registry", "http://127.0.0.1:9/"]),
+        )
+        .run();
+    run.success();
+    assert!(env.read_userconfig().contains("inline-import-token"));
+    let text = std::fs::read_to_string(env.rtok_settings()).expect("read");
+    assert!(
+        text.contains(&format!("\"{}\" = {{ storage = \"keyring\" }}", mock.url())),
+        "{text}"
+    );
+    assert!(!text.contains("127.0.0.1:9/"), "{text}");
+}
+
+#[test]
+fn a_keyring_round_trip_keeps_crlf_and_the_users_own_table() {
+    let env = TestEnv::new();
+    let keyring = PrivateKeyring::start(&env);
+    env.register_secret("tok-r17-secret-1");
+    for text in [
+        "storage = \"file\"\r\n# crlf comment\r\n[registry.\"https://a.example/\"]\r\ncredential-command = [\"x\"]\r\n",
+        "[registry.\"http://127.0.0.1:18161\"]\n# keep this note\nstorage = \"file\"   # was file\n",
+        "# machine settings\n\n[registry.\"https://b.example/\"]\ncredential-command = [\"x\"]\n",
+    ] {
+        env.write_rtok_settings(text);
+        env.write_userconfig("//127.0.0.1:18161/:_authToken=tok-r17-secret-1\n");
+        for step in ["import", "export"] {
+            keyring
+                .apply(
+                    env.rtok()
+                        .args(["keyring", step, "--registry", "http://127.0.0.1:18161/"]),
+                )
+                .run()
+                .success();
+        }
+        assert_eq!(
+            std::fs::read_to_string(env.rtok_settings()).expect("read"),
+            text
+        );
+        assert!(env.read_userconfig().contains("tok-r17-secret-1"));
+    }
+}
