@@ -77,3 +77,161 @@ fn a_closed_stderr_does_not_abort_the_panic_hook() {
     let code = exit_code_with_stderr_closed(&env, &["whoami"], &[("RTOK_TEST_PANIC", "x")]);
     assert_eq!(code, 101, "a panic exits 101, never an abort");
 }
+
+/// The probe's hostile registry: ESC, BEL and U+202E in a new token's key
+/// and CIDR list, in a listed token's key and name (with a tab and a newline
+/// that would forge a `--parseable` row), one expiring soon.
+fn hostile_registry() -> MockRegistry {
+    let soon = in_days(2);
+    MockRegistry::start(move |req| match (req.method.as_str(), req.path_only()) {
+        ("POST", "/-/npm/v1/tokens") => Reply::json(
+            200,
+            json!({
+                "token": format!("npm_{}", "A".repeat(36)),
+                "key": "\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}key",
+                "readonly": false,
+                "cidr_whitelist": ["\u{1b}[5mBLINK\u{202e}"],
+                "created": "2026-11-01T00:00:00.000Z",
+                "expiry": "\u{1b}[2J2030-01-01T00:00:00.000Z",
+            }),
+        ),
+        ("GET", "/-/npm/v1/tokens") => Reply::json(
+            200,
+            token_page(
+                vec![
+                    json!({
+                        "key": "\u{1b}[2J\u{1b}]0;T\u{7}xyzabc",
+                        "token": "npm_abcd...wxyz",
+                        "name": "ci\nfakekey\tnpm_x...y\tfakeid\u{202e}",
+                        "readonly": false,
+                        "created": "2026-11-01T00:00:00.000Z",
+                        "expiry": soon,
+                    }),
+                    json!({
+                        "key": "bbbbbb222222",
+                        "token": "npm_efgh...wxyz",
+                        "name": "\u{202e}gnp.exe",
+                        "readonly": true,
+                        "created": "2026-11-01T00:00:00.000Z",
+                    }),
+                ],
+                None,
+            ),
+        ),
+        _ => Reply::json(200, json!({"username": "u"})),
+    })
+}
+
+#[track_caller]
+fn assert_nothing_raw(what: &str, run: &Run) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(
+                !text.contains(raw),
+                "{what}: {stream} holds a raw {raw:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn text_from_a_registry_is_made_visible_everywhere() {
+    let mock = hostile_registry();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "tok-esc-secret-value"));
+
+    let run = env
+        .rtok()
+        .args(["token", "create", "--password-stdin"])
+        .stdin("pw")
+        .allow_secret(&format!("npm_{}", "A".repeat(36)))
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("^[]0;PWNED^G^[[2J<U+202E>key"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_raw("token create", &run);
+
+    let run = env.rtok().args(["token", "list"]).run();
+    run.success();
+    assert!(
+        run.stderr.contains("warning: token ^[[2J^[]"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("<U+202E>gnp.exe"), "{}", run.stdout);
+    assert_nothing_raw("token list", &run);
+
+    let run = env.rtok().args(["token", "list", "--parseable"]).run();
+    run.success();
+    assert_nothing_raw("token list --parseable", &run);
+    // A header and one row per token: the name's tab and newline forge none.
+    let rows: Vec<Vec<&str>> = run
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    assert!(
+        rows.iter().all(|r| r.len() == rows[0].len()),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(rows[1][3], "ci^Jfakekey^Inpm_x...y^Ifakeid<U+202E>");
+
+    let run = env
+        .rtok()
+        .args([
+            "token",
+            "prune",
+            "--older-than",
+            "1d",
+            "--dry-run",
+            "--parseable",
+        ])
+        .run();
+    run.success();
+    assert!(
+        run.stdout.contains("xyzabc"),
+        "{}",
+        run.describe("both tokens")
+    );
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    assert_nothing_raw("token prune --parseable", &run);
+}
+
+#[test]
+fn text_from_a_project_file_or_a_command_is_made_visible_in_errors() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.project.join(".npmrc"),
+        "fetch-timeout=\u{1b}[2J\u{1b}[31mRED\u{202e}\n",
+    )
+    .expect("write");
+    let run = env.rtok().arg("whoami").run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("^[[2J^[[31mRED<U+202E>"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_raw("a project value in an error", &run);
+    std::fs::remove_file(env.project.join(".npmrc")).expect("rm");
+
+    env.write_rtok_settings(
+        "[registry.\"http://127.0.0.1:9/\"]\ncredential-command = [\"sh\", \"-c\", \"printf '\\\\033]0;PWNED\\\\007\\\\033[2Jbad\\\\342\\\\200\\\\256' >&2; exit 1\"]\n",
+    );
+    let run = env
+        .rtok()
+        .args(["whoami", "--registry", "http://127.0.0.1:9/"])
+        .run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("^[]0;PWNED^G^[[2Jbad<U+202E>"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_raw("a credential command's stderr", &run);
+}
