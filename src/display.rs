@@ -80,6 +80,66 @@ pub(crate) fn encode_component(text: &str) -> String {
     utf8_percent_encode(text, COMPONENT).to_string()
 }
 
+/// `text` with everything that could drive a terminal written visibly, so a
+/// hostile registry, project file, file name or command cannot clear the
+/// screen, retitle the window, fake rows or reverse text: C0 characters and
+/// DEL in caret notation (`^[`, `^M`, `^J`, `^?`), C1 characters as
+/// `\u{9b}`, bidi controls and other invisible format characters (Unicode
+/// `Cf`, such as U+202E RIGHT-TO-LEFT OVERRIDE) as `<U+202E>`. Everything
+/// else is kept, and the result is unchanged by a second pass.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() || is_format(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{0}'..='\u{1f}' => {
+                out.push('^');
+                out.push(char::from(c as u8 + 0x40));
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if is_format(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Invisible format characters (Unicode general category `Cf`) that can
+/// reorder or hide text: the bidi embeddings, overrides, isolates and marks,
+/// the Arabic letter mark, invisible operators, the byte order mark,
+/// interlinear annotations and tag characters. The zero-width joiners
+/// (U+200C, U+200D), which scripts and emoji need, stay.
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'
+            | '\u{200e}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +188,25 @@ mod tests {
     fn one_line_collapses_and_cuts() {
         assert_eq!(one_line("a\n\tb\x1b[2Jc", 100), "a b [2Jc");
         assert_eq!(one_line(&"word ".repeat(10), 9), "word word...");
+    }
+
+    #[test]
+    fn control_and_format_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("plain name"), "plain name");
+        assert!(matches!(visible("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(visible("\u{1b}[2Jwiped"), "^[[2Jwiped");
+        assert_eq!(visible("\u{1b}]0;title\u{7}"), "^[]0;title^G");
+        assert_eq!(visible("a\rb\u{8}c\nd\te"), "a^Mb^Hc^Jd^Ie");
+        assert_eq!(visible("del\u{7f}"), "del^?");
+        assert_eq!(visible("csi\u{9b}2J"), "csi\\u{9b}2J");
+        assert_eq!(visible("\u{202e}gnp.exe"), "<U+202E>gnp.exe");
+        assert_eq!(
+            visible("a\u{2066}b\u{2069}\u{200f}\u{61c}\u{feff}"),
+            "a<U+2066>b<U+2069><U+200F><U+061C><U+FEFF>"
+        );
+        assert_eq!(visible("café ✓ 👩\u{200d}💻"), "café ✓ 👩\u{200d}💻");
+        // A second pass changes nothing: no double escaping.
+        let once = visible("\u{1b}[2J\u{202e}x\\u{9b}").into_owned();
+        assert_eq!(visible(&once), once);
     }
 }

@@ -62,14 +62,16 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!(
-                "error: rtok hit an internal error{place}; this is a bug, please report it (the details are withheld because they may contain secrets)"
-            );
-            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
-                eprintln!("{}", std::backtrace::Backtrace::force_capture());
-            }
+        // Never `eprintln!` here: with stderr gone it would panic inside
+        // the panic hook, and the process would abort.
+        use std::io::Write;
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "error: rtok hit an internal error{place}; this is a bug, please report it (the details are withheld because they may contain secrets)"
+        );
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            let _ = writeln!(err, "{}", std::backtrace::Backtrace::force_capture());
         }
     }));
 }

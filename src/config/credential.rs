@@ -24,9 +24,6 @@ pub(crate) const CREDENTIAL_FIELDS: [&str; 6] = [
     "keyfile",
 ];
 
-/// Fields whose value is a secret.
-const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"];
-
 /// Whether `key` is a credential setting (`//host/:_authToken` and friends,
 /// or an un-nerfed legacy `_authToken`).
 pub(crate) fn is_credential_key(key: &str) -> bool {
@@ -36,21 +33,9 @@ pub(crate) fn is_credential_key(key: &str) -> bool {
     }
 }
 
-/// Top-level credential keys that npm stopped reading in version 9.
-pub(crate) fn is_legacy_credential_key(key: &str) -> bool {
-    matches!(
-        key,
-        "_authToken" | "_authtoken" | "-authtoken" | "_auth" | "_password"
-    )
-}
-
-/// Whether `key` holds a secret value (token, `_auth`, password).
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    match key.rsplit_once(':') {
-        Some((_, field)) => SECRET_FIELDS.contains(&field),
-        None => is_legacy_credential_key(key),
-    }
-}
+/// Which keys hold a secret is `.npmrc` format knowledge (the writer needs
+/// it too): it lives in `npmrc::keys`.
+pub(crate) use crate::npmrc::keys::{is_legacy_credential_key, is_secret_key};
 
 /// Which kind of setting supplied the credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

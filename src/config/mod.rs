@@ -193,21 +193,16 @@ impl Config {
     fn push_file(&mut self, kind: LayerKind, path: PathBuf) -> Result<()> {
         // The bytes as they are: the parser reads them as npm does, invalid
         // UTF-8 included, with the same line numbers.
-        let contents = match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            // A folder where the file should be, or no permission: say so
-            // rather than silently ignoring credentials the user expects.
-            Err(err) => {
-                return Err(err).with_context(|| {
-                    format!(
-                        "could not read the {} config {}",
-                        kind.name(),
-                        path.display()
-                    )
-                });
-            }
-        };
+        // A folder, FIFO or device where the file should be, or no
+        // permission: say so rather than silently ignoring credentials the
+        // user expects (or hanging on a FIFO).
+        let contents = crate::private_file::read_regular(&path).with_context(|| {
+            format!(
+                "could not read the {} config {}",
+                kind.name(),
+                path.display()
+            )
+        })?;
         let env = &self.env;
         let lookup = |name: &str| env.get(name).cloned();
         let document = contents.as_deref().map(Document::parse);
@@ -284,9 +279,7 @@ impl Config {
 fn readable_by_others(path: &Path, doc: &Document) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let holds_secret = doc.entries().any(|located| {
-        credential::is_secret_key(&located.entry.key)
-            && !located.entry.value.is_empty()
-            && !is_variable_reference(&located.entry.value)
+        crate::npmrc::keys::is_literal_secret(&located.entry.key, &located.entry.value)
     });
     if !holds_secret {
         return None;
@@ -304,12 +297,6 @@ fn readable_by_others(path: &Path, doc: &Document) -> Option<String> {
 #[cfg(not(unix))]
 fn readable_by_others(_path: &Path, _doc: &Document) -> Option<String> {
     None
-}
-
-/// `${NPM_TOKEN}` and the like: the secret lives elsewhere.
-fn is_variable_reference(value: &str) -> bool {
-    let value = value.trim();
-    value.starts_with("${") && value.ends_with('}') && value.matches("${").count() == 1
 }
 
 fn setting(

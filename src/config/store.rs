@@ -25,6 +25,7 @@ use super::Config;
 use crate::failure::Failure;
 use crate::keyring::Keyring;
 use crate::npmrc::{self, Document, nerf_dart};
+use crate::private_file::Holds;
 use crate::rtok_config;
 use crate::secret::Secret;
 
@@ -465,7 +466,7 @@ impl<'a> Store<'a> {
         user_config: &Path,
         registry_of: &dyn Fn(&str) -> Url,
     ) -> Result<Vec<(Moved, Secret)>> {
-        let document = match crate::private_file::read_bytes(user_config)? {
+        let document = match crate::private_file::read_regular(user_config)? {
             Some(bytes) => Document::parse(bytes),
             None => return Ok(Vec::new()),
         };
@@ -529,9 +530,9 @@ impl<'a> Store<'a> {
         &self,
         change: impl FnOnce(&mut rtok_config::Editor) -> Result<()>,
     ) -> Result<Change> {
-        let before = crate::private_file::read_bytes(self.settings_path)?;
+        let before = crate::private_file::read_regular(self.settings_path)?;
         rtok_config::edit(self.settings_path, change)?;
-        let after = crate::private_file::read_bytes(self.settings_path)?;
+        let after = crate::private_file::read_regular(self.settings_path)?;
         let mut result = Change::default();
         if before != after {
             result.steps.push(Step::Settings {
@@ -846,9 +847,10 @@ fn undo_npmrc(
 fn undo_settings(path: &Path, before: Option<&[u8]>, after: &[u8]) -> Result<bool> {
     let restored = crate::private_file::edit_bytes(path, |current| {
         if current.unwrap_or_default() == after {
-            Ok((before.unwrap_or_default().to_vec(), true))
+            // rtok's settings never hold a secret.
+            Ok((before.unwrap_or_default().to_vec(), Holds::NoSecret, true))
         } else {
-            Ok((current.unwrap_or_default().to_vec(), false))
+            Ok((current.unwrap_or_default().to_vec(), Holds::NoSecret, false))
         }
     })?;
     if restored && before.is_none() {

@@ -1,12 +1,14 @@
 //! Safe `.npmrc` writes, used by every command that writes: the document
 //! edited in memory and written through `private_file` (read-modify-write
-//! under an advisory lock, an atomic rename, mode 0600, symlinks followed).
+//! under an advisory lock, an atomic rename, owner kept, at most 0600 while
+//! it holds a secret, symlinks followed).
 
 use std::path::Path;
 
 use anyhow::Result;
 
 use super::Document;
+use crate::private_file::Holds;
 
 /// Reads `path` (a missing file is empty), lets `edit` change the document,
 /// and writes it back if anything changed, returning what `edit` returned.
@@ -22,13 +24,20 @@ use super::Document;
 ///   each see the others' changes (npm's last writer wins; rtok's do not
 ///   lose each other's keys).
 /// - A symlinked `.npmrc` stays a symlink: its target is written.
-/// - The file ends up with mode 0600, as it may hold secrets.
+/// - Owner and group are kept; so is the mode, unless the file holds a
+///   secret afterwards: then it is at most 0600 (a shared global `npmrc`
+///   stays 0644 after `logout` removed its token).
 /// - If `edit` fails, nothing is written.
 pub fn edit<T>(path: &Path, edit: impl FnOnce(&mut Document) -> Result<T>) -> Result<T> {
     crate::private_file::edit_bytes(path, |old| {
         let mut document = Document::parse(old.unwrap_or_default());
         let result = edit(&mut document)?;
-        Ok((document.render(), result))
+        let holds = if super::keys::holds_secret(&document) {
+            Holds::Secret
+        } else {
+            Holds::NoSecret
+        };
+        Ok((document.render(), holds, result))
     })
 }
 

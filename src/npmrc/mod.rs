@@ -3,6 +3,7 @@
 pub mod document;
 pub mod expand;
 pub mod file;
+pub(crate) mod keys;
 mod lossy;
 pub mod nerf;
 pub mod value;

@@ -5,12 +5,13 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod table;
-mod visible;
 
 use std::io::{self, IsTerminal, Write};
 
+/// Making text from elsewhere visible is a leaf's job (`display`), so low
+/// layers use it too; re-exported here for the commands.
+pub use crate::display::visible;
 pub use table::Table;
-pub use visible::visible;
 
 use crate::cli::{ColorChoice, GlobalArgs};
 
@@ -107,6 +108,16 @@ impl Printer {
         out.flush()
     }
 
+    /// One `--parseable` row on stdout: the fields tab-separated, each made
+    /// visible, so a tab or newline in a name cannot forge fields or rows.
+    pub fn fields<S: AsRef<str>>(&self, fields: impl IntoIterator<Item = S>) -> io::Result<()> {
+        let row: Vec<String> = fields
+            .into_iter()
+            .map(|f| visible(f.as_ref()).into_owned())
+            .collect();
+        self.data(&row.join("\t"))
+    }
+
     /// A value as JSON on stdout, pretty-printed with two spaces (as npm).
     pub fn json(&self, value: &impl serde::Serialize) -> io::Result<()> {
         // stdout is line-buffered: without a buffer of its own, a long list
@@ -120,33 +131,49 @@ impl Printer {
     /// A status line on stderr, unless `--quiet`.
     pub fn status(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            stderr_line(&visible_lines(text));
         }
+    }
+
+    /// A table as a status line (rtok's own styling kept; its cells are
+    /// already made visible).
+    pub fn status_table(&self, table: &Table) {
+        if !self.quiet {
+            stderr_line(&table.to_string());
+        }
+    }
+
+    /// A table as a notice (see [`Printer::notice`]).
+    pub fn notice_table(&self, table: &Table) {
+        stderr_line(&table.to_string());
     }
 
     /// Something the user must see even with `--quiet` (a preview before a
     /// question), on stderr.
     pub fn notice(&self, text: &str) {
-        eprintln!("{text}");
+        stderr_line(&visible_lines(text));
     }
 
     /// A warning on stderr (shown even with `--quiet`: it may matter).
     pub fn warn(&self, text: &str) {
-        eprintln!("{}: {text}", self.paint_err("warning", YELLOW));
+        let text = visible_lines(text);
+        stderr_line(&format!("{}: {text}", self.paint_err("warning", YELLOW)));
     }
 
     /// A `--verbose` log line on stderr.
     pub fn verbose(&self, text: &str) {
         if self.verbose {
-            eprintln!("{}", self.paint_err(text, DIM));
+            stderr_line(&self.paint_err(&visible_lines(text), DIM));
         }
     }
 
     /// `error: <message>` and, if there is one, `hint: <hint>`.
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let mut err = io::stderr().lock();
+        let message = visible_lines(message);
         let _ = writeln!(err, "{}: {message}", self.paint_err("error", RED));
         if let Some(hint) = hint {
+            let hint = visible_lines(hint);
             let _ = writeln!(err, "{}: {hint}", self.paint_err("hint", CYAN));
         }
     }
@@ -169,4 +196,20 @@ impl Printer {
             text.to_string()
         }
     }
+}
+
+/// One line on stderr. A stderr that is gone (`rtok ... 2>&1 | head -1`, a
+/// closed pipe) is not an error: the line is dropped and rtok carries on, as
+/// it does for a closed stdout, instead of panicking in `eprintln!`.
+fn stderr_line(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
+}
+
+/// A message made visible line by line: rtok's own line breaks stay, every
+/// other control or format character is shown, not obeyed.
+fn visible_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| visible(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

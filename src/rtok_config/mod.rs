@@ -204,8 +204,16 @@ pub(crate) fn edit<T>(path: &Path, change: impl FnOnce(&mut Editor) -> Result<T>
             },
         };
         let result = change(&mut editor)?;
-        Ok((editor.document.to_string(), result))
+        let text = editor.document.to_string();
+        // `toml_edit` writes LF; a file written with CRLF (Notepad) keeps it.
+        let crlf = old.is_some_and(|old| old.find('\n').is_some_and(|i| old[..i].ends_with('\r')));
+        Ok((if crlf { with_crlf(&text) } else { text }, result))
     })
+}
+
+/// `text` with every line ending CRLF.
+fn with_crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
 /// The settings document while [`edit`] holds it.
@@ -222,21 +230,42 @@ impl Editor {
 
     /// Records that `registry`'s token is in the keyring: `storage =
     /// "keyring"` in the table with the same nerf dart, or in a new
-    /// `[registry."<url>"]` table.
+    /// `[registry."<url>"]` table. A `storage = "file"` the user wrote is
+    /// replaced keeping its spacing and comment; without a comment of its
+    /// own it gets [`WAS_FILE`], so [`Editor::forget_keyring`] can put it back.
     pub(crate) fn record_keyring(&mut self, registry: &Url) {
         let nerf = nerf_dart(registry);
+        let inline = matches!(self.document.get("registry"), Some(Item::Value(_)));
         let registries = self.registries_table();
         let existing = registries
             .iter()
             .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf.as_str()))
             .map(|(key, _)| key.to_string());
         let key = existing.unwrap_or_else(|| {
-            registries.insert(&table_key(registry), Item::Table(Table::new()));
+            // In the user's style: an inline `registry = { ... }` gets an
+            // inline entry.
+            let entry = if inline {
+                Item::Value(Value::InlineTable(toml_edit::InlineTable::new()))
+            } else {
+                Item::Table(Table::new())
+            };
+            registries.insert(&table_key(registry), entry);
             table_key(registry)
         });
         if let Some(table) = registries.get_mut(&key).and_then(Item::as_table_like_mut) {
+            let commented = table
+                .key("storage")
+                .is_some_and(|k| has_comment(k.leaf_decor()));
             match table.get_mut("storage").and_then(Item::as_value_mut) {
-                Some(value) => replace_keeping_decor(value, "keyring"),
+                Some(value) if value.as_str() == Some("keyring") => {}
+                Some(value) => {
+                    let mark = !commented && !has_comment(value.decor());
+                    replace_keeping_decor(value, "keyring");
+                    if mark {
+                        let suffix = format!("{}{WAS_FILE}", raw(value.decor().suffix()));
+                        value.decor_mut().set_suffix(suffix);
+                    }
+                }
                 None => {
                     table.insert("storage", toml_edit::value("keyring"));
                 }
@@ -244,8 +273,12 @@ impl Editor {
         }
     }
 
-    /// Removes the keyring record of the registry with nerf dart `nerf`; a
-    /// table left empty goes too. `false` when there was none.
+    /// Removes the keyring record of the registry with nerf dart `nerf`:
+    /// a `storage` line the user wrote (with a comment, or rtok's
+    /// [`WAS_FILE`] mark) goes back to `"file"`; one rtok wrote goes, and so
+    /// does a table left empty, but not the comments and blank lines above
+    /// it, which may belong to the file or the next table. `false` when
+    /// there was no record.
     pub(crate) fn forget_keyring(&mut self, nerf: &str) -> bool {
         let Some(registries) = self
             .document
@@ -264,31 +297,120 @@ impl Editor {
         let Some(table) = registries.get_mut(&key).and_then(Item::as_table_like_mut) else {
             return false;
         };
-        let removed = table.remove("storage").is_some();
-        if table.is_empty() {
-            registries.remove(&key);
+        let key_commented = table
+            .key("storage")
+            .is_some_and(|k| has_comment(k.leaf_decor()));
+        let removed = match table.get_mut("storage").and_then(Item::as_value_mut) {
+            None => false,
+            Some(value) => {
+                let suffix = raw(value.decor().suffix());
+                if let Some(before) = suffix.strip_suffix(WAS_FILE) {
+                    let before = before.to_string();
+                    replace_keeping_decor(value, "file");
+                    value.decor_mut().set_suffix(before);
+                } else if key_commented || has_comment(value.decor()) {
+                    replace_keeping_decor(value, "file");
+                } else {
+                    table.remove("storage");
+                }
+                true
+            }
+        };
+        if !table.is_empty() {
+            return removed;
         }
+        let prefix = match registries.get(&key) {
+            Some(Item::Table(table)) => {
+                Some((table.position(), raw(table.decor().prefix()).to_string()))
+            }
+            _ => None,
+        };
+        registries.remove(&key);
         if registries.is_empty() {
             self.document.remove("registry");
+        }
+        if let Some((position, prefix)) = prefix {
+            self.keep_comments(position, &prefix);
         }
         removed
     }
 
-    /// `[registry]`, created (implicit, so it is not printed on its own)
-    /// when missing.
-    fn registries_table(&mut self) -> &mut Table {
+    /// Puts the comments that stood above a removed table (at `position`)
+    /// in front of the table that followed it, or at the end of the file.
+    fn keep_comments(&mut self, position: Option<isize>, prefix: &str) {
+        if !prefix.contains('#') {
+            return;
+        }
+        let after = |table: &Table| match (position, table.position()) {
+            (Some(removed), Some(other)) => other > removed,
+            _ => false,
+        };
+        // Tables sit at most two deep in rtok's file (`[registry."<url>"]`).
+        let mut next: Option<(isize, String, Option<String>)> = None;
+        for (name, item) in self.document.iter() {
+            let Item::Table(table) = item else { continue };
+            let mut consider = |table: &Table, child: Option<&str>| {
+                if after(table)
+                    && let Some(at) = table.position()
+                    && next.as_ref().is_none_or(|(best, ..)| at < *best)
+                {
+                    next = Some((at, name.to_string(), child.map(str::to_string)));
+                }
+            };
+            consider(table, None);
+            for (child, item) in table.iter() {
+                if let Item::Table(inner) = item {
+                    consider(inner, Some(child));
+                }
+            }
+        }
+        let target = next.and_then(|(_, name, child)| {
+            let table = self.document.get_mut(&name)?.as_table_mut()?;
+            match child {
+                Some(child) => table.get_mut(&child)?.as_table_mut(),
+                None => Some(table),
+            }
+        });
+        match target {
+            Some(table) => {
+                let own = raw(table.decor().prefix()).to_string();
+                table.decor_mut().set_prefix(format!("{prefix}{own}"));
+            }
+            None => {
+                let trailing = raw(Some(self.document.trailing())).to_string();
+                self.document.set_trailing(format!("{prefix}{trailing}"));
+            }
+        }
+    }
+
+    /// `registry`, created (an implicit table, so it is not printed on its
+    /// own) when missing; an inline `registry = { ... }` is edited inline.
+    fn registries_table(&mut self) -> &mut dyn toml_edit::TableLike {
         let root = self.document.as_table_mut();
         if !root.contains_key("registry") {
             let mut table = Table::new();
             table.set_implicit(true);
             root.insert("registry", Item::Table(table));
         }
-        match root.get_mut("registry") {
-            Some(Item::Table(table)) => table,
+        root.get_mut("registry")
+            .and_then(Item::as_table_like_mut)
             // `parse` refused anything else, and it was created above.
-            _ => unreachable!("`registry` was checked to be a table"),
-        }
+            .unwrap_or_else(|| unreachable!("`registry` was checked to be table-like"))
     }
+}
+
+/// rtok's mark on a `storage` line it changed from the user's `"file"`.
+const WAS_FILE: &str = "  # rtok: was \"file\"";
+
+/// The text of a piece of decor (empty when there is none).
+fn raw(raw: Option<&toml_edit::RawString>) -> &str {
+    raw.and_then(toml_edit::RawString::as_str)
+        .unwrap_or_default()
+}
+
+/// Whether a key's or value's decor holds a comment.
+fn has_comment(decor: &toml_edit::Decor) -> bool {
+    raw(decor.prefix()).contains('#') || raw(decor.suffix()).contains('#')
 }
 
 /// The name rtok writes for a registry: the URL without credentials, query
@@ -706,5 +828,115 @@ storage = "keyring"
         let other = dir.path().join("other/config.toml");
         edit(&other, |e| Ok(e.forget_keyring("//x/"))).expect("edit");
         assert!(!other.exists());
+    }
+
+    /// A keyring record added and forgotten again, as `keyring import` and
+    /// `keyring export` do: the file must come back byte for byte.
+    fn round_trip(text: &str, registry: &str) -> String {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(&dir, text);
+        edit(&path, |e| {
+            e.record_keyring(&url(registry));
+            Ok(())
+        })
+        .expect("record");
+        let recorded = fs::read_to_string(&path).expect("read");
+        assert!(
+            RtokConfig::load(&path)
+                .expect("load")
+                .keyring_registries()
+                .count()
+                > 0
+        );
+        let forgot = edit(&path, |e| Ok(e.forget_keyring(&nerf_dart(&url(registry)))));
+        assert!(forgot.expect("forget"));
+        let back = fs::read_to_string(&path).expect("read");
+        assert_ne!(recorded, back);
+        back
+    }
+
+    #[test]
+    fn a_crlf_file_keeps_crlf() {
+        let text = "storage = \"file\"\r\n# crlf comment\r\n[registry.\"https://a.example/\"]\r\ncredential-command = [\"x\"]\r\n";
+        assert_eq!(round_trip(text, "http://127.0.0.1:18161/"), text);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(&dir, text);
+        edit(&path, |e| {
+            e.record_keyring(&url("http://127.0.0.1:18161/"));
+            Ok(())
+        })
+        .expect("edit");
+        let recorded = fs::read_to_string(&path).expect("read");
+        assert!(
+            recorded.contains("storage = \"keyring\"\r\n"),
+            "{recorded:?}"
+        );
+        assert!(!recorded.replace("\r\n", "").contains('\n'), "{recorded:?}");
+    }
+
+    #[test]
+    fn the_users_own_storage_line_and_table_come_back() {
+        for text in [
+            // With comments of the user's own.
+            "[registry.\"http://127.0.0.1:18161\"]\n# keep this note\nstorage = \"file\"   # was file\n",
+            // Without any: rtok marks the line it changed.
+            "[registry.\"http://127.0.0.1:18161\"]\nstorage = \"file\"\n",
+            "storage = \"keyring\"\n\n[registry.\"http://127.0.0.1:18161\"]\nstorage = \"file\"\ncredential-command = [\"x\"]\n",
+        ] {
+            assert_eq!(round_trip(text, "http://127.0.0.1:18161/"), text);
+        }
+    }
+
+    #[test]
+    fn removing_rtoks_table_keeps_the_comments_above_it() {
+        // The comment above the first table belongs to the file (or to the
+        // tables after it), not to the table rtok removes.
+        for text in [
+            "# machine settings\n\n[registry.\"https://a.example/\"]\nstorage = \"keyring\"\n\n[registry.\"https://b.example/\"]\ncredential-command = [\"x\"]\n",
+            "# machine settings\n[registry.\"https://a.example/\"]\nstorage = \"keyring\"\n",
+            "# machine settings\n[registry.\"https://a.example/\"]\nstorage = \"keyring\"\n\n# audit\n[audit]\nfail-on = \"warning\"\n",
+        ] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = write(&dir, text);
+            let forgot = edit(&path, |e| Ok(e.forget_keyring("//a.example/")));
+            assert!(forgot.expect("forget"));
+            let after = fs::read_to_string(&path).expect("read");
+            assert!(after.starts_with("# machine settings\n"), "{after:?}");
+            assert!(!after.contains("a.example"), "{after:?}");
+            for line in text
+                .lines()
+                .filter(|l| !l.contains("a.example") && !l.contains("keyring"))
+            {
+                assert!(after.contains(line), "lost {line:?}: {after:?}");
+            }
+            RtokConfig::load(&path).expect("still valid");
+        }
+    }
+
+    #[test]
+    fn an_inline_registry_table_is_edited_inline() {
+        let text = "storage = \"file\"\nregistry = { \"https://npm.example.com/\" = { credential-command = [\"gh\", \"auth\", \"token\"] } }\n";
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(&dir, text);
+        edit(&path, |e| {
+            e.record_keyring(&url("http://127.0.0.1:18042/"));
+            e.record_keyring(&url("https://npm.example.com/"));
+            Ok(())
+        })
+        .expect("record");
+        let config = RtokConfig::load(&path).expect("load");
+        assert_eq!(config.keyring_registries().count(), 2);
+        assert_eq!(config.storage(), Storage::File);
+        let command = config
+            .at("//npm.example.com/")
+            .and_then(|r| r.credential_command.clone());
+        assert_eq!(command.map(|c| c.len()), Some(3));
+        edit(&path, |e| {
+            assert!(e.forget_keyring("//127.0.0.1:18042/"));
+            assert!(e.forget_keyring("//npm.example.com/"));
+            Ok(())
+        })
+        .expect("forget");
+        assert_eq!(fs::read_to_string(&path).expect("read"), text);
     }
 }

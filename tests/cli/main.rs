@@ -26,6 +26,7 @@ mod status_health;
 mod storage;
 mod support;
 mod support_selftest;
+mod terminal;
 mod tls_proxy;
 mod token_audit;
 mod token_create;

@@ -49,18 +49,15 @@ impl Report for Listing {
     fn parseable(&self, printer: &Printer) -> io::Result<()> {
         printer.data("key\ttoken\tid\tname\tcreated\treadonly\tCIDR whitelist")?;
         for token in &self.tokens {
-            printer.data(
-                &[
-                    token.key(),
-                    token.mask(),
-                    token.id().unwrap_or_default(),
-                    token.name().unwrap_or_default(),
-                    token.created().unwrap_or_default(),
-                    if token.readonly() { "true" } else { "false" },
-                    &token.cidr().join(","),
-                ]
-                .join("\t"),
-            )?;
+            printer.fields([
+                token.key(),
+                token.mask(),
+                token.id().unwrap_or_default(),
+                token.name().unwrap_or_default(),
+                token.created().unwrap_or_default(),
+                if token.readonly() { "true" } else { "false" },
+                &token.cidr().join(","),
+            ])?;
         }
         Ok(())
     }

@@ -40,11 +40,7 @@ impl Report for WouldRevoke<'_> {
             return self.human(printer);
         }
         for token in self.tokens {
-            printer.data(&format!(
-                "{}\t{}",
-                token.key(),
-                token.id().unwrap_or_default()
-            ))?;
+            printer.fields([token.key(), token.id().unwrap_or_default()])?;
         }
         Ok(())
     }
@@ -103,7 +99,7 @@ pub(super) async fn run(settings: &Settings, args: &PruneArgs, printer: &Printer
     if !args.yes {
         // The question shows what it is about, even with `--quiet`.
         let preview = list::table(printer, Stream::Stderr, &selected, current.as_deref());
-        printer.notice(&preview.to_string());
+        printer.notice_table(&preview);
         let answer = prompt::line(&format!(
             "Revoke these {} token{plural}? [y/N] ",
             selected.len()

@@ -35,7 +35,7 @@ impl Report for Revoked<'_> {
     }
 
     fn parseable(&self, printer: &Printer) -> io::Result<()> {
-        printer.data(&self.0.join("\t"))
+        printer.fields(self.0)
     }
 }
 
@@ -119,7 +119,7 @@ pub(super) fn report(printer: &Printer, outcome: &Outcome) -> Result<()> {
     for (key, err) in &outcome.failed {
         table.add_row([key.clone(), format!("failed: {err}")]);
     }
-    printer.status(&table.to_string());
+    printer.status_table(&table);
     let total = outcome.revoked.len() + outcome.failed.len();
     Err(Failure::new(format!(
         "revoked {} of {total} tokens; {} failed",

@@ -1,0 +1,60 @@
+//! Which `.npmrc` keys hold a secret, and whether a document holds one:
+//! format knowledge, so both the reader (`config/`, which warns about a
+//! readable file) and the writer (`file::edit`, which picks the mode) ask
+//! here.
+
+use super::Document;
+
+/// Fields under a nerf dart whose value is a secret.
+pub(crate) const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"];
+
+/// Top-level credential keys that npm stopped reading in version 9.
+pub(crate) fn is_legacy_credential_key(key: &str) -> bool {
+    matches!(
+        key,
+        "_authToken" | "_authtoken" | "-authtoken" | "_auth" | "_password"
+    )
+}
+
+/// Whether `key` holds a secret value (token, `_auth`, password).
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    match key.rsplit_once(':') {
+        Some((_, field)) => SECRET_FIELDS.contains(&field),
+        None => is_legacy_credential_key(key),
+    }
+}
+
+/// Whether `document` holds a literal secret anywhere in the file (below a
+/// `[section]` too: npm ignores it there, but it is on disk).
+pub(crate) fn holds_secret(document: &Document) -> bool {
+    let mut entries = document.entries().chain(document.entries_in_sections());
+    entries.any(|located| is_literal_secret(&located.entry.key, &located.entry.value))
+}
+
+/// Whether `key=value` is a secret written out: a secret key with a value
+/// that is not empty and not just a `${VAR}` reference.
+pub(crate) fn is_literal_secret(key: &str, value: &str) -> bool {
+    is_secret_key(key) && !value.trim().is_empty() && !is_variable_reference(value)
+}
+
+/// `${NAME}` and nothing else: the secret lives in the environment.
+fn is_variable_reference(value: &str) -> bool {
+    let value = value.trim();
+    value.starts_with("${") && value.ends_with('}') && value.matches("${").count() == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_holds_a_secret_only_with_a_literal_value() {
+        let holds = |text: &str| holds_secret(&Document::parse(text));
+        assert!(holds("//r/:_authToken=abc\n"));
+        assert!(holds("[section]\n//r/:_password=abc\n"));
+        assert!(holds("_auth=dXNlcjpwdw==\n"));
+        assert!(!holds("//r/:_authToken=${NPM_TOKEN}\n"));
+        assert!(!holds("//r/:_authToken=\nregistry=https://r/\n"));
+        assert!(!holds("//r/:username=alice\n; _authToken=old\n"));
+    }
+}
