@@ -351,3 +351,52 @@ fn the_check_refuses_a_result_that_changed_anything_else() {
         );
     }
 }
+
+#[test]
+fn odd_files_give_an_answer_never_a_panic() {
+    let files = [
+        "---\n",
+        "---\nnpmScopes:\n...\n",
+        "{}\n",
+        "npmRegistries: {}\n",
+        "npmRegistries: []\n",
+        "npmRegistries: ~\n",
+        "npmScopes:\n  corp:\n",
+        "npmScopes:\n  corp: ~\n",
+        "npmRegistries:\n  \"https://npm.example/npm\": |\n    text\n",
+        "npmRegistries:\n  ? \"https://npm.example/npm\"\n  : npmAuthToken: x\n",
+        "npmRegistries:\n  \"https://npm.example/npm\":\n    npmAuthToken: >-\n      folded\n",
+        "npmRegistries:\n  \"https://npm.example/npm\":\n    npmAuthToken: \"two\n      lines\"\n",
+        "a: é\u{2028}b\nnpmAuthToken: ü\r",
+        "npmScopes:\n  corp: {npmAuthToken: x}\n",
+        "npmScopes: {corp: {npmRegistryServer: \"https://npm.example/npm\", npmAuthToken:}}\n",
+        "a: 1\n---\nb: 2\n",
+        "\t- x",
+    ];
+    let new = token("npm_new");
+    for text in files {
+        for change in [
+            Change::SetRegistryToken {
+                registry: REGISTRY,
+                token: NewValue::Literal(&new),
+            },
+            Change::RemoveRegistryToken { registry: REGISTRY },
+            Change::SetScopeToken {
+                scope: "corp",
+                registry: REGISTRY,
+                token: NewValue::Literal(&new),
+            },
+            Change::RemoveScopeToken { scope: "corp" },
+            Change::RemoveScope { scope: "corp" },
+        ] {
+            if let Ok(after) = edit(text, &change)
+                && after != text
+            {
+                // Whatever was written reads back as valid yarn settings.
+                if let Err(error) = super::super::Yarnrc::parse(&after) {
+                    panic!("{text:?} {change:?} gave {after:?}: {error}");
+                }
+            }
+        }
+    }
+}
