@@ -32,3 +32,4 @@ pub(crate) mod settings;
 pub(crate) mod severity;
 pub mod time;
 pub mod tokens;
+pub(crate) mod yarnrc;
