@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::connect;
-use crate::config::credential::{AuthKind, Credential, Found};
+use crate::config::credential::{AuthKind, Credential, CredentialError, Found};
 use crate::config::registries;
 use crate::npmrc::credential_prefixes;
 use crate::output::Printer;
@@ -139,10 +139,8 @@ fn failed(found: &Found, err: RegistryError) -> Checked {
 /// The state a failed `whoami` puts a credential in.
 pub(super) fn state_of(err: &RegistryError) -> State {
     match err {
-        RegistryError::Credential(crate::config::credential::CredentialError::UnsetVariable {
-            ..
-        }) => State::UnsetVariable,
-        RegistryError::Credential(_) | RegistryError::Setup(_) => State::Error,
+        RegistryError::Credential(err) => unusable_state(err),
+        RegistryError::Setup(_) => State::Error,
         RegistryError::Failed(_) => match err.problem() {
             Some(
                 Problem::Unauthorized { .. } | Problem::IpNotAllowed | Problem::OtpRequired { .. },
@@ -153,6 +151,15 @@ pub(super) fn state_of(err: &RegistryError) -> State {
             ) => State::Unreachable,
             _ => State::Error,
         },
+    }
+}
+
+/// The state of a credential that cannot be used at all (an unset
+/// variable; a malformed reference, bad base64 and the like are errors).
+pub(super) fn unusable_state(err: &CredentialError) -> State {
+    match err {
+        CredentialError::UnsetVariable { .. } => State::UnsetVariable,
+        _ => State::Error,
     }
 }
 

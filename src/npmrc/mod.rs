@@ -8,5 +8,5 @@ pub mod nerf;
 pub mod value;
 
 pub use document::Document;
-pub use expand::expand;
+pub use expand::{Reference, expand};
 pub use nerf::{credential_prefixes, nerf_dart};
