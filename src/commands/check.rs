@@ -11,13 +11,18 @@ use url::Url;
 use super::connect;
 use crate::config::credential::{AuthKind, Credential, CredentialError, Found};
 use crate::config::registries;
-use crate::npmrc::credential_prefixes;
+use crate::npmrc::{NerfDart, credential_prefixes};
 use crate::output::Printer;
 use crate::registry::{Problem, RegistryError, TokenRecord};
 use crate::settings::Settings;
 use crate::tokens::health::{self, Kind, Listed, State};
 use crate::tokens::ids;
 use crate::tokens::judge::{self, Expiry};
+
+/// How many credentials `status` and `doctor` check at once: enough to
+/// overlap slow registries, few enough to stay far below any open-files
+/// limit (each check may hold two connections).
+pub(super) const CONCURRENCY: usize = 16;
 
 /// What the token list said, owned.
 #[derive(Debug)]
@@ -188,8 +193,8 @@ pub(super) fn known_registries(settings: &Settings) -> Vec<Url> {
 }
 
 /// The registry a credential prefix belongs to: a configured registry the
-/// prefix covers (the deepest), else the prefix with `https:` (`http:` for
-/// a loopback host).
+/// prefix covers (the deepest), else the nerf dart turned back into a URL
+/// by `NerfDart`'s one rule (the same as `keyring` and `scan --verify`).
 pub(super) fn registry_for(prefix: &str, known: &[Url]) -> Url {
     let mut best: BTreeMap<usize, &Url> = BTreeMap::new();
     for url in known {
@@ -200,7 +205,9 @@ pub(super) fn registry_for(prefix: &str, known: &[Url]) -> Url {
     if let Some((_, url)) = best.iter().next_back() {
         return (*url).clone();
     }
-    registries::url_for_nerf(prefix, &[]).unwrap_or_else(|| known[0].clone())
+    NerfDart::parse(prefix)
+        .and_then(|dart| dart.registry_url(known))
+        .unwrap_or_else(|| known[0].clone())
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             .into_iter()
             .map(|target| examine(settings, printer, target, now)),
     )
-    .buffered(super::status::CONCURRENCY)
+    .buffered(check::CONCURRENCY)
     .collect()
     .await;
 
@@ -244,7 +244,7 @@ async fn examine(
             .iter()
             .map(|candidate| probe(settings, printer, url, candidate, unsent)),
     )
-    .buffered(super::status::CONCURRENCY)
+    .buffered(check::CONCURRENCY)
     .collect::<Vec<_>>();
     let (winner, probes) = futures_util::future::join(winner, probes).await;
     Examined {
@@ -266,7 +266,10 @@ async fn probe(
 ) -> Option<Probed> {
     let found = match &candidate.found {
         Ok(found) => found,
-        Err(err @ (CredentialError::UnsetVariable { .. } | CredentialError::MalformedReference { .. })) => {
+        Err(
+            err @ (CredentialError::UnsetVariable { .. }
+            | CredentialError::MalformedReference { .. }),
+        ) => {
             return Some(Probed {
                 state: check::unusable_state(err),
                 user: None,

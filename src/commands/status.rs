@@ -1,8 +1,8 @@
 //! `rtok status`: every registry this machine has credentials for, where
 //! each credential comes from, its kind and expiry, and whether the registry
 //! still accepts it. Registries are asked side by side (at most
-//! `CONCURRENCY` at a time); a credential that only a project file names
-//! for a host the user's config does not use is listed, not sent. On
+//! `check::CONCURRENCY` at a time); a credential that only a project file
+//! names for a host the user's config does not use is listed, not sent. On
 //! GitHub Actions, rows that are not ok also become workflow commands on
 //! the run's page.
 
@@ -24,10 +24,6 @@ use crate::settings::Settings;
 use crate::time;
 use crate::tokens::health::{Kind, State};
 use crate::tokens::judge::{self, EXPIRING_WITHIN, Expiry};
-
-/// How many credentials are checked at once: enough to overlap slow
-/// registries, few enough to stay far below any open-files limit.
-pub(super) const CONCURRENCY: usize = 16;
 
 /// One credential and what checking it found.
 #[derive(Serialize)]
@@ -204,7 +200,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
     // slowest sets the pace, and hundreds of credentials do not exhaust
     // the open-files limit.
     let mut rows: Vec<(usize, Row)> = futures_util::stream::iter(checks)
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(check::CONCURRENCY)
         .collect()
         .await;
     rows.sort_by(|(i, a), (j, b)| a.order.cmp(&b.order).then(i.cmp(j)));

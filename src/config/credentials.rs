@@ -15,8 +15,8 @@ use super::credential::{
 };
 use super::stored::StoredSources;
 use super::{Config, LayerKind, Origin, Setting};
-use crate::npmrc::{Reference, credential_prefixes};
 use crate::npmrc::nerf::host_and_port;
+use crate::npmrc::{Reference, credential_prefixes};
 use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
 
@@ -188,10 +188,9 @@ impl Credentials {
         let described = match &winner {
             Ok(Some(found)) => Some((found.kind, found.origin.clone())),
             Ok(None) => None,
-            Err(err) => self.describe_url(url).or_else(|| {
-                err.origin()
-                    .map(|origin| (AuthKind::Token, origin.clone()))
-            }),
+            Err(err) => self
+                .describe_url(url)
+                .or_else(|| err.origin().map(|origin| (AuthKind::Token, origin.clone()))),
         };
         let winner_origin = described.as_ref().map(|(_, origin)| origin);
         let shadowed = LAYERS
@@ -619,12 +618,17 @@ mod tests {
             env_layer.found,
             Err(CredentialError::UnsetVariable { ref var, .. }) if var == "NOT_SET"
         ));
-        let project_layer = creds.in_layer(LayerKind::Project, &registry).expect("project");
+        let project_layer = creds
+            .in_layer(LayerKind::Project, &registry)
+            .expect("project");
         let Origin::File { line, .. } = &project_layer.origin else {
             panic!("a file origin")
         };
         assert_eq!(*line, 2, "the last line of a key wins");
-        assert_eq!(bearer(project_layer.found.as_ref().expect("usable")), "stale-again");
+        assert_eq!(
+            bearer(project_layer.found.as_ref().expect("usable")),
+            "stale-again"
+        );
         let user_layer = creds.in_layer(LayerKind::User, &registry).expect("user");
         assert_eq!(user_layer.auth, AuthKind::Auth);
         let (username, password) = user_layer
@@ -647,7 +651,13 @@ mod tests {
         );
         assert!(matches!(
             layered.described,
-            Some((AuthKind::Auth, Origin::File { layer: LayerKind::User, .. }))
+            Some((
+                AuthKind::Auth,
+                Origin::File {
+                    layer: LayerKind::User,
+                    ..
+                }
+            ))
         ));
         let shadowed: Vec<bool> = layered
             .shadowed

@@ -4,7 +4,7 @@
 use url::Url;
 
 use super::{Config, LayerKind};
-use crate::display::is_loopback;
+use crate::npmrc::NerfDart;
 
 /// The configured registry, then every `registry` and `@scope:registry`
 /// setting that is a URL.
@@ -27,59 +27,48 @@ pub(crate) fn configured(config: &Config, registry: &Url) -> Vec<Url> {
 /// credential that only a project file names for any other host (a
 /// cloned repository's `.npmrc`) is listed by `status`, never checked.
 pub(crate) fn user_vouches_for(config: &Config, registry: &Url, nerf: &str) -> bool {
-    let Some(host) = nerf_host(nerf) else {
+    let Some(dart) = NerfDart::parse(nerf) else {
         return false;
     };
-    let host = host.to_ascii_lowercase();
+    let host = dart.host().to_ascii_lowercase();
     let url_host = |url: &Url| crate::npmrc::nerf::host_and_port(url).to_ascii_lowercase();
-    if configured(config, registry).iter().any(|url| url_host(url) == host) {
+    if configured(config, registry)
+        .iter()
+        .any(|url| url_host(url) == host)
+    {
         return true;
     }
-    [LayerKind::Cli, LayerKind::Env, LayerKind::User, LayerKind::Global]
-        .into_iter()
-        .filter_map(|kind| config.layer(kind))
-        .flat_map(|layer| &layer.settings)
-        .any(|setting| {
-            let named = match setting.key.rsplit_once(':') {
-                Some((prefix, _)) if prefix.starts_with("//") => {
-                    nerf_host(prefix).map(str::to_ascii_lowercase)
-                }
-                _ if setting.key == "registry" || setting.key.ends_with(":registry") => {
-                    Url::parse(setting.value.trim()).ok().map(|url| url_host(&url))
-                }
-                _ => None,
-            };
-            named.as_deref() == Some(host.as_str())
-        })
+    [
+        LayerKind::Cli,
+        LayerKind::Env,
+        LayerKind::User,
+        LayerKind::Global,
+    ]
+    .into_iter()
+    .filter_map(|kind| config.layer(kind))
+    .flat_map(|layer| &layer.settings)
+    .any(|setting| {
+        let named = match setting.key.rsplit_once(':') {
+            Some((prefix, _)) if prefix.starts_with("//") => {
+                NerfDart::parse(prefix).map(|dart| dart.host().to_ascii_lowercase())
+            }
+            _ if setting.key == "registry" || setting.key.ends_with(":registry") => {
+                Url::parse(setting.value.trim())
+                    .ok()
+                    .map(|url| url_host(&url))
+            }
+            _ => None,
+        };
+        named.as_deref() == Some(host.as_str())
+    })
 }
 
-/// `host[:port]` of a nerf dart (`//host:port/path/`).
-fn nerf_host(nerf: &str) -> Option<&str> {
-    let rest = nerf.strip_prefix("//")?;
-    let host = rest.split('/').next().unwrap_or(rest);
-    (!host.is_empty()).then_some(host)
-}
-
-/// The registry URL a nerf dart stands for: the scheme of a `known`
-/// registry on that host, else `http:` on this machine (where registries
-/// are plain HTTP, as Verdaccio's default) and `https:` anywhere else.
+/// The registry URL a nerf dart stands for, by `NerfDart`'s one rule:
+/// the scheme of a `known` registry on its `host:port`, else `http:` on
+/// this machine and `https:` anywhere else. (For callers that still hold
+/// the nerf dart as a string.)
 pub(crate) fn url_for_nerf(nerf: &str, known: &[Url]) -> Option<Url> {
-    let path = if nerf.ends_with('/') {
-        nerf.to_string()
-    } else {
-        format!("{nerf}/")
-    };
-    let https = Url::parse(&format!("https:{path}")).ok()?;
-    let host = crate::npmrc::nerf::host_and_port(&https);
-    let scheme = match known
-        .iter()
-        .find(|url| crate::npmrc::nerf::host_and_port(url) == host)
-    {
-        Some(url) => url.scheme(),
-        None if is_loopback(&https) => "http",
-        None => return Some(https),
-    };
-    Url::parse(&format!("{scheme}:{path}")).ok()
+    NerfDart::parse(nerf)?.registry_url(known)
 }
 
 #[cfg(test)]
@@ -98,8 +87,11 @@ mod tests {
         )
         .expect("project npmrc");
         let user = dir.path().join("user.npmrc");
-        std::fs::write(&user, "@acme:registry=https://scoped.example/\n//mine.example/:_auth=eA==\n")
-            .expect("user npmrc");
+        std::fs::write(
+            &user,
+            "@acme:registry=https://scoped.example/\n//mine.example/:_auth=eA==\n",
+        )
+        .expect("user npmrc");
         let env = [
             ("NPM_CONFIG_USERCONFIG", user.display().to_string()),
             (

@@ -252,9 +252,15 @@ mod tests {
         assert_eq!(Reference::classify("$A"), Reference::Literal);
         assert_eq!(Reference::classify(r"\${A}"), Reference::Literal);
         assert_eq!(Reference::classify(r"\${A"), Reference::Literal);
-        assert_eq!(Reference::classify("${NPM_TOKEN}"), variable("NPM_TOKEN", false));
+        assert_eq!(
+            Reference::classify("${NPM_TOKEN}"),
+            variable("NPM_TOKEN", false)
+        );
         assert_eq!(Reference::classify(" ${T?} "), variable("T", true));
-        assert_eq!(Reference::classify("Bearer ${A}-${B}"), variable("A", false));
+        assert_eq!(
+            Reference::classify("Bearer ${A}-${B}"),
+            variable("A", false)
+        );
         assert_eq!(Reference::classify("${NPM_TOKEN"), Reference::Malformed);
         assert_eq!(Reference::classify("${}"), Reference::Malformed);
         assert_eq!(Reference::classify("${A}${B"), Reference::Malformed);

@@ -9,4 +9,4 @@ pub mod value;
 
 pub use document::Document;
 pub use expand::{Reference, expand};
-pub use nerf::{credential_prefixes, nerf_dart};
+pub use nerf::{NerfDart, credential_prefixes, nerf_dart};

@@ -283,7 +283,10 @@ fn storage_is_where_the_credential_was_found() {
         .rtok()
         .args(["status", "--json"])
         .env("RTOK_TEST_TOKEN", token)
-        .env(format!("npm_config_{}:_authToken", other.nerf_dart()), token)
+        .env(
+            format!("npm_config_{}:_authToken", other.nerf_dart()),
+            token,
+        )
         .run();
     run.success();
     let rows = run.json();
@@ -335,7 +338,10 @@ fn a_credential_only_the_project_names_is_listed_not_sent() {
     assert_eq!(row["storage"], "file");
     assert_eq!(row["variable"], "NPM_TOKEN");
     let why = row["error"].as_str().expect("the reason");
-    assert!(why.contains("project") && why.contains("not checked"), "{why}");
+    assert!(
+        why.contains("project") && why.contains("not checked"),
+        "{why}"
+    );
     let human = env.rtok().arg("status").env("NPM_TOKEN", secret).run();
     human.success();
     assert!(
@@ -367,4 +373,37 @@ fn a_credential_only_the_project_names_is_listed_not_sent() {
     run.success();
     assert_eq!(run.json()[0]["state"], "ok");
     assert_eq!(run.json()[0]["user"], "me");
+}
+
+/// Issue 17: with registry `http://r.example:4873/npm/`, a credential for
+/// `//r.example:4873/other/` is that host's plain-HTTP registry in
+/// `status` too (as in `keyring` and `scan`), not `https:`. A proxy stands
+/// in for the network, so the name needs no DNS.
+#[test]
+fn a_nerf_dart_on_the_configured_host_keeps_its_scheme() {
+    let proxy = MockRegistry::start(|req| match req.path_only() {
+        "http://r.example:4873/other/-/whoami" => Reply::json(200, json!({"username": "other"})),
+        "http://r.example:4873/npm/-/whoami" => Reply::json(200, json!({"username": "npm"})),
+        _ => Reply::json(404, json!({"error": "not found"})),
+    });
+    let env = TestEnv::new();
+    env.register_secret("nerf-scheme-token-0001");
+    env.register_secret("nerf-scheme-token-0002");
+    env.write_userconfig(&format!(
+        "registry=http://r.example:4873/npm/\n//r.example:4873/npm/:_authToken=nerf-scheme-token-0001\n//r.example:4873/other/:_authToken=nerf-scheme-token-0002\nproxy={}\nfetch-retries=0\n",
+        proxy.url()
+    ));
+    let run = env.rtok().args(["status", "--json"]).run();
+    run.success();
+    let rows = run.json();
+    let registries: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["registry"].as_str().expect("registry"))
+        .collect();
+    assert_eq!(
+        registries,
+        ["http://r.example:4873/npm/", "http://r.example:4873/other/"]
+    );
 }
