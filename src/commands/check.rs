@@ -9,15 +9,20 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::connect;
-use crate::config::credential::{AuthKind, Credential, Found};
+use crate::config::credential::{AuthKind, Credential, CredentialError, Found};
 use crate::config::registries;
-use crate::npmrc::credential_prefixes;
+use crate::npmrc::{NerfDart, credential_prefixes};
 use crate::output::Printer;
 use crate::registry::{Problem, Refusal, RegistryError, TokenRecord};
 use crate::settings::Settings;
 use crate::tokens::health::{self, Kind, Listed, State};
 use crate::tokens::ids;
 use crate::tokens::judge::{self, Expiry};
+
+/// How many credentials `status` and `doctor` check at once: enough to
+/// overlap slow registries, few enough to stay far below any open-files
+/// limit (each check may hold two connections).
+pub(super) const CONCURRENCY: usize = 16;
 
 /// What the token list said, owned.
 #[derive(Debug)]
@@ -144,10 +149,8 @@ fn failed(found: &Found, err: RegistryError) -> Checked {
 /// The state a failed `whoami` puts a credential in.
 pub(super) fn state_of(err: &RegistryError) -> State {
     match err {
-        RegistryError::Credential(crate::config::credential::CredentialError::UnsetVariable {
-            ..
-        }) => State::UnsetVariable,
-        RegistryError::Credential(_) | RegistryError::Setup(_) => State::Error,
+        RegistryError::Credential(err) => unusable_state(err),
+        RegistryError::Setup(_) => State::Error,
         RegistryError::Failed(_) => match (err.refusal(), err.problem()) {
             (
                 Some(
@@ -168,6 +171,15 @@ pub(super) fn state_of(err: &RegistryError) -> State {
             ) => State::Unreachable,
             _ => State::Error,
         },
+    }
+}
+
+/// The state of a credential that cannot be used at all (an unset
+/// variable; a malformed reference, bad base64 and the like are errors).
+pub(super) fn unusable_state(err: &CredentialError) -> State {
+    match err {
+        CredentialError::UnsetVariable { .. } => State::UnsetVariable,
+        _ => State::Error,
     }
 }
 
@@ -196,8 +208,8 @@ pub(super) fn known_registries(settings: &Settings) -> Vec<Url> {
 }
 
 /// The registry a credential prefix belongs to: a configured registry the
-/// prefix covers (the deepest), else the prefix with `https:` (`http:` for
-/// a loopback host).
+/// prefix covers (the deepest), else the nerf dart turned back into a URL
+/// by `NerfDart`'s one rule (the same as `keyring` and `scan --verify`).
 pub(super) fn registry_for(prefix: &str, known: &[Url]) -> Url {
     let mut best: BTreeMap<usize, &Url> = BTreeMap::new();
     for url in known {
@@ -208,7 +220,9 @@ pub(super) fn registry_for(prefix: &str, known: &[Url]) -> Url {
     if let Some((_, url)) = best.iter().next_back() {
         return (*url).clone();
     }
-    registries::url_for_nerf(prefix, &[]).unwrap_or_else(|| known[0].clone())
+    NerfDart::parse(prefix)
+        .and_then(|dart| dart.registry_url(known))
+        .unwrap_or_else(|| known[0].clone())
 }
 
 #[cfg(test)]

@@ -2,23 +2,26 @@
 //! each registry that matters here (the configured one, and the registry of
 //! the `package.json` name's scope), what it hides, and what is wrong, each
 //! finding with a stable code and a hint that fixes it. It reads files,
-//! asks git and the registries (all at once), and writes nothing.
+//! asks git and the registries (side by side), and writes nothing. Which
+//! credential each layer holds is the resolver's answer
+//! (`Credentials::layered`); no credential goes over plain HTTP.
 
 mod files;
 mod findings;
-mod layers;
 mod project;
 mod report;
 
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
+use futures_util::StreamExt;
 use url::Url;
 
 use super::check::{self, Checked};
 use crate::config::Origin;
-use crate::config::credential::{AuthKind, CredentialError, Found};
-use crate::display::display_url;
+use crate::config::credential::{AuthKind, Credential, CredentialError, Found};
+use crate::config::credentials::LayerCredential;
+use crate::display::{display_url, is_loopback};
 use crate::failure::Failure;
 use crate::output::Printer;
 use crate::registry::RegistryError;
@@ -27,7 +30,6 @@ use crate::time;
 use crate::tokens::health::{PLACEHOLDER_TOKEN, Severity, State};
 use crate::tokens::judge::{self, EXPIRING_WITHIN};
 use findings::{file_findings, registry_findings};
-use layers::{Candidate, Probe};
 use project::Package;
 use report::{Doctor, entry};
 
@@ -50,6 +52,9 @@ enum Winner {
     },
     /// setup-node's placeholder: never sent anywhere.
     Placeholder(Found),
+    /// For a registry over plain HTTP on another machine: not sent, so
+    /// not checked.
+    Unsent(Found),
     /// (Boxed: the other variants are small.)
     Checked(Found, Box<Checked>),
 }
@@ -63,7 +68,12 @@ struct Probed {
 struct Examined {
     target: Target,
     winner: Winner,
-    hidden: Vec<(Candidate, Option<Probed>)>,
+    hidden: Vec<(LayerCredential, Option<Probed>)>,
+}
+
+/// Whether a credential for `url` would cross the network in the clear.
+fn plain_http(url: &Url) -> bool {
+    url.scheme() == "http" && !is_loopback(url)
 }
 
 pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
@@ -80,11 +90,13 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         }
     };
     let targets = targets(settings, package.as_ref(), printer);
-    let examined: Vec<Examined> = futures_util::future::join_all(
+    let examined: Vec<Examined> = futures_util::stream::iter(
         targets
             .into_iter()
             .map(|target| examine(settings, printer, target, now)),
     )
+    .buffered(check::CONCURRENCY)
+    .collect()
     .await;
 
     let github = settings
@@ -190,39 +202,27 @@ fn targets(settings: &Settings, package: Option<&Package>, printer: &Printer) ->
     }
 }
 
-/// Asks about the winning credential and every hidden one, all at once.
+/// Asks about the winning credential and every hidden one, side by side
+/// (nothing is sent over plain HTTP to another machine).
 async fn examine(
     settings: &Settings,
     printer: &Printer,
     target: Target,
     now: SystemTime,
 ) -> Examined {
-    let winner = settings.credentials.for_url(&target.url);
-    let winner_origin = match &winner {
-        Ok(Some(found)) => Some(found.origin.clone()),
-        Err(
-            CredentialError::UnsetVariable { origin, .. }
-            | CredentialError::BadBase64 { origin, .. },
-        ) => Some(origin.clone()),
-        _ => None,
-    };
-    let hidden: Vec<Candidate> = layers::candidates(&settings.config, &target.url)
-        .into_iter()
-        .filter(|c| Some(&c.origin) != winner_origin.as_ref())
-        .collect();
-    let unusable_auth = layers::candidates(&settings.config, &target.url)
-        .into_iter()
-        .find(|c| Some(&c.origin) == winner_origin.as_ref())
-        .map_or(AuthKind::Token, |c| c.auth);
+    let layered = settings.credentials.layered(&target.url);
     let url = &target.url;
+    let unsent = plain_http(url);
     let winner = async {
-        match winner {
+        match layered.winner {
             Ok(None) => Winner::None,
-            Err(err) => Winner::Unusable {
-                origin: winner_origin.clone(),
-                auth: unusable_auth,
-                err,
-            },
+            Err(err) => {
+                let (auth, origin) = match layered.described {
+                    Some((auth, origin)) => (auth, Some(origin)),
+                    None => (AuthKind::Token, err.origin().cloned()),
+                };
+                Winner::Unusable { origin, auth, err }
+            }
             Ok(Some(found))
                 if found
                     .token()
@@ -230,6 +230,7 @@ async fn examine(
             {
                 Winner::Placeholder(found)
             }
+            Ok(Some(found)) if unsent => Winner::Unsent(found),
             Ok(Some(found)) => {
                 let checked =
                     check::check(settings, printer, url, &found, now, EXPIRING_WITHIN).await;
@@ -237,11 +238,14 @@ async fn examine(
             }
         }
     };
-    let probes = futures_util::future::join_all(
+    let hidden = layered.shadowed;
+    let probes = futures_util::stream::iter(
         hidden
             .iter()
-            .map(|candidate| probe(settings, printer, url, candidate)),
-    );
+            .map(|candidate| probe(settings, printer, url, candidate, unsent)),
+    )
+    .buffered(check::CONCURRENCY)
+    .collect::<Vec<_>>();
     let (winner, probes) = futures_util::future::join(winner, probes).await;
     Examined {
         hidden: hidden.into_iter().zip(probes).collect(),
@@ -250,19 +254,44 @@ async fn examine(
     }
 }
 
-/// `whoami` with a hidden credential on its own.
+/// `whoami` with a hidden credential on its own; `None` when it cannot be
+/// tried by itself (a client certificate, an `_auth` that is no
+/// `user:password`, a plain-HTTP registry on another machine).
 async fn probe(
     settings: &Settings,
     printer: &Printer,
     url: &Url,
-    candidate: &Candidate,
+    candidate: &LayerCredential,
+    unsent: bool,
 ) -> Option<Probed> {
-    if candidate.unset.is_some() {
-        return Some(Probed {
-            state: State::UnsetVariable,
-            user: None,
-        });
+    let found = match &candidate.found {
+        Ok(found) => found,
+        Err(
+            err @ (CredentialError::UnsetVariable { .. }
+            | CredentialError::MalformedReference { .. }),
+        ) => {
+            return Some(Probed {
+                state: check::unusable_state(err),
+                user: None,
+            });
+        }
+        Err(_) => return None,
+    };
+    if unsent {
+        return None;
     }
+    enum Try {
+        Bearer(crate::secret::Secret),
+        Basic(String, crate::secret::Secret),
+    }
+    let attempt = match &found.credential {
+        Some(Credential::Bearer(token)) => Try::Bearer(token.clone()),
+        Some(basic @ Credential::Basic { .. }) => {
+            let (username, password) = basic.basic_pair()?;
+            Try::Basic(username, password)
+        }
+        None => return None,
+    };
     let client = match super::connect::client_for(settings, printer, url, "whoami") {
         Ok(client) => client,
         Err(err) => {
@@ -272,14 +301,9 @@ async fn probe(
             });
         }
     };
-    let answer = match &candidate.probe {
-        Probe::Bearer(token) => client.whoami_as(token).await,
-        Probe::Basic { username, password } => {
-            client
-                .whoami_as_basic(username.clone(), password.clone())
-                .await
-        }
-        Probe::None => return None,
+    let answer = match attempt {
+        Try::Bearer(token) => client.whoami_as(&token).await,
+        Try::Basic(username, password) => client.whoami_as_basic(username, password).await,
     };
     Some(match answer {
         Ok(user) => Probed {

@@ -37,12 +37,12 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     };
     let cwd = std::env::current_dir().context("could not read the current folder")?;
     let settings = Settings::resolve(&cli.global, process_env(), cwd)?;
-    for warning in settings
-        .config
-        .warnings
-        .iter()
-        .chain(&settings.rtok.warnings)
-    {
+    // doctor reports a config file open to others as a finding instead.
+    let config_warnings: Vec<&String> = match command {
+        Command::Doctor => settings.config.warnings_without_exposed().collect(),
+        _ => settings.config.warnings.iter().collect(),
+    };
+    for warning in config_warnings.into_iter().chain(&settings.rtok.warnings) {
         printer.warn(warning);
     }
     match command {

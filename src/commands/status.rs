@@ -1,18 +1,21 @@
 //! `rtok status`: every registry this machine has credentials for, where
 //! each credential comes from, its kind and expiry, and whether the registry
-//! still accepts it. All registries are asked at once; on GitHub Actions,
-//! rows that are not ok also become workflow commands on the run's page.
+//! still accepts it. Registries are asked side by side (at most
+//! `check::CONCURRENCY` at a time); a credential that only a project file
+//! names for a host the user's config does not use is listed, not sent. On
+//! GitHub Actions, rows that are not ok also become workflow commands on
+//! the run's page.
 
 use std::io;
 use std::time::Duration;
 
 use anyhow::Result;
+use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::check::{self, Checked};
 use crate::cli::StatusArgs;
-use crate::config::credential::CredentialError;
-use crate::config::{LayerKind, Origin};
+use crate::config::{LayerKind, Origin, registries};
 use crate::display::display_url;
 use crate::failure::Failure;
 use crate::output::{Format, Printer, Report, Stream, visible};
@@ -86,6 +89,7 @@ impl Report for Status {
                 row.source.replace('`', ""),
                 row.kind.name().to_string(),
                 match (&row.user, &row.error) {
+                    (_, Some(why)) if row.state == State::Unchecked => why.clone(),
                     (_, Some(err)) => format!("failed: {err}"),
                     (Some(user), None) => user.clone(),
                     (None, None) => String::new(),
@@ -136,9 +140,18 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
     let now = time::now();
     let within = args.expiring_within.unwrap_or(EXPIRING_WITHIN);
     let known = check::known_registries(settings);
-    let checks = prefixes.into_iter().filter_map(|prefix| {
+    let checks = prefixes.into_iter().enumerate().filter_map(|(index, prefix)| {
         let (auth, origin) = credentials.describe(prefix)?;
         let registry = check::registry_for(prefix, &known);
+        // A cloned project's `.npmrc` must not make `status` send the
+        // user's `${NPM_TOKEN}` to a host of its choosing.
+        let unchecked = matches!(
+            origin,
+            Origin::File {
+                layer: LayerKind::Project,
+                ..
+            }
+        ) && !registries::user_vouches_for(&settings.config, &settings.registry, prefix);
         let found = credentials.at(prefix);
         Some(async move {
             let mut row = Row {
@@ -157,31 +170,45 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                 order: reading_order(&origin),
             };
             match found {
+                Ok(Some(found)) if unchecked => {
+                    row.state = State::Unchecked;
+                    row.error = Some(format!(
+                        "named only by the project .npmrc, for a host your own config does not use; not checked (nothing was sent to {})",
+                        row.registry
+                    ));
+                    row.credential = check::masked(&found);
+                }
                 Ok(Some(found)) => {
                     let checked =
                         check::check(settings, printer, &registry, &found, now, within).await;
                     row.credential = check::masked(&found);
                     fill(&mut row, checked);
                 }
-                // A credential that cannot be used (an unset `${VAR}`) is a
-                // row that says why, never skipped.
+                // A credential that cannot be used (an unset or malformed
+                // `${VAR}`) is a row that says why, never skipped.
                 Err(err) => {
-                    row.state = unusable_state(&err);
+                    row.state = check::unusable_state(&err);
                     row.error = Some(err.to_string());
                     row.credential = "(unusable)".into();
                 }
                 Ok(None) => {}
             }
-            row
+            (index, row)
         })
     });
-    // Every registry is asked at once: the slowest one sets the pace.
-    let mut rows: Vec<Row> = futures_util::future::join_all(checks).await;
-    rows.sort_by(|a, b| a.order.cmp(&b.order));
+    // Registries are asked side by side, a bounded number at a time: the
+    // slowest sets the pace, and hundreds of credentials do not exhaust
+    // the open-files limit.
+    let mut rows: Vec<(usize, Row)> = futures_util::stream::iter(checks)
+        .buffer_unordered(check::CONCURRENCY)
+        .collect()
+        .await;
+    rows.sort_by(|(i, a), (j, b)| a.order.cmp(&b.order).then(i.cmp(j)));
+    let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
     let status = Status { rows };
     printer.emit(&status)?;
     let counted = |row: &Row| match row.state {
-        State::Ok => false,
+        State::Ok | State::Unchecked => false,
         State::Expiring => args.expiring_within.is_some(),
         _ => true,
     };
@@ -190,7 +217,11 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
             warn_expiring(printer, &status.rows);
         }
         if is_github_actions(settings) {
-            for row in status.rows.iter().filter(|r| r.state != State::Ok) {
+            for row in status
+                .rows
+                .iter()
+                .filter(|r| !matches!(r.state, State::Ok | State::Unchecked))
+            {
                 printer.data(&workflow_command(row))?;
             }
         }
@@ -234,13 +265,6 @@ fn fill(row: &mut Row, checked: Checked) {
     }
     if let Expiry::Expiring { left, .. } = checked.expiry {
         row.left = Some(left);
-    }
-}
-
-fn unusable_state(err: &CredentialError) -> State {
-    match err {
-        CredentialError::UnsetVariable { .. } => State::UnsetVariable,
-        _ => State::Error,
     }
 }
 
@@ -357,17 +381,5 @@ mod tests {
             workflow_command(&row(State::Expired, None)),
             "::error title=rtok status::https://r.example/: expired (expired on 2026-06-04)"
         );
-    }
-
-    #[test]
-    fn an_unusable_credential_is_unset_or_an_error() {
-        let unset = CredentialError::UnsetVariable {
-            key: "//r/:_authToken".into(),
-            var: "T".into(),
-            origin: crate::config::Origin::Env { var: "x".into() },
-        };
-        assert_eq!(unusable_state(&unset), State::UnsetVariable);
-        let header = CredentialError::NotHeaderSafe { origin: "x".into() };
-        assert_eq!(unusable_state(&header), State::Error);
     }
 }

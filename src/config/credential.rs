@@ -86,6 +86,20 @@ impl Found {
     }
 }
 
+impl Credential {
+    /// A basic credential's user name and password (`_auth` decoded once,
+    /// here), for a request that sets them itself; `None` for a token or
+    /// an `_auth` that does not decode to `user:password`.
+    pub(crate) fn basic_pair(&self) -> Option<(String, Secret)> {
+        let Credential::Basic { encoded, .. } = self else {
+            return None;
+        };
+        let pair = String::from_utf8(decode_lenient(encoded.expose())?).ok()?;
+        let (username, password) = pair.split_once(':')?;
+        Some((username.to_string(), Secret::new(password)))
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum CredentialError {
     #[error("`{key}` ({}) refers to `${{{var}}}`, which is not set", origin.place())]
@@ -94,6 +108,9 @@ pub(crate) enum CredentialError {
         var: String,
         origin: Origin,
     },
+    /// `${NPM_TOKEN` and the like: neither a secret nor a reference.
+    #[error("`{key}` ({}) has a malformed `${{...}}` reference (a `${{` that no `}}` closes), so rtok does not send it", origin.place())]
+    MalformedReference { key: String, origin: Origin },
     #[error("`{key}` ({}) is not valid base64", origin.place())]
     BadBase64 { key: String, origin: Origin },
     #[error("the credential from {origin} holds characters an HTTP header cannot carry")]
@@ -114,6 +131,17 @@ pub(crate) enum CredentialError {
 }
 
 impl CredentialError {
+    /// Where the setting that cannot be used was written, when the error
+    /// is about one.
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        match self {
+            CredentialError::UnsetVariable { origin, .. }
+            | CredentialError::MalformedReference { origin, .. }
+            | CredentialError::BadBase64 { origin, .. } => Some(origin),
+            _ => None,
+        }
+    }
+
     /// Whether it means "log in first" (exit code 4).
     pub(crate) fn needs_auth(&self) -> bool {
         matches!(self, CredentialError::NotInKeyring { .. })
@@ -124,6 +152,10 @@ impl CredentialError {
             CredentialError::UnsetVariable { var, .. } => {
                 format!("set `{var}` in the environment, or remove or fix that line")
             }
+            CredentialError::MalformedReference { origin, .. } => format!(
+                "write the reference as `${{NAME}}` at {}, or put the token itself there",
+                origin.place()
+            ),
             CredentialError::BadBase64 { .. } => {
                 "`_password` is stored base64-encoded; run `rtok login` to store it again".into()
             }

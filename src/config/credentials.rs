@@ -14,9 +14,9 @@ use super::credential::{
     AuthKind, ClientCert, Credential, CredentialError, Found, decode_lenient, encode_base64,
 };
 use super::stored::StoredSources;
-use super::{Config, Origin, Setting};
-use crate::npmrc::credential_prefixes;
+use super::{Config, LayerKind, Origin, Setting};
 use crate::npmrc::nerf::host_and_port;
+use crate::npmrc::{Reference, credential_prefixes};
 use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
 
@@ -30,11 +30,23 @@ struct Fields {
     keyfile: Option<Setting>,
 }
 
+/// npm's layers, highest first.
+const LAYERS: [LayerKind; 5] = [
+    LayerKind::Cli,
+    LayerKind::Env,
+    LayerKind::Project,
+    LayerKind::User,
+    LayerKind::Global,
+];
+
 /// Every credential in the effective configuration, by nerf-dart prefix,
-/// and the ones rtok's settings keep elsewhere.
+/// each layer's own, and the ones rtok's settings keep elsewhere.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Credentials {
+    /// The merged view npm uses: per key, the highest layer's setting.
     by_prefix: HashMap<String, Fields>,
+    /// Each layer on its own (within a file, the last line of a key wins).
+    layers: Vec<(LayerKind, HashMap<String, Fields>)>,
     registry: Option<Url>,
     /// Shared by every clone, so each stored credential is fetched once.
     stored: Option<Arc<StoredSources>>,
@@ -45,28 +57,16 @@ impl Credentials {
     /// URL on the same host without its own credential falls back to (as
     /// npm-registry-fetch does for absolute URLs on the registry's host).
     pub(crate) fn from_config(config: &Config, registry: &Url) -> Credentials {
-        let mut by_prefix: HashMap<String, Fields> = HashMap::new();
-        for setting in config.effective() {
-            let Some((prefix, field)) = setting.key.rsplit_once(':') else {
-                continue;
-            };
-            if !prefix.starts_with("//") || setting.value.is_empty() {
-                continue;
-            }
-            let fields = by_prefix.entry(prefix.to_string()).or_default();
-            let slot = match field {
-                "_authToken" => &mut fields.token,
-                "_auth" => &mut fields.auth,
-                "username" => &mut fields.username,
-                "_password" => &mut fields.password,
-                "certfile" => &mut fields.certfile,
-                "keyfile" => &mut fields.keyfile,
-                _ => continue,
-            };
-            *slot = Some(setting.clone());
-        }
+        let layers = LAYERS
+            .into_iter()
+            .filter_map(|kind| {
+                let layer = config.layer(kind)?;
+                Some((kind, by_prefix(layer.settings.iter().filter(|s| !s.array))))
+            })
+            .collect();
         Credentials {
-            by_prefix,
+            by_prefix: by_prefix(config.effective()),
+            layers,
             registry: Some(registry.clone()),
             stored: None,
         }
@@ -157,11 +157,70 @@ impl Credentials {
         let Some(deciding) = npm else {
             return self.stored.as_ref()?.describe(reg_key);
         };
-        Some(match deciding {
-            Deciding::Token(s) => (AuthKind::Token, s.origin.clone()),
-            Deciding::Auth(s) => (AuthKind::Auth, s.origin.clone()),
-            Deciding::UsernamePassword(s, _) => (AuthKind::UsernamePassword, s.origin.clone()),
-            Deciding::ClientCertificate(s) => (AuthKind::ClientCertificate, s.origin.clone()),
+        Some(deciding.described())
+    }
+
+    /// The credential `layer` alone holds for a request to `url`: npm's
+    /// rules (longest prefix, then `_authToken`, `_auth`, `username` +
+    /// `_password`, a client certificate) applied to that layer only.
+    pub(crate) fn in_layer(&self, layer: LayerKind, url: &Url) -> Option<LayerCredential> {
+        let (_, by_prefix) = self.layers.iter().find(|(kind, _)| *kind == layer)?;
+        credential_prefixes(url).into_iter().find_map(|prefix| {
+            let fields = by_prefix.get(&prefix)?;
+            let (auth, origin) = fields.deciding()?.described();
+            let found = found(&prefix, fields).transpose()?;
+            Some(LayerCredential {
+                auth,
+                origin,
+                found,
+            })
+        })
+    }
+
+    /// Which credential a request to `url` carries (as [`for_url`]), what
+    /// kind it is and where it was written even when it cannot be used, and
+    /// every other layer's credential for `url` that it shadows, highest
+    /// layer first.
+    ///
+    /// [`for_url`]: Credentials::for_url
+    pub(crate) fn layered(&self, url: &Url) -> Layered {
+        let winner = self.for_url(url);
+        let described = match &winner {
+            Ok(Some(found)) => Some((found.kind, found.origin.clone())),
+            Ok(None) => None,
+            Err(err) => self
+                .describe_url(url)
+                .or_else(|| err.origin().map(|origin| (AuthKind::Token, origin.clone()))),
+        };
+        let winner_origin = described.as_ref().map(|(_, origin)| origin);
+        let shadowed = LAYERS
+            .into_iter()
+            .filter_map(|layer| self.in_layer(layer, url))
+            .filter(|candidate| Some(&candidate.origin) != winner_origin)
+            .collect();
+        Layered {
+            winner,
+            described,
+            shadowed,
+        }
+    }
+
+    /// The kind and origin of the merged view's deciding setting for `url`
+    /// (walking its prefixes, then the registry's on the same host).
+    fn describe_url(&self, url: &Url) -> Option<(AuthKind, Origin)> {
+        let walk = |url: &Url| {
+            credential_prefixes(url).into_iter().find_map(|prefix| {
+                self.by_prefix
+                    .get(&prefix)
+                    .and_then(Fields::deciding)
+                    .map(|d| d.described())
+            })
+        };
+        walk(url).or_else(|| {
+            let registry = self.registry.as_ref()?;
+            (host_and_port(registry) == host_and_port(url))
+                .then(|| walk(registry))
+                .flatten()
         })
     }
 
@@ -187,6 +246,64 @@ enum Deciding<'a> {
     ClientCertificate(&'a Setting),
 }
 
+/// One layer's credential for a registry.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerCredential {
+    pub auth: AuthKind,
+    /// Where its deciding setting was written.
+    pub origin: Origin,
+    /// The credential, or why it cannot be used (an unset or malformed
+    /// `${VAR}`, bad base64).
+    pub found: Result<Found, CredentialError>,
+}
+
+/// The credential npm uses for a URL and the ones it shadows.
+#[derive(Debug)]
+pub(crate) struct Layered {
+    pub winner: Result<Option<Found>, CredentialError>,
+    /// The winner's kind and origin, also when it cannot be used.
+    pub described: Option<(AuthKind, Origin)>,
+    /// Every other layer's credential for the URL, highest layer first.
+    pub shadowed: Vec<LayerCredential>,
+}
+
+/// Credential settings by nerf-dart prefix; a later setting of a key
+/// replaces an earlier one.
+fn by_prefix<'a>(settings: impl Iterator<Item = &'a Setting>) -> HashMap<String, Fields> {
+    let mut by_prefix: HashMap<String, Fields> = HashMap::new();
+    for setting in settings {
+        let Some((prefix, field)) = setting.key.rsplit_once(':') else {
+            continue;
+        };
+        if !prefix.starts_with("//") || setting.value.is_empty() {
+            continue;
+        }
+        let fields = by_prefix.entry(prefix.to_string()).or_default();
+        let slot = match field {
+            "_authToken" => &mut fields.token,
+            "_auth" => &mut fields.auth,
+            "username" => &mut fields.username,
+            "_password" => &mut fields.password,
+            "certfile" => &mut fields.certfile,
+            "keyfile" => &mut fields.keyfile,
+            _ => continue,
+        };
+        *slot = Some(setting.clone());
+    }
+    by_prefix
+}
+
+impl Deciding<'_> {
+    fn described(&self) -> (AuthKind, Origin) {
+        match self {
+            Deciding::Token(s) => (AuthKind::Token, s.origin.clone()),
+            Deciding::Auth(s) => (AuthKind::Auth, s.origin.clone()),
+            Deciding::UsernamePassword(s, _) => (AuthKind::UsernamePassword, s.origin.clone()),
+            Deciding::ClientCertificate(s) => (AuthKind::ClientCertificate, s.origin.clone()),
+        }
+    }
+}
+
 impl Fields {
     fn deciding(&self) -> Option<Deciding<'_>> {
         if let Some(token) = &self.token {
@@ -203,8 +320,15 @@ impl Fields {
     }
 }
 
-/// A setting's value, or the error naming the unset variable it refers to.
+/// A setting's value, or the error naming the malformed reference or the
+/// unset variable it refers to.
 fn usable(setting: &Setting) -> Result<String, CredentialError> {
+    if setting.reference == Reference::Malformed {
+        return Err(CredentialError::MalformedReference {
+            key: setting.key.clone(),
+            origin: setting.origin.clone(),
+        });
+    }
     match setting.unset.first() {
         Some(var) => Err(CredentialError::UnsetVariable {
             key: setting.key.clone(),
@@ -445,6 +569,129 @@ mod tests {
                 keyfile: "/k.pem".into()
             })
         );
+    }
+
+    #[test]
+    fn each_layer_gives_its_own_credential_and_the_winner_shadows_them() {
+        let dir = tempfile::tempdir().expect("temp");
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(&project).expect("mkdir");
+        std::fs::write(project.join("package.json"), "{}").expect("package.json");
+        std::fs::write(
+            project.join(".npmrc"),
+            "//r.example/:_authToken=stale\n//r.example/:_authToken=stale-again\n",
+        )
+        .expect("project npmrc");
+        let user = dir.path().join("user.npmrc");
+        std::fs::write(
+            &user,
+            "//r.example/npm/:_auth=YWxpY2U6cHc=\n//other.example/:_authToken=x\n",
+        )
+        .expect("user npmrc");
+        let env = [
+            ("NPM_CONFIG_USERCONFIG", user.display().to_string()),
+            (
+                "NPM_CONFIG_GLOBALCONFIG",
+                dir.path().join("none").display().to_string(),
+            ),
+            ("HOME", dir.path().display().to_string()),
+            (
+                "npm_config_//r.example/:_authToken",
+                "${NOT_SET}".to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let config = Config::load(&crate::config::Inputs {
+            cli: Vec::new(),
+            env,
+            cwd: project,
+        })
+        .expect("load");
+        let registry = url("https://r.example/npm/");
+        let creds = Credentials::from_config(&config, &registry);
+
+        let env_layer = creds.in_layer(LayerKind::Env, &registry).expect("env");
+        assert!(matches!(env_layer.origin, Origin::Env { .. }));
+        assert!(matches!(
+            env_layer.found,
+            Err(CredentialError::UnsetVariable { ref var, .. }) if var == "NOT_SET"
+        ));
+        let project_layer = creds
+            .in_layer(LayerKind::Project, &registry)
+            .expect("project");
+        let Origin::File { line, .. } = &project_layer.origin else {
+            panic!("a file origin")
+        };
+        assert_eq!(*line, 2, "the last line of a key wins");
+        assert_eq!(
+            bearer(project_layer.found.as_ref().expect("usable")),
+            "stale-again"
+        );
+        let user_layer = creds.in_layer(LayerKind::User, &registry).expect("user");
+        assert_eq!(user_layer.auth, AuthKind::Auth);
+        let (username, password) = user_layer
+            .found
+            .as_ref()
+            .expect("usable")
+            .credential
+            .as_ref()
+            .and_then(Credential::basic_pair)
+            .expect("user:password");
+        assert_eq!((username.as_str(), password.expose()), ("alice", "pw"));
+        assert!(creds.in_layer(LayerKind::Global, &registry).is_none());
+
+        // npm uses the user file's longer prefix; the environment's and the
+        // project's credentials are shadowed, highest layer first.
+        let layered = creds.layered(&registry);
+        assert_eq!(
+            layered.winner.expect("usable").expect("found").kind,
+            AuthKind::Auth
+        );
+        assert!(matches!(
+            layered.described,
+            Some((
+                AuthKind::Auth,
+                Origin::File {
+                    layer: LayerKind::User,
+                    ..
+                }
+            ))
+        ));
+        let shadowed: Vec<bool> = layered
+            .shadowed
+            .iter()
+            .map(|c| matches!(c.origin, Origin::Env { .. }))
+            .collect();
+        assert_eq!(shadowed, [true, false]);
+
+        // For the host alone, the environment's unset variable wins.
+        let layered = creds.layered(&url("https://r.example/"));
+        assert!(matches!(
+            layered.winner,
+            Err(CredentialError::UnsetVariable { .. })
+        ));
+        assert!(matches!(
+            layered.described,
+            Some((AuthKind::Token, Origin::Env { .. }))
+        ));
+        assert_eq!(layered.shadowed.len(), 1, "the project's");
+    }
+
+    #[test]
+    fn a_malformed_reference_is_never_a_credential() {
+        let (_dir, config) = config(
+            "//r.example/:_authToken=${NPM_TOKEN\n",
+            &[("NPM_TOKEN", "set-but-irrelevant")],
+        );
+        let creds = Credentials::from_config(&config, &url("https://r.example/"));
+        let err = creds
+            .for_url(&url("https://r.example/-/whoami"))
+            .unwrap_err();
+        assert!(matches!(err, CredentialError::MalformedReference { .. }));
+        assert!(err.to_string().contains("malformed"), "{err}");
+        assert!(err.hint().contains(":1"), "{}", err.hint());
     }
 
     #[test]

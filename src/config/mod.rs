@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::npmrc::{Document, expand};
+use crate::npmrc::{Document, Reference, expand};
 pub(crate) use credential::CredentialError;
 pub(crate) use origin::{LayerKind, Origin};
 
@@ -28,6 +28,9 @@ pub(crate) struct Setting {
     pub value: String,
     /// `${NAME}` references in the value whose variable is not set.
     pub unset: Vec<String>,
+    /// What the value as written is: literal, a `${VAR}` reference, or a
+    /// malformed one (never to be sent).
+    pub reference: Reference,
     pub array: bool,
     pub origin: Origin,
 }
@@ -58,6 +61,28 @@ pub(crate) struct Config {
     merged: HashMap<String, (usize, usize)>,
     env: HashMap<String, String>,
     pub warnings: Vec<String>,
+    /// Files that hold a literal secret and that other users may read
+    /// (each also has its line in `warnings`).
+    pub exposed: Vec<ExposedFile>,
+}
+
+/// A config file that holds a literal secret and that users other than
+/// its owner may read or write: checked once, when the file is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExposedFile {
+    pub path: PathBuf,
+    pub mode: u32,
+}
+
+impl ExposedFile {
+    pub(crate) fn warning(&self) -> String {
+        format!(
+            "{} holds a credential and other users can read it (mode {:04o}); run `chmod 600 {}`",
+            self.path.display(),
+            self.mode,
+            self.path.display()
+        )
+    }
 }
 
 impl Config {
@@ -94,6 +119,7 @@ impl Config {
             merged: HashMap::new(),
             env: env.clone(),
             warnings: Vec::new(),
+            exposed: Vec::new(),
         };
         config.remerge();
 
@@ -172,6 +198,13 @@ impl Config {
         &self.env
     }
 
+    /// The warnings, less those about files open to others (`doctor`
+    /// reports those as findings of its own).
+    pub(crate) fn warnings_without_exposed(&self) -> impl Iterator<Item = &String> {
+        let exposed: Vec<String> = self.exposed.iter().map(ExposedFile::warning).collect();
+        self.warnings.iter().filter(move |w| !exposed.contains(w))
+    }
+
     /// Expands `${VAR}` in a key read from a file, as the merged view did.
     pub(crate) fn expand_key(&self, key: &str) -> String {
         expand(key, &|name| self.env.get(name).cloned()).value
@@ -207,9 +240,10 @@ impl Config {
         let lookup = |name: &str| env.get(name).cloned();
         let document = contents.as_deref().map(Document::parse);
         if let Some(doc) = &document
-            && let Some(warning) = readable_by_others(&path, doc)
+            && let Some(exposed) = readable_by_others(&path, doc)
         {
-            self.warnings.push(warning);
+            self.warnings.push(exposed.warning());
+            self.exposed.push(exposed);
         }
         let mut settings = Vec::new();
         if let Some(doc) = &document {
@@ -273,10 +307,10 @@ impl Config {
     }
 }
 
-/// A warning when `path` holds a literal secret (not a `${VAR}` reference)
-/// and other users may read it.
+/// The file, when `path` holds a literal secret (not a `${VAR}`
+/// reference) and other users may read it.
 #[cfg(unix)]
-fn readable_by_others(path: &Path, doc: &Document) -> Option<String> {
+fn readable_by_others(path: &Path, doc: &Document) -> Option<ExposedFile> {
     use std::os::unix::fs::PermissionsExt;
     let holds_secret = doc.entries().any(|located| {
         crate::npmrc::keys::is_literal_secret(&located.entry.key, &located.entry.value)
@@ -285,17 +319,14 @@ fn readable_by_others(path: &Path, doc: &Document) -> Option<String> {
         return None;
     }
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "{} holds a credential and other users can read it (mode {mode:04o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        )
+    (mode & 0o077 != 0).then(|| ExposedFile {
+        path: path.to_path_buf(),
+        mode,
     })
 }
 
 #[cfg(not(unix))]
-fn readable_by_others(_path: &Path, _doc: &Document) -> Option<String> {
+fn readable_by_others(_path: &Path, _doc: &Document) -> Option<ExposedFile> {
     None
 }
 
@@ -307,6 +338,7 @@ fn setting(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Setting {
     let expanded = expand(value, lookup);
+    let reference = Reference::classify(value);
     // A value that refers to a variable keeps its secret there: say which.
     let origin = match origin {
         Origin::File {
@@ -315,7 +347,10 @@ fn setting(
             layer,
             path,
             line,
-            variable: expanded.names.first().cloned(),
+            variable: match &reference {
+                Reference::Variable { name, .. } => Some(name.clone()),
+                Reference::Literal | Reference::Malformed => None,
+            },
         },
         other => other,
     };
@@ -323,6 +358,7 @@ fn setting(
         key: expand(key, lookup).value,
         value: expanded.value,
         unset: expanded.unset,
+        reference,
         array,
         origin,
     }

@@ -51,16 +51,15 @@ pub(crate) enum Origin {
 }
 
 impl Origin {
-    /// Where the secret is kept, as `status --json` names it: `file`,
-    /// `env`, `keyring`, `command` or `oidc` (`cli` for a flag). A file line that refers to a
-    /// variable keeps the secret in the environment.
+    /// Where rtok found the credential, as `status --json` names it:
+    /// `file` (an `.npmrc` line, whether it holds the secret or a `${VAR}`
+    /// reference: `variable` names the indirection), `env` (an
+    /// `NPM_CONFIG_*` variable), `keyring`, `command` or `oidc` (`cli` for
+    /// a flag).
     pub(crate) fn storage(&self) -> &'static str {
         match self {
-            Origin::File { variable: None, .. } => "file",
-            Origin::File {
-                variable: Some(_), ..
-            }
-            | Origin::Env { .. } => "env",
+            Origin::File { .. } => "file",
+            Origin::Env { .. } => "env",
             Origin::Cli { .. } => "cli",
             Origin::Keyring => "keyring",
             Origin::Command { .. } => "command",
@@ -126,7 +125,8 @@ mod tests {
             variable: Some("NPM_TOKEN".into()),
         };
         assert_eq!(file.to_string(), "/home/u/.npmrc:2 ($NPM_TOKEN)");
-        assert_eq!(file.storage(), "env");
+        // Found in a file; the variable is the indirection.
+        assert_eq!(file.storage(), "file");
         assert_eq!(file.variable(), Some("NPM_TOKEN"));
         let literal = Origin::File {
             layer: LayerKind::Project,

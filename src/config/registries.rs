@@ -3,8 +3,8 @@
 
 use url::Url;
 
-use super::Config;
-use crate::display::is_loopback;
+use super::{Config, LayerKind};
+use crate::npmrc::NerfDart;
 
 /// The configured registry, then every `registry` and `@scope:registry`
 /// setting that is a URL.
@@ -20,31 +20,102 @@ pub(crate) fn configured(config: &Config, registry: &Url) -> Vec<Url> {
     urls
 }
 
-/// The registry URL a nerf dart stands for: the scheme of a `known`
-/// registry on that host, else `http:` on this machine (where registries
-/// are plain HTTP, as Verdaccio's default) and `https:` anywhere else.
-pub(crate) fn url_for_nerf(nerf: &str, known: &[Url]) -> Option<Url> {
-    let path = if nerf.ends_with('/') {
-        nerf.to_string()
-    } else {
-        format!("{nerf}/")
+/// Whether a credential keyed by `nerf` may be sent to its host without
+/// the user's own config saying so: its host is the configured registry's,
+/// a scope registry's, or one that a registry setting or credential of the
+/// command line, the environment, or the user or global file names. A
+/// credential that only a project file names for any other host (a
+/// cloned repository's `.npmrc`) is listed by `status`, never checked.
+pub(crate) fn user_vouches_for(config: &Config, registry: &Url, nerf: &str) -> bool {
+    let Some(dart) = NerfDart::parse(nerf) else {
+        return false;
     };
-    let https = Url::parse(&format!("https:{path}")).ok()?;
-    let host = crate::npmrc::nerf::host_and_port(&https);
-    let scheme = match known
+    let host = dart.host().to_ascii_lowercase();
+    let url_host = |url: &Url| crate::npmrc::nerf::host_and_port(url).to_ascii_lowercase();
+    if configured(config, registry)
         .iter()
-        .find(|url| crate::npmrc::nerf::host_and_port(url) == host)
+        .any(|url| url_host(url) == host)
     {
-        Some(url) => url.scheme(),
-        None if is_loopback(&https) => "http",
-        None => return Some(https),
-    };
-    Url::parse(&format!("{scheme}:{path}")).ok()
+        return true;
+    }
+    [
+        LayerKind::Cli,
+        LayerKind::Env,
+        LayerKind::User,
+        LayerKind::Global,
+    ]
+    .into_iter()
+    .filter_map(|kind| config.layer(kind))
+    .flat_map(|layer| &layer.settings)
+    .any(|setting| {
+        let named = match setting.key.rsplit_once(':') {
+            Some((prefix, _)) if prefix.starts_with("//") => {
+                NerfDart::parse(prefix).map(|dart| dart.host().to_ascii_lowercase())
+            }
+            _ if setting.key == "registry" || setting.key.ends_with(":registry") => {
+                Url::parse(setting.value.trim())
+                    .ok()
+                    .map(|url| url_host(&url))
+            }
+            _ => None,
+        };
+        named.as_deref() == Some(host.as_str())
+    })
+}
+
+/// The registry URL a nerf dart stands for, by `NerfDart`'s one rule:
+/// the scheme of a `known` registry on its `host:port`, else `http:` on
+/// this machine and `https:` anywhere else. (For callers that still hold
+/// the nerf dart as a string.)
+pub(crate) fn url_for_nerf(nerf: &str, known: &[Url]) -> Option<Url> {
+    NerfDart::parse(nerf)?.registry_url(known)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_only_the_project_names_is_not_vouched_for() {
+        let dir = tempfile::tempdir().expect("temp");
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(&project).expect("mkdir");
+        std::fs::write(project.join("package.json"), "{}").expect("package.json");
+        std::fs::write(
+            project.join(".npmrc"),
+            "//attacker.example/:_authToken=${NPM_TOKEN}\n//mine.example/:_authToken=x\n",
+        )
+        .expect("project npmrc");
+        let user = dir.path().join("user.npmrc");
+        std::fs::write(
+            &user,
+            "@acme:registry=https://scoped.example/\n//mine.example/:_auth=eA==\n",
+        )
+        .expect("user npmrc");
+        let env = [
+            ("NPM_CONFIG_USERCONFIG", user.display().to_string()),
+            (
+                "NPM_CONFIG_GLOBALCONFIG",
+                dir.path().join("none").display().to_string(),
+            ),
+            ("HOME", dir.path().display().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let config = Config::load(&crate::config::Inputs {
+            cli: Vec::new(),
+            env,
+            cwd: project,
+        })
+        .expect("load");
+        let registry = Url::parse("https://registry.npmjs.org/").expect("url");
+        let vouched = |nerf: &str| user_vouches_for(&config, &registry, nerf);
+        assert!(!vouched("//attacker.example/"));
+        assert!(vouched("//mine.example/"));
+        assert!(vouched("//scoped.example/npm/"));
+        assert!(vouched("//registry.npmjs.org/"));
+    }
 
     #[test]
     fn nerf_darts_get_the_scheme_of_a_known_registry_on_their_host() {

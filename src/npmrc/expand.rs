@@ -13,6 +13,105 @@ pub struct Expanded {
     pub names: Vec<String>,
 }
 
+/// What a value written in an `.npmrc` (or a variable) is, as far as
+/// secrets go: the one rule for "literal secret or `${VAR}` reference",
+/// which the file-mode warning, `doctor`, the keyring import, `exec` and
+/// the credential resolver all ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// No `${...}` (or only escaped ones): the text is the value itself.
+    Literal,
+    /// It refers to a variable (`${NAME}`, or `${NAME?}` when `optional`);
+    /// when it names several, the first. The secret lives in the variable.
+    Variable { name: String, optional: bool },
+    /// A `${` that no `}` closes, or `${}`: npm would send the text as it
+    /// is, which is never what the user meant. Never sent.
+    Malformed,
+}
+
+impl Reference {
+    /// Classifies `raw`, the value as written (before expansion).
+    pub fn classify(raw: &str) -> Reference {
+        let mut first = None;
+        for expression in expressions(raw) {
+            match expression {
+                Expression::Malformed => return Reference::Malformed,
+                Expression::Valid {
+                    name,
+                    optional,
+                    escaped: false,
+                    ..
+                } if first.is_none() => {
+                    first = Some(Reference::Variable {
+                        name: name.to_string(),
+                        optional,
+                    })
+                }
+                Expression::Valid { .. } => {}
+            }
+        }
+        first.unwrap_or(Reference::Literal)
+    }
+
+    /// Whether the value is a secret in itself (not a reference).
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Reference::Literal)
+    }
+}
+
+/// One `${` of a text, as npm's `env-replace` reads it.
+enum Expression<'a> {
+    /// `${NAME}` / `${NAME?}` from `start` (where its escaping backslashes
+    /// begin) to `end` (past the `}`), `backslashes` before the `$`.
+    Valid {
+        name: &'a str,
+        optional: bool,
+        escaped: bool,
+        start: usize,
+        dollar: usize,
+        end: usize,
+        backslashes: usize,
+    },
+    /// A `${` that starts no expression (not escaped).
+    Malformed,
+}
+
+/// Every `${` of `text`, in order.
+fn expressions(text: &str) -> Vec<Expression<'_>> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut previous_end = 0;
+    let mut search_from = 0;
+    while let Some(offset) = text[search_from..].find("${") {
+        let dollar = search_from + offset;
+        search_from = dollar + 1;
+        let mut start = dollar;
+        while start > previous_end && bytes[start - 1] == b'\\' {
+            start -= 1;
+        }
+        let backslashes = dollar - start;
+        let escaped = backslashes % 2 == 1;
+        match parse_expression(text, dollar) {
+            Some((name, optional, end)) => {
+                found.push(Expression::Valid {
+                    name,
+                    optional,
+                    escaped,
+                    start,
+                    dollar,
+                    end,
+                    backslashes,
+                });
+                previous_end = end;
+                search_from = end;
+            }
+            None if escaped => {}
+            None => found.push(Expression::Malformed),
+        }
+    }
+    found
+}
+
 /// Expands `${NAME}` and `${NAME?}` from `lookup`, following npm's
 /// `env-replace`: NAME is any run of characters other than `$ { } ?`; an
 /// unset `${NAME}` stays as written, an unset `${NAME?}` becomes empty; a set
@@ -23,28 +122,26 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expanded {
     let mut value = String::new();
     let mut unset = Vec::new();
     let mut names = Vec::new();
-    let bytes = text.as_bytes();
     let mut copied_up_to = 0;
-    let mut search_from = 0;
-
-    while let Some(found) = text[search_from..].find("${") {
-        let dollar = search_from + found;
-        search_from = dollar + 1;
-        let Some((name, optional, end)) = parse_expression(text, dollar) else {
+    for expression in expressions(text) {
+        let Expression::Valid {
+            name,
+            optional,
+            escaped,
+            start,
+            dollar,
+            end,
+            backslashes,
+        } = expression
+        else {
             continue;
         };
-        let mut escape_start = dollar;
-        while escape_start > copied_up_to && bytes[escape_start - 1] == b'\\' {
-            escape_start -= 1;
-        }
-        let backslashes = dollar - escape_start;
-        value.push_str(&text[copied_up_to..escape_start]);
-        if backslashes % 2 == 1 {
+        value.push_str(&text[copied_up_to..start]);
+        value.push_str(&"\\".repeat(backslashes / 2));
+        if escaped {
             // Escaped: the expression stays literal.
-            value.push_str(&"\\".repeat(backslashes / 2));
             value.push_str(&text[dollar..end]);
         } else {
-            value.push_str(&"\\".repeat(backslashes / 2));
             names.push(name.to_string());
             match lookup(name) {
                 Some(found) => value.push_str(&found),
@@ -56,7 +153,6 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expanded {
             }
         }
         copied_up_to = end;
-        search_from = end;
     }
     value.push_str(&text[copied_up_to..]);
     Expanded {
@@ -144,6 +240,31 @@ mod tests {
             expand("${A}-${MISSING}-${B?}-\\${C}", &env).names,
             vec!["A", "MISSING", "B"]
         );
+    }
+
+    #[test]
+    fn references_are_classified_once() {
+        let variable = |name: &str, optional| Reference::Variable {
+            name: name.into(),
+            optional,
+        };
+        assert_eq!(Reference::classify("npm_abc"), Reference::Literal);
+        assert_eq!(Reference::classify("$A"), Reference::Literal);
+        assert_eq!(Reference::classify(r"\${A}"), Reference::Literal);
+        assert_eq!(Reference::classify(r"\${A"), Reference::Literal);
+        assert_eq!(
+            Reference::classify("${NPM_TOKEN}"),
+            variable("NPM_TOKEN", false)
+        );
+        assert_eq!(Reference::classify(" ${T?} "), variable("T", true));
+        assert_eq!(
+            Reference::classify("Bearer ${A}-${B}"),
+            variable("A", false)
+        );
+        assert_eq!(Reference::classify("${NPM_TOKEN"), Reference::Malformed);
+        assert_eq!(Reference::classify("${}"), Reference::Malformed);
+        assert_eq!(Reference::classify("${A}${B"), Reference::Malformed);
+        assert_eq!(Reference::classify("x${A${B}}"), Reference::Malformed);
     }
 
     #[test]

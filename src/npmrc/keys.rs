@@ -34,13 +34,7 @@ pub(crate) fn holds_secret(document: &Document) -> bool {
 /// Whether `key=value` is a secret written out: a secret key with a value
 /// that is not empty and not just a `${VAR}` reference.
 pub(crate) fn is_literal_secret(key: &str, value: &str) -> bool {
-    is_secret_key(key) && !value.trim().is_empty() && !is_variable_reference(value)
-}
-
-/// `${NAME}` and nothing else: the secret lives in the environment.
-fn is_variable_reference(value: &str) -> bool {
-    let value = value.trim();
-    value.starts_with("${") && value.ends_with('}') && value.matches("${").count() == 1
+    is_secret_key(key) && !value.trim().is_empty() && super::Reference::classify(value).is_literal()
 }
 
 #[cfg(test)]

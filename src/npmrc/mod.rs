@@ -9,5 +9,5 @@ pub mod nerf;
 pub mod value;
 
 pub use document::Document;
-pub use expand::expand;
-pub use nerf::{credential_prefixes, nerf_dart};
+pub use expand::{Reference, expand};
+pub use nerf::{NerfDart, credential_prefixes, nerf_dart};

@@ -1,6 +1,66 @@
 //! Nerf darts: the `//host[:port]/path/` form that keys credentials in `.npmrc`.
 
+use std::fmt;
+
 use url::Url;
+
+/// A nerf dart (`//host[:port]/path/`): the key of a registry's credentials,
+/// which has no scheme. Built from a URL or read from a key; turned back
+/// into a registry URL by one rule ([`NerfDart::registry_url`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NerfDart(String);
+
+impl NerfDart {
+    /// The nerf dart of a registry URL (as [`nerf_dart`]).
+    pub fn from_url(url: &Url) -> NerfDart {
+        NerfDart(nerf_dart(url))
+    }
+
+    /// A nerf dart as written before `:_authToken` in a key; `None` unless
+    /// it starts with `//` and names a host.
+    pub fn parse(text: &str) -> Option<NerfDart> {
+        let rest = text.strip_prefix("//")?;
+        let host = rest.split('/').next().unwrap_or(rest);
+        (!host.is_empty()).then(|| NerfDart(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `host[:port]`, as written.
+    pub fn host(&self) -> &str {
+        let rest = &self.0[2..];
+        rest.split('/').next().unwrap_or(rest)
+    }
+
+    /// The registry URL this nerf dart stands for: with the scheme of the
+    /// first of `known` (the configured registry first, then the scopes')
+    /// on the same `host:port`; else `http:` on this machine (where
+    /// registries are plain HTTP, as Verdaccio's default) and `https:`
+    /// anywhere else. A nerf dart without a trailing slash gets one.
+    pub fn registry_url(&self, known: &[Url]) -> Option<Url> {
+        let path = if self.0.ends_with('/') {
+            self.0.clone()
+        } else {
+            format!("{}/", self.0)
+        };
+        let https = Url::parse(&format!("https:{path}")).ok()?;
+        let host = host_and_port(&https);
+        let scheme = match known.iter().find(|url| host_and_port(url) == host) {
+            Some(url) => url.scheme(),
+            None if crate::display::is_loopback(&https) => "http",
+            None => return Some(https),
+        };
+        Url::parse(&format!("{scheme}:{path}")).ok()
+    }
+}
+
+impl fmt::Display for NerfDart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// The nerf dart of a registry URL, as `@npmcli/config`'s `nerf-dart.js`
 /// computes it: protocol, userinfo, query and fragment dropped, host
@@ -75,6 +135,36 @@ mod tests {
         assert_eq!(nerf("https://reg.example.com:443/"), "//reg.example.com/");
         assert_eq!(nerf("http://127.0.0.1:4873/"), "//127.0.0.1:4873/");
         assert_eq!(nerf("http://[::1]:4873/x/"), "//[::1]:4873/x/");
+    }
+
+    #[test]
+    fn a_nerf_dart_goes_back_to_a_url_by_one_rule() {
+        let configured = Url::parse("http://r.example:4873/npm/").expect("url");
+        let known = [configured.clone()];
+        let back = |nerf: &str| {
+            NerfDart::parse(nerf)
+                .expect("nerf dart")
+                .registry_url(&known)
+                .expect("url")
+                .to_string()
+        };
+        // The configured registry's host and port: its scheme.
+        assert_eq!(
+            back("//r.example:4873/other/"),
+            "http://r.example:4873/other/"
+        );
+        // Another port of that host is another registry.
+        assert_eq!(back("//r.example/other/"), "https://r.example/other/");
+        assert_eq!(back("//elsewhere.example/"), "https://elsewhere.example/");
+        assert_eq!(back("//127.0.0.1:9/"), "http://127.0.0.1:9/");
+        assert_eq!(back("//localhost:9"), "http://localhost:9/");
+        let dart = NerfDart::from_url(&configured);
+        assert_eq!(dart.as_str(), "//r.example:4873/npm/");
+        assert_eq!(dart.to_string(), "//r.example:4873/npm/");
+        assert_eq!(dart.host(), "r.example:4873");
+        assert_eq!(dart.registry_url(&known), Some(configured));
+        assert_eq!(NerfDart::parse("r.example/"), None);
+        assert_eq!(NerfDart::parse("///x"), None);
     }
 
     #[test]

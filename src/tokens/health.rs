@@ -52,6 +52,10 @@ pub(crate) enum State {
     Unreachable,
     /// Anything else: a broken answer, a 5xx, an unusable setting.
     Error,
+    /// Listed but deliberately not checked: sending it would take the
+    /// credential to a host the user's own config does not name (a project
+    /// `.npmrc`'s), or over plain HTTP.
+    Unchecked,
 }
 
 impl State {
@@ -64,6 +68,7 @@ impl State {
             State::UnsetVariable => "unset-variable",
             State::Unreachable => "unreachable",
             State::Error => "error",
+            State::Unchecked => "unchecked",
         }
     }
 }
@@ -176,6 +181,7 @@ mod tests {
             State::UnsetVariable,
             State::Unreachable,
             State::Error,
+            State::Unchecked,
         ] {
             assert_eq!(
                 serde_json::to_value(state).expect("json"),

@@ -851,3 +851,117 @@ fn a_credential_npm_cannot_read_is_a_note_pointing_at_exec() {
     run.success();
     assert!(!codes(&run).contains(&pair("stored-credential", "info")));
 }
+
+/// Probe #18 (r18): `${NPM_TOKEN` with no closing brace is a malformed
+/// reference: `whoami`, `status` and `doctor` send nothing carrying it,
+/// `status` shows a row in state `error` saying so, `doctor` a
+/// `malformed-reference` error naming the line.
+#[test]
+fn malformed_reference_is_named_and_never_sent() {
+    let mock = MockRegistry::start(|_| Reply::json(401, json!({"error": "no"})));
+    let env = TestEnv::new();
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken=${{NPM_TOKEN\n",
+        mock.url(),
+        mock.nerf_dart()
+    ));
+    let whoami = env.rtok().arg("whoami").run();
+    assert_ne!(whoami.code, 0, "{}", whoami.describe("a failure"));
+    assert!(
+        whoami.stderr.contains("malformed") && whoami.stderr.contains("hint: "),
+        "{}",
+        whoami.describe("the malformed reference named, with a hint")
+    );
+
+    let status = env
+        .rtok()
+        .args(["status", "--json"])
+        .env("NPM_TOKEN", "set-but-not-referenced")
+        .run();
+    status.failure(1);
+    let row = &status.json()[0];
+    assert_eq!(row["state"], "error");
+    assert!(
+        row["error"].as_str().expect("error").contains("malformed"),
+        "{row}"
+    );
+
+    let run = doctor(&env);
+    run.failure(1);
+    assert_eq!(codes(&run), vec![pair("malformed-reference", "error")]);
+    let hint = finding(&run, "malformed-reference")["hint"]
+        .as_str()
+        .expect("hint")
+        .to_string();
+    assert!(
+        hint.contains(&format!("{}:2", env.userconfig.display())),
+        "{hint}"
+    );
+
+    let carried: Vec<String> = mock
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_string))
+        .filter(|auth| auth.contains("${NPM_TOKEN"))
+        .collect();
+    assert!(carried.is_empty(), "sent: {carried:?}");
+}
+
+/// Issue 17: a credential for a plain-HTTP registry on another machine is
+/// reported (`plain-http`) and sent nowhere; its row says it was not
+/// checked, and doctor exits 0 (no finding is an error).
+#[test]
+fn plain_http_elsewhere_is_reported_and_not_sent() {
+    // Were anything sent, it would go through this proxy (the name
+    // resolves nowhere): it must receive nothing.
+    let proxy = MockRegistry::start(|_| Reply::json(200, json!({"username": "u"})));
+    let env = TestEnv::new();
+    env.register_secret("plain-http-token-5678");
+    env.write_userconfig(&format!(
+        "registry=http://registry.invalid/\n//registry.invalid/:_authToken=plain-http-token-5678\nproxy={}\nfetch-retries=0\n",
+        proxy.url()
+    ));
+    let run = env.rtok().args(["doctor", "--json", "-v"]).run();
+    run.success();
+    assert_eq!(codes(&run), vec![pair("plain-http", "warning")]);
+    let registry = &run.json()["registries"][0];
+    assert_eq!(registry["state"], "unchecked");
+    assert!(
+        registry["error"]
+            .as_str()
+            .expect("why")
+            .contains("not checked"),
+        "{registry}"
+    );
+    assert!(
+        !run.stderr.contains("registry.invalid/-/"),
+        "{}",
+        run.describe("no request in the -v log")
+    );
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests().len());
+}
+
+/// Issue 17: whenever doctor exits 1, an `error` finding says why: a
+/// registry that cannot be reached is `unreachable`, one that answers
+/// nonsense `check-failed`.
+#[test]
+fn an_unchecked_registry_is_an_error_finding() {
+    let env = TestEnv::new();
+    env.register_secret("unreachable-token-1234");
+    env.write_userconfig(&format!(
+        "{}fetch-retries=0\n",
+        npmrc_for_mock("http://127.0.0.1:9/", "unreachable-token-1234")
+    ));
+    let run = doctor(&env);
+    run.failure(1);
+    assert_eq!(codes(&run), vec![pair("unreachable", "error")]);
+
+    let broken = MockRegistry::start(|_| Reply::json(500, json!({"error": "boom"})));
+    env.write_userconfig(&format!(
+        "{}fetch-retries=0\n",
+        npmrc_for_mock(&broken.url(), "unreachable-token-1234")
+    ));
+    let run = doctor(&env);
+    run.failure(1);
+    assert_eq!(codes(&run), vec![pair("check-failed", "error")]);
+}

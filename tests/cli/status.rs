@@ -263,3 +263,147 @@ fn registry_strings_cannot_drive_the_terminal() {
     run.success();
     assert_eq!(run.json(), json!(hostile));
 }
+
+/// Issue 17: `storage` is where rtok found the credential. A `${VAR}` line
+/// of an `.npmrc` is found in the file (`variable` names the indirection);
+/// an `NPM_CONFIG_*` variable is `env`.
+#[test]
+fn storage_is_where_the_credential_was_found() {
+    let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "vera"})));
+    let other = MockRegistry::start(|_| Reply::json(200, json!({"username": "envy"})));
+    let env = TestEnv::new();
+    let token = "npm_StorageTokenAbCdEfGhIjKlMnOpQrStUv0001";
+    env.register_secret(token);
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken=${{RTOK_TEST_TOKEN}}\n",
+        mock.url(),
+        mock.nerf_dart()
+    ));
+    let run = env
+        .rtok()
+        .args(["status", "--json"])
+        .env("RTOK_TEST_TOKEN", token)
+        .env(
+            format!("npm_config_{}:_authToken", other.nerf_dart()),
+            token,
+        )
+        .run();
+    run.success();
+    let rows = run.json();
+    let row = |url: &str| {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["registry"] == url)
+            .unwrap_or_else(|| panic!("no row for {url}: {rows}"))
+            .clone()
+    };
+    let in_file = row(&mock.url());
+    assert_eq!(in_file["storage"], "file");
+    assert_eq!(in_file["variable"], "RTOK_TEST_TOKEN");
+    let in_env = row(&other.url());
+    assert_eq!(in_env["storage"], "env");
+    assert_eq!(
+        in_env["variable"],
+        format!("npm_config_{}:_authToken", other.nerf_dart())
+    );
+}
+
+/// Probe #1 (r06): a cloned project's `.npmrc` names a host for
+/// `${NPM_TOKEN}`; `status` lists that credential, sends it nowhere, and
+/// does not fail for it. A project line for the user's own registry is
+/// still checked.
+#[test]
+fn a_credential_only_the_project_names_is_listed_not_sent() {
+    let attacker = MockRegistry::start(|_| Reply::json(200, json!({"username": "attacker"})));
+    let mine = MockRegistry::start(|_| Reply::json(200, json!({"username": "me"})));
+    let env = TestEnv::new();
+    let secret = "npm_UserSecretFromShellEnv0123456789abcd";
+    env.register_secret(secret);
+    env.write_userconfig(&format!("registry={}\n", mine.url()));
+    std::fs::write(
+        env.project.join(".npmrc"),
+        format!("{}:_authToken=${{NPM_TOKEN}}\n", attacker.nerf_dart()),
+    )
+    .expect("project .npmrc");
+    let run = env
+        .rtok()
+        .args(["status", "--json"])
+        .env("NPM_TOKEN", secret)
+        .run();
+    run.success();
+    let row = &run.json()[0];
+    assert_eq!(row["registry"], attacker.url());
+    assert_eq!(row["state"], "unchecked");
+    assert_eq!(row["storage"], "file");
+    assert_eq!(row["variable"], "NPM_TOKEN");
+    let why = row["error"].as_str().expect("the reason");
+    assert!(
+        why.contains("project") && why.contains("not checked"),
+        "{why}"
+    );
+    let human = env.rtok().arg("status").env("NPM_TOKEN", secret).run();
+    human.success();
+    assert!(
+        human.stdout.contains("unchecked") && !human.stdout.contains("failed:"),
+        "{}",
+        human.describe("an unchecked row that is no failure")
+    );
+    assert!(
+        attacker.requests().is_empty(),
+        "the project's host received {:?}",
+        attacker
+            .requests()
+            .iter()
+            .map(|r| r.path_only().to_string())
+            .collect::<Vec<_>>()
+    );
+
+    // The same line for the user's own registry is checked as before.
+    std::fs::write(
+        env.project.join(".npmrc"),
+        format!("{}:_authToken=${{NPM_TOKEN}}\n", mine.nerf_dart()),
+    )
+    .expect("project .npmrc");
+    let run = env
+        .rtok()
+        .args(["status", "--json"])
+        .env("NPM_TOKEN", secret)
+        .run();
+    run.success();
+    assert_eq!(run.json()[0]["state"], "ok");
+    assert_eq!(run.json()[0]["user"], "me");
+}
+
+/// Issue 17: with registry `http://r.example:4873/npm/`, a credential for
+/// `//r.example:4873/other/` is that host's plain-HTTP registry in
+/// `status` too (as in `keyring` and `scan`), not `https:`. A proxy stands
+/// in for the network, so the name needs no DNS.
+#[test]
+fn a_nerf_dart_on_the_configured_host_keeps_its_scheme() {
+    let proxy = MockRegistry::start(|req| match req.path_only() {
+        "http://r.example:4873/other/-/whoami" => Reply::json(200, json!({"username": "other"})),
+        "http://r.example:4873/npm/-/whoami" => Reply::json(200, json!({"username": "npm"})),
+        _ => Reply::json(404, json!({"error": "not found"})),
+    });
+    let env = TestEnv::new();
+    env.register_secret("nerf-scheme-token-0001");
+    env.register_secret("nerf-scheme-token-0002");
+    env.write_userconfig(&format!(
+        "registry=http://r.example:4873/npm/\n//r.example:4873/npm/:_authToken=nerf-scheme-token-0001\n//r.example:4873/other/:_authToken=nerf-scheme-token-0002\nproxy={}\nfetch-retries=0\n",
+        proxy.url()
+    ));
+    let run = env.rtok().args(["status", "--json"]).run();
+    run.success();
+    let rows = run.json();
+    let registries: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["registry"].as_str().expect("registry"))
+        .collect();
+    assert_eq!(
+        registries,
+        ["http://r.example:4873/npm/", "http://r.example:4873/other/"]
+    );
+}

@@ -421,3 +421,45 @@ fn every_registry_is_asked_at_once() {
     );
     assert_eq!(gate.shortfalls(), 0, "no wave had to be let go unfilled");
 }
+
+/// Probe #13: 400 credentials under a 256-file limit are all checked, and
+/// all `ok`: status asks a bounded number of registries at a time.
+#[test]
+fn hundreds_of_credentials_fit_a_small_open_files_limit() {
+    const CREDENTIALS: usize = 400;
+    let mock = MockRegistry::start(|req| {
+        if req.path_only().ends_with("/-/whoami") {
+            Reply::json(200, json!({"username": "many"}))
+        } else {
+            Reply::json(404, json!({"error": "no token API"}))
+        }
+    });
+    let env = TestEnv::new();
+    let mut npmrc = format!("registry={}\nfetch-retries=0\n", mock.url());
+    for i in 0..CREDENTIALS {
+        npmrc.push_str(&format!(
+            "{}r{i}/:_authToken=tok-{i}-abcdefgh\n",
+            mock.nerf_dart()
+        ));
+    }
+    env.write_userconfig(&npmrc);
+    let run = env
+        .command("sh")
+        .args([
+            "-c",
+            "ulimit -n 256 && exec \"$0\" status --json",
+            env!("CARGO_BIN_EXE_rtok"),
+        ])
+        .run();
+    let rows = run.json();
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), CREDENTIALS, "{}", run.describe("every row"));
+    let not_ok: Vec<&serde_json::Value> = rows.iter().filter(|r| r["state"] != "ok").collect();
+    assert!(
+        not_ok.is_empty(),
+        "{} rows not ok, first: {}",
+        not_ok.len(),
+        not_ok[0]
+    );
+    run.success();
+}

@@ -1,6 +1,7 @@
 //! Literal secrets in the config files in play: which lines hold one (not
-//! a `${VAR}` reference), whether git tracks the file (`git ls-files`), and
-//! whether other users may read it.
+//! a `${VAR}` reference, as `npmrc::Reference` decides) and whether git
+//! tracks the file (`git ls-files`). Whether other users may read a file is
+//! the config's finding (`Config::exposed`), made when it read the file.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -26,16 +27,13 @@ pub(super) fn literal_secrets(config: &Config) -> Vec<LiteralSecret> {
             continue;
         };
         for setting in &layer.settings {
-            let Origin::File {
-                path,
-                line,
-                variable: None,
-                ..
-            } = &setting.origin
-            else {
+            let Origin::File { path, line, .. } = &setting.origin else {
                 continue;
             };
-            if is_secret_key(&setting.key) && !setting.value.trim().is_empty() {
+            if is_secret_key(&setting.key)
+                && !setting.value.trim().is_empty()
+                && setting.reference.is_literal()
+            {
                 found.push(LiteralSecret {
                     path: path.clone(),
                     line: *line,
@@ -78,19 +76,6 @@ pub(super) fn git_tracks(path: &Path) -> Tracked {
     }
 }
 
-/// The file's mode when users other than its owner may read or write it.
-#[cfg(unix)]
-pub(super) fn open_to_others(path: &Path) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then_some(mode)
-}
-
-#[cfg(not(unix))]
-pub(super) fn open_to_others(_path: &Path) -> Option<u32> {
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,18 +91,5 @@ mod tests {
         let lines: Vec<(usize, &str)> = found.iter().map(|f| (f.line, f.key.as_str())).collect();
         assert_eq!(lines, [(2, "//r/:_authToken"), (5, "//t/:_password")]);
         assert_eq!(found[0].path, dir.path().join(".npmrc"));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn modes_open_to_others_are_reported() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("temp");
-        let file = dir.path().join(".npmrc");
-        std::fs::write(&file, "x=1\n").expect("write");
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        assert_eq!(open_to_others(&file), Some(0o644));
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        assert_eq!(open_to_others(&file), None);
     }
 }

@@ -61,258 +61,431 @@ fn removal(origin: &Origin) -> String {
 /// What npm makes of a rejected publish token.
 const E404: &str = "npm reports this as `E404 Not Found - PUT` when publishing, which reads like a missing package";
 
-/// The findings about one registry's credentials.
-pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
-    let registry = display_url(&ex.target.url);
-    let mut findings = Vec::new();
-    let mut add = |code, severity, source: Option<&Origin>, message: String, hint: String| {
-        findings.push(Finding {
+/// What every finding about one registry needs.
+struct Context<'a> {
+    ex: &'a Examined,
+    /// The registry as shown.
+    registry: String,
+    /// On GitHub Actions (hints name the workflow's secrets).
+    github: bool,
+}
+
+impl Context<'_> {
+    fn finding(
+        &self,
+        code: &'static str,
+        severity: Severity,
+        source: Option<&Origin>,
+        message: String,
+        hint: String,
+    ) -> Finding {
+        Finding {
             code,
             severity,
-            registry: Some(registry.clone()),
+            registry: Some(self.registry.clone()),
             source: source.map(Origin::to_string),
             message,
             hint,
-        });
-    };
-    let winner_origin = match &ex.winner {
-        Winner::None => None,
-        Winner::Unusable { origin, .. } => origin.as_ref(),
-        Winner::Placeholder(found) | Winner::Checked(found, _) => Some(&found.origin),
-    };
-    // rtok found it in its own settings: npm cannot see it there.
-    if let Some(origin @ (Origin::Keyring | Origin::Command { .. })) = winner_origin {
-        add(
-            "stored-credential",
-            Severity::Info,
-            Some(origin),
-            format!(
-                "the credential for {registry} comes from {origin}, which npm itself cannot read: rtok uses it, and npm, pnpm or yarn do when run through `rtok exec`"
-            ),
-            match origin {
-                Origin::Keyring => "run them as `rtok exec -- npm publish` (add `--ignore-scripts` for installs), or write the token back to ~/.npmrc with `rtok keyring export`".into(),
-                _ => "run them as `rtok exec -- npm publish` (add `--ignore-scripts` for installs)".into(),
-            },
-        );
-    }
-    match &ex.winner {
-        Winner::None => {
-            let login = match ex.target.serves.iter().find(|s| s.starts_with('@')) {
-                Some(scope) if !ex.target.serves.iter().any(|s| s == "registry") => {
-                    format!("run `rtok login --scope {scope}`")
-                }
-                _ => format!("run `rtok login --registry {registry}`"),
-            };
-            add(
-                "no-credential",
-                Severity::Info,
-                None,
-                format!(
-                    "npm has no credential for {registry}: public packages install, but publishing and private packages need one"
-                ),
-                login,
-            );
         }
-        Winner::Unusable { origin, err, .. } => match err {
-            CredentialError::UnsetVariable { key, var, .. } => {
-                let place = origin.as_ref().map(Origin::place).unwrap_or_default();
-                let hint = if github {
-                    format!(
-                        "pass the secret to this step: `env: {var}: ${{{{ secrets.{var} }}}}` in the workflow, or remove the line"
-                    )
-                } else {
-                    format!("set `{var}` in the environment, or remove or fix that line")
-                };
-                add(
-                    "unset-variable",
-                    Severity::Error,
-                    origin.as_ref(),
-                    format!(
-                        "`{key}` ({place}) refers to `${{{var}}}`, which is not set: npm sends the text `${{{var}}}` as the token and the registry rejects it"
-                    ),
-                    hint,
-                );
+    }
+
+    /// Where the credential npm uses for this registry was written.
+    fn winner_origin(&self) -> Option<&Origin> {
+        match &self.ex.winner {
+            Winner::None => None,
+            Winner::Unusable { origin, .. } => origin.as_ref(),
+            Winner::Placeholder(found) | Winner::Unsent(found) | Winner::Checked(found, _) => {
+                Some(&found.origin)
             }
-            // Bad base64 and the like: the credential cannot be sent at all.
-            other => add(
-                "rejected",
-                Severity::Error,
-                origin.as_ref(),
-                format!("{other}, so npm cannot authenticate to {registry}"),
-                other.hint(),
-            ),
+        }
+    }
+}
+
+/// One check per finding code (or pair of codes that exclude each other),
+/// in the order their findings are listed.
+type Check = fn(&Context) -> Vec<Finding>;
+
+const REGISTRY_CHECKS: [Check; 12] = [
+    stored_credential,
+    no_credential,
+    unset_variable,
+    malformed_reference,
+    unusable,
+    placeholder_token,
+    unreachable,
+    rejected_or_ip_restricted,
+    expired_or_expiring,
+    read_only_or_not_covered,
+    plain_http,
+    shadowed_credential,
+];
+
+/// The findings about one registry's credentials.
+pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
+    let context = Context {
+        ex,
+        registry: display_url(&ex.target.url),
+        github,
+    };
+    REGISTRY_CHECKS
+        .iter()
+        .flat_map(|check| check(&context))
+        .collect()
+}
+
+/// rtok found it in its own settings: npm cannot see it there.
+fn stored_credential(cx: &Context) -> Vec<Finding> {
+    let Some(origin @ (Origin::Keyring | Origin::Command { .. })) = cx.winner_origin() else {
+        return Vec::new();
+    };
+    let registry = &cx.registry;
+    vec![cx.finding(
+        "stored-credential",
+        Severity::Info,
+        Some(origin),
+        format!(
+            "the credential for {registry} comes from {origin}, which npm itself cannot read: rtok uses it, and npm, pnpm or yarn do when run through `rtok exec`"
+        ),
+        match origin {
+            Origin::Keyring => "run them as `rtok exec -- npm publish` (add `--ignore-scripts` for installs), or write the token back to ~/.npmrc with `rtok keyring export`".into(),
+            _ => "run them as `rtok exec -- npm publish` (add `--ignore-scripts` for installs)".into(),
         },
-        Winner::Placeholder(found) => {
-            let holder = match found.origin.variable() {
-                Some(var) => format!("`${var}`"),
-                None => "the token".to_string(),
-            };
-            add(
-                "placeholder-token",
-                Severity::Error,
-                Some(&found.origin),
-                format!(
-                    "{holder} is setup-node's placeholder `{PLACEHOLDER_TOKEN}`: the workflow gave it no secret, so the registry rejects it; {E404}"
-                ),
-                "pass the secret to the step (`env: NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}`), or publish with trusted publishing (`rtok oidc token`) and no stored token".into(),
-            );
-        }
-        Winner::Checked(found, checked) => {
-            let source = found.origin.to_string();
-            let what = kind_words(checked.kind);
-            if let Some(err) = &checked.failure
-                && checked.state == State::Rejected
-            {
-                let said = err
-                    .problem()
-                    .map_or_else(|| err.to_string(), |p| p.to_string());
-                let npmjs = health::npmjs_shaped(&ex.target.url, found.token().map(|t| t.expose()));
-                if err.refusal_speaking_npmjs(npmjs) == Some(Refusal::IpRestricted) {
-                    add(
-                        "ip-restricted",
-                        Severity::Warning,
-                        Some(&found.origin),
-                        format!(
-                            "the registry refused the {what} from {source} ({}): it is limited to IP ranges (CIDR) this machine is not in",
-                            visible(&said)
-                        ),
-                        "use it from an allowed address, or create one for this machine with `rtok token create --cidr <range>`".into(),
-                    );
-                } else {
-                    let e404 = if found.token().is_some() {
-                        format!("; {E404}")
-                    } else {
-                        String::new()
-                    };
-                    add(
-                        "rejected",
-                        Severity::Error,
-                        Some(&found.origin),
-                        format!(
-                            "the registry rejected the {what} from {source} ({}): it has expired, been revoked, or belongs to another registry{e404}",
-                            visible(&said)
-                        ),
-                        replace_hint(&found.origin, &registry),
-                    );
-                }
-            }
-            let id = checked
-                .entry()
-                .map(|e| e.id().unwrap_or(e.key()).to_string())
-                .unwrap_or_default();
-            match checked.expiry {
-                Expiry::Expired { at } => add(
-                    "expired",
-                    Severity::Error,
-                    Some(&found.origin),
-                    format!("the {what} from {source} expired on {}; {E404}", date(at)),
-                    format!(
-                        "`rtok token rotate {id}` replaces it, or run `rtok login --registry {registry}`"
-                    ),
-                ),
-                Expiry::Expiring { at, left } => add(
-                    "expiring",
-                    Severity::Warning,
-                    Some(&found.origin),
-                    format!(
-                        "the {what} from {source} expires on {}, in {}",
-                        date(at),
-                        judge::plural_days(left)
-                    ),
-                    format!("`rtok token rotate {id}` replaces it now"),
-                ),
-                Expiry::Unknown | Expiry::Later { .. } => {}
-            }
-            if let (Some(package), Some(entry)) = (&ex.target.publishes, checked.entry()) {
-                let shown = visible(package);
-                if !judge::is_write(entry) {
-                    add(
-                        "read-only",
-                        Severity::Warning,
-                        Some(&found.origin),
-                        format!(
-                            "the {what} from {source} is read-only, so `npm publish` of {shown} fails"
-                        ),
-                        format!(
-                            "create a publish token with `rtok token create --packages {shown} --packages-and-scopes-permission read-write`, or run `rtok login --registry {registry}`"
-                        ),
-                    );
-                } else if !judge::covers_package(entry, package) {
-                    let covered: Vec<String> = entry
-                        .scopes()
-                        .iter()
-                        .map(|(kind, name)| format!("{kind} {}", visible(name)))
-                        .collect();
-                    let covered = if covered.is_empty() {
-                        "no packages".to_string()
-                    } else {
-                        covered.join(", ")
-                    };
-                    add(
-                        "package-not-covered",
-                        Severity::Warning,
-                        Some(&found.origin),
-                        format!(
-                            "the {what} from {source} does not cover {shown} (it covers {covered}), so `npm publish` of it fails"
-                        ),
-                        format!(
-                            "create a token that covers it: `rtok token create --packages {shown} --packages-and-scopes-permission read-write`"
-                        ),
-                    );
-                }
-            }
-        }
+    )]
+}
+
+fn no_credential(cx: &Context) -> Vec<Finding> {
+    if !matches!(cx.ex.winner, Winner::None) {
+        return Vec::new();
     }
-    if ex.target.url.scheme() == "http"
-        && !is_loopback(&ex.target.url)
-        && let Some(origin) = winner_origin
-    {
-        add(
-            "plain-http",
+    let registry = &cx.registry;
+    let serves = &cx.ex.target.serves;
+    let login = match serves.iter().find(|s| s.starts_with('@')) {
+        Some(scope) if !serves.iter().any(|s| s == "registry") => {
+            format!("run `rtok login --scope {scope}`")
+        }
+        _ => format!("run `rtok login --registry {registry}`"),
+    };
+    vec![cx.finding(
+        "no-credential",
+        Severity::Info,
+        None,
+        format!(
+            "npm has no credential for {registry}: public packages install, but publishing and private packages need one"
+        ),
+        login,
+    )]
+}
+
+fn unset_variable(cx: &Context) -> Vec<Finding> {
+    let Winner::Unusable {
+        origin,
+        err: CredentialError::UnsetVariable { key, var, .. },
+        ..
+    } = &cx.ex.winner
+    else {
+        return Vec::new();
+    };
+    let place = origin.as_ref().map(Origin::place).unwrap_or_default();
+    let hint = if cx.github {
+        format!(
+            "pass the secret to this step: `env: {var}: ${{{{ secrets.{var} }}}}` in the workflow, or remove the line"
+        )
+    } else {
+        format!("set `{var}` in the environment, or remove or fix that line")
+    };
+    vec![cx.finding(
+        "unset-variable",
+        Severity::Error,
+        origin.as_ref(),
+        format!(
+            "`{key}` ({place}) refers to `${{{var}}}`, which is not set: npm sends the text `${{{var}}}` as the token and the registry rejects it"
+        ),
+        hint,
+    )]
+}
+
+/// `${NPM_TOKEN` (no closing brace): rtok sends nothing, npm sends the text.
+fn malformed_reference(cx: &Context) -> Vec<Finding> {
+    let Winner::Unusable {
+        origin,
+        err: err @ CredentialError::MalformedReference { key, .. },
+        ..
+    } = &cx.ex.winner
+    else {
+        return Vec::new();
+    };
+    let place = origin.as_ref().map(Origin::place).unwrap_or_default();
+    vec![cx.finding(
+        "malformed-reference",
+        Severity::Error,
+        origin.as_ref(),
+        format!(
+            "`{key}` ({place}) has a `${{` that no `}}` closes: it is neither a token nor a `${{VAR}}` reference, so rtok sends nothing, and npm sends the text itself, which the registry rejects"
+        ),
+        err.hint(),
+    )]
+}
+
+/// Bad base64 and the like: the credential cannot be sent at all.
+fn unusable(cx: &Context) -> Vec<Finding> {
+    let Winner::Unusable { origin, err, .. } = &cx.ex.winner else {
+        return Vec::new();
+    };
+    if matches!(
+        err,
+        CredentialError::UnsetVariable { .. } | CredentialError::MalformedReference { .. }
+    ) {
+        return Vec::new();
+    }
+    vec![cx.finding(
+        "rejected",
+        Severity::Error,
+        origin.as_ref(),
+        format!("{err}, so npm cannot authenticate to {}", cx.registry),
+        err.hint(),
+    )]
+}
+
+fn placeholder_token(cx: &Context) -> Vec<Finding> {
+    let Winner::Placeholder(found) = &cx.ex.winner else {
+        return Vec::new();
+    };
+    let holder = match found.origin.variable() {
+        Some(var) => format!("`${var}`"),
+        None => "the token".to_string(),
+    };
+    vec![cx.finding(
+        "placeholder-token",
+        Severity::Error,
+        Some(&found.origin),
+        format!(
+            "{holder} is setup-node's placeholder `{PLACEHOLDER_TOKEN}`: the workflow gave it no secret, so the registry rejects it; {E404}"
+        ),
+        "pass the secret to the step (`env: NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}`), or publish with trusted publishing (`rtok oidc token`) and no stored token".into(),
+    )]
+}
+
+/// The registry could not be asked (no connection, a broken answer): an
+/// error, as the exit code says.
+fn unreachable(cx: &Context) -> Vec<Finding> {
+    let Winner::Checked(found, checked) = &cx.ex.winner else {
+        return Vec::new();
+    };
+    let (Some(err), State::Unreachable | State::Error) = (&checked.failure, checked.state) else {
+        return Vec::new();
+    };
+    let code = match checked.state {
+        State::Unreachable => "unreachable",
+        _ => "check-failed",
+    };
+    vec![cx.finding(
+        code,
+        Severity::Error,
+        Some(&found.origin),
+        format!(
+            "could not check the credential from {} with {}: {}",
+            found.origin,
+            cx.registry,
+            visible(&err.to_string())
+        ),
+        err.hint().unwrap_or_else(|| {
+            "check the registry URL, your network and proxy settings, then run `rtok doctor` again"
+                .into()
+        }),
+    )]
+}
+
+fn rejected_or_ip_restricted(cx: &Context) -> Vec<Finding> {
+    let Winner::Checked(found, checked) = &cx.ex.winner else {
+        return Vec::new();
+    };
+    let (Some(err), State::Rejected) = (&checked.failure, checked.state) else {
+        return Vec::new();
+    };
+    let source = found.origin.to_string();
+    let what = kind_words(checked.kind);
+    let said = err
+        .problem()
+        .map_or_else(|| err.to_string(), |p| p.to_string());
+    let npmjs = health::npmjs_shaped(&cx.ex.target.url, found.token().map(|t| t.expose()));
+    if err.refusal_speaking_npmjs(npmjs) == Some(Refusal::IpRestricted) {
+        return vec![cx.finding(
+            "ip-restricted",
             Severity::Warning,
-            Some(origin),
+            Some(&found.origin),
             format!(
-                "the credential for {registry} goes over plain HTTP, which anyone on the network path can read"
+                "the registry refused the {what} from {source} ({}): it is limited to IP ranges (CIDR) this machine is not in",
+                visible(&said)
             ),
-            format!("use the registry's https:// URL in place of {registry}"),
-        );
+            "use it from an allowed address, or create one for this machine with `rtok token create --cidr <range>`".into(),
+        )];
     }
-    let winner_rejected = match &ex.winner {
+    let e404 = if found.token().is_some() {
+        format!("; {E404}")
+    } else {
+        String::new()
+    };
+    vec![cx.finding(
+        "rejected",
+        Severity::Error,
+        Some(&found.origin),
+        format!(
+            "the registry rejected the {what} from {source} ({}): it has expired, been revoked, or belongs to another registry{e404}",
+            visible(&said)
+        ),
+        replace_hint(&found.origin, &cx.registry),
+    )]
+}
+
+fn expired_or_expiring(cx: &Context) -> Vec<Finding> {
+    let Winner::Checked(found, checked) = &cx.ex.winner else {
+        return Vec::new();
+    };
+    let source = found.origin.to_string();
+    let what = kind_words(checked.kind);
+    let registry = &cx.registry;
+    let id = checked
+        .entry()
+        .map(|e| e.id().unwrap_or(e.key()).to_string())
+        .unwrap_or_default();
+    match checked.expiry {
+        Expiry::Expired { at } => vec![cx.finding(
+            "expired",
+            Severity::Error,
+            Some(&found.origin),
+            format!("the {what} from {source} expired on {}; {E404}", date(at)),
+            format!(
+                "`rtok token rotate {id}` replaces it, or run `rtok login --registry {registry}`"
+            ),
+        )],
+        Expiry::Expiring { at, left } => vec![cx.finding(
+            "expiring",
+            Severity::Warning,
+            Some(&found.origin),
+            format!(
+                "the {what} from {source} expires on {}, in {}",
+                date(at),
+                judge::plural_days(left)
+            ),
+            format!("`rtok token rotate {id}` replaces it now"),
+        )],
+        Expiry::Unknown | Expiry::Later { .. } => Vec::new(),
+    }
+}
+
+fn read_only_or_not_covered(cx: &Context) -> Vec<Finding> {
+    let Winner::Checked(found, checked) = &cx.ex.winner else {
+        return Vec::new();
+    };
+    let (Some(package), Some(entry)) = (&cx.ex.target.publishes, checked.entry()) else {
+        return Vec::new();
+    };
+    let source = found.origin.to_string();
+    let what = kind_words(checked.kind);
+    let registry = &cx.registry;
+    let shown = visible(package);
+    if !judge::is_write(entry) {
+        return vec![cx.finding(
+            "read-only",
+            Severity::Warning,
+            Some(&found.origin),
+            format!("the {what} from {source} is read-only, so `npm publish` of {shown} fails"),
+            format!(
+                "create a publish token with `rtok token create --packages {shown} --packages-and-scopes-permission read-write`, or run `rtok login --registry {registry}`"
+            ),
+        )];
+    }
+    if judge::covers_package(entry, package) {
+        return Vec::new();
+    }
+    let covered: Vec<String> = entry
+        .scopes()
+        .iter()
+        .map(|(kind, name)| format!("{kind} {}", visible(name)))
+        .collect();
+    let covered = if covered.is_empty() {
+        "no packages".to_string()
+    } else {
+        covered.join(", ")
+    };
+    vec![cx.finding(
+        "package-not-covered",
+        Severity::Warning,
+        Some(&found.origin),
+        format!(
+            "the {what} from {source} does not cover {shown} (it covers {covered}), so `npm publish` of it fails"
+        ),
+        format!(
+            "create a token that covers it: `rtok token create --packages {shown} --packages-and-scopes-permission read-write`"
+        ),
+    )]
+}
+
+/// A credential for a plain-HTTP registry on another machine (which doctor
+/// itself does not send, so it is not checked).
+fn plain_http(cx: &Context) -> Vec<Finding> {
+    let url = &cx.ex.target.url;
+    let Some(origin) = cx.winner_origin() else {
+        return Vec::new();
+    };
+    if url.scheme() != "http" || is_loopback(url) {
+        return Vec::new();
+    }
+    let registry = &cx.registry;
+    vec![cx.finding(
+        "plain-http",
+        Severity::Warning,
+        Some(origin),
+        format!(
+            "the credential for {registry} goes over plain HTTP, which anyone on the network path can read (rtok did not send it, so it is not checked)"
+        ),
+        format!("use the registry's https:// URL in place of {registry}"),
+    )]
+}
+
+fn shadowed_credential(cx: &Context) -> Vec<Finding> {
+    let Some(winner) = cx.winner_origin() else {
+        return Vec::new();
+    };
+    let winner_rejected = match &cx.ex.winner {
         Winner::Checked(_, checked) => checked.state == State::Rejected,
         Winner::Placeholder(_) | Winner::Unusable { .. } => true,
-        Winner::None => false,
+        Winner::None | Winner::Unsent(_) => false,
     };
-    for (candidate, probed) in &ex.hidden {
-        let Some(winner) = winner_origin else { break };
-        let hidden = candidate.origin.to_string();
-        let works = probed.as_ref().is_some_and(|p| p.state == State::Ok);
-        if winner_rejected && works {
-            let user = probed
-                .as_ref()
-                .and_then(|p| p.user.as_deref())
-                .map(|u| format!(" (user {})", visible(u)))
-                .unwrap_or_default();
-            add(
-                "shadowed-credential",
-                Severity::Error,
-                Some(winner),
-                format!(
-                    "npm uses the credential from {winner}, which does not work, and not the working one from {hidden}{user}"
-                ),
-                format!(
-                    "{} so that npm uses the one from {}",
-                    removal(winner),
-                    candidate.origin.place()
-                ),
-            );
-        } else {
+    let registry = &cx.registry;
+    cx.ex
+        .hidden
+        .iter()
+        .map(|(candidate, probed)| {
+            let hidden = candidate.origin.to_string();
+            let works = probed.as_ref().is_some_and(|p| p.state == State::Ok);
+            if winner_rejected && works {
+                let user = probed
+                    .as_ref()
+                    .and_then(|p| p.user.as_deref())
+                    .map(|u| format!(" (user {})", visible(u)))
+                    .unwrap_or_default();
+                return cx.finding(
+                    "shadowed-credential",
+                    Severity::Error,
+                    Some(winner),
+                    format!(
+                        "npm uses the credential from {winner}, which does not work, and not the working one from {hidden}{user}"
+                    ),
+                    format!(
+                        "{} so that npm uses the one from {}",
+                        removal(winner),
+                        candidate.origin.place()
+                    ),
+                );
+            }
             let state = match probed {
                 Some(p) if p.state != State::Ok => {
                     format!(" (which does not work either: {})", p.state.name())
                 }
                 _ => String::new(),
             };
-            add(
+            cx.finding(
                 "shadowed-credential",
                 Severity::Warning,
                 Some(winner),
@@ -320,24 +493,27 @@ pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
                     "the credential from {winner} hides another one for {registry} at {hidden}{state}; npm never uses the hidden one"
                 ),
                 format!("{} if it is no longer needed", removal(&candidate.origin)),
-            );
-        }
-    }
-    findings
+            )
+        })
+        .collect()
 }
 
 /// Findings about the config files themselves: literal tokens in files git
-/// tracks, and files other users can read.
+/// tracks, and files other users can read (as the config found them when
+/// it read them: one check).
 pub(super) fn file_findings(settings: &Settings, printer: &Printer) -> Vec<Finding> {
     let known = check::known_registries(settings);
     let secrets = files::literal_secrets(&settings.config);
+    let registry_of = |secret: &files::LiteralSecret| {
+        secret
+            .key
+            .rsplit_once(':')
+            .map(|(prefix, _)| display_url(&check::registry_for(prefix, &known)))
+    };
     let mut findings = Vec::new();
     let mut seen_files: Vec<&std::path::Path> = Vec::new();
     for secret in &secrets {
-        let registry = secret
-            .key
-            .rsplit_once(':')
-            .map(|(prefix, _)| display_url(&check::registry_for(prefix, &known)));
+        let registry = registry_of(secret);
         let source = format!("{}:{}", secret.path.display(), secret.line);
         let first_in_file = !seen_files.contains(&secret.path.as_path());
         if first_in_file {
@@ -368,15 +544,22 @@ pub(super) fn file_findings(settings: &Settings, printer: &Printer) -> Vec<Findi
             }
             files::Tracked::Unknown(_) => {}
         }
-        if first_in_file && let Some(mode) = files::open_to_others(&secret.path) {
+        if first_in_file
+            && let Some(exposed) = settings
+                .config
+                .exposed
+                .iter()
+                .find(|exposed| exposed.path == secret.path)
+        {
             findings.push(Finding {
                 code: "readable-by-others",
                 severity: Severity::Warning,
                 registry,
                 source: Some(secret.path.display().to_string()),
                 message: format!(
-                    "{} holds a credential and other users can read it (mode {mode:04o})",
-                    secret.path.display()
+                    "{} holds a credential and other users can read it (mode {:04o})",
+                    secret.path.display(),
+                    exposed.mode
                 ),
                 hint: format!("run `chmod 600 {}`", secret.path.display()),
             });

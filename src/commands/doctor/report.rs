@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::{Examined, Winner};
 use crate::config::Origin;
-use crate::config::credential::CredentialError;
 use crate::display::display_url;
 use crate::output::{Printer, Report, visible};
 use crate::registry::RegistryError;
@@ -236,13 +235,20 @@ pub(super) fn entry(ex: &Examined) -> RegistryEntry {
         Winner::None => {}
         Winner::Unusable { origin, auth, err } => {
             if let Some(origin) = origin {
-                credential(origin, check::kind_of(*auth), unusable_state(err));
+                credential(origin, check::kind_of(*auth), check::unusable_state(err));
             }
             entry.error = Some(err.to_string());
         }
         Winner::Placeholder(found) => {
             credential(&found.origin, Kind::Token, State::Rejected);
             entry.error = Some("setup-node's placeholder token".to_string());
+        }
+        Winner::Unsent(found) => {
+            credential(&found.origin, check::kind_of(found.kind), State::Unchecked);
+            entry.error = Some(
+                "not checked: it would go over plain HTTP to another machine, so rtok did not send it"
+                    .to_string(),
+            );
         }
         Winner::Checked(found, checked) => {
             credential(&found.origin, checked.kind, checked.state);
@@ -252,11 +258,4 @@ pub(super) fn entry(ex: &Examined) -> RegistryEntry {
         }
     }
     entry
-}
-
-fn unusable_state(err: &CredentialError) -> State {
-    match err {
-        CredentialError::UnsetVariable { .. } => State::UnsetVariable,
-        _ => State::Error,
-    }
 }
