@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::scan::{Git, fake_token, sarif_errors, write};
+use crate::support::scan::{
+    Git, configure_hostile, fake_token, marker_script, sarif_errors, write,
+};
 use crate::support::*;
 
 /// The findings of a `--format json` run as (file, line, column, kind).
@@ -444,6 +446,139 @@ fn staged_works_before_the_first_commit() {
         .run();
     run.failure(1);
     assert_eq!(locations(&run)[0].0, "fresh/.npmrc");
+}
+
+/// Probe #8 (r10): a repository handed over as a tarball carries its own
+/// `.git/config`. Whatever it names (a signature verifier with
+/// `log.showSignature`, `core.fsmonitor`, filters and diff drivers for every
+/// file, hooks, a pager, a promisor remote that is a command) never runs,
+/// and the secrets are still found.
+#[test]
+fn git_modes_run_nothing_the_scanned_repository_configures() {
+    let env = TestEnv::new();
+    let repo = env.project.join("handed-over");
+    let git = Git::init(&repo);
+    let marker = env.project.join("PWNED");
+    let program = marker_script(&env.project, &marker);
+    let (committed, staged) = (fake_token(71), fake_token(72));
+    for secret in [&committed, &staged] {
+        env.register_secret(secret);
+    }
+    write(&repo, ".gitattributes", "* filter=evil diff=evil\n");
+    write(
+        &repo,
+        "config/.npmrc",
+        format!("//registry.npmjs.org/:_authToken={committed}\n"),
+    );
+    let first = git.commit_all("one");
+    // A commit with a (fake) signature, which `log.showSignature` verifies.
+    let tree = git.run(&["write-tree"]);
+    let signed = git.run_with_input(
+        &["hash-object", "-t", "commit", "-w", "--stdin"],
+        format!(
+            "tree {}\nparent {first}\nauthor a <a@b> 1700000000 +0000\n\
+             committer a <a@b> 1700000000 +0000\n\
+             gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEz\n -----END PGP SIGNATURE-----\n\nsigned\n",
+            tree.trim()
+        )
+        .as_bytes(),
+    );
+    git.run(&["update-ref", "refs/heads/signed", signed.trim()]);
+    // Objects a partial clone lacks, in history and in the index: git
+    // would fetch them from the promisor remote.
+    write(&repo, "lost.txt", "lost in history\n");
+    git.commit_all("two");
+    git.remove_object(git.run(&["rev-parse", "HEAD:lost.txt"]).trim());
+    write(&repo, "gone.txt", "lost from the index\n");
+    write(&repo, "staged.env", format!("T={staged}\n"));
+    git.run(&["add", "gone.txt", "staged.env"]);
+    git.remove_object(git.run(&["rev-parse", ":gone.txt"]).trim());
+    configure_hostile(&git, &program);
+    assert!(!marker.exists(), "the set-up itself ran the program");
+
+    let history = env
+        .rtok()
+        .args(["scan", "--git-history", "handed-over", "--json"])
+        .run();
+    assert!(
+        !marker.exists(),
+        "--git-history ran {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    history.failure(1);
+    assert_eq!(
+        locations(&history),
+        vec![(
+            "handed-over/config/.npmrc".to_string(),
+            1,
+            34,
+            "npmrc-auth-token".to_string()
+        )]
+    );
+    assert_eq!(findings(&history)[0]["commit"], first.as_str());
+
+    let index = env
+        .rtok()
+        .args(["scan", "--staged", "handed-over", "--json"])
+        .run();
+    assert!(
+        !marker.exists(),
+        "--staged ran {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    index.failure(1);
+    assert_eq!(
+        locations(&index),
+        vec![(
+            "handed-over/staged.env".to_string(),
+            1,
+            3,
+            "npm-token".to_string()
+        )]
+    );
+}
+
+/// `doctor` asks git whether a project's `.npmrc` is tracked: a cloned
+/// project's config runs nothing then either.
+#[test]
+fn doctor_asks_git_without_running_what_the_project_configures() {
+    let mock = MockRegistry::start(|req| match req.path_only() {
+        "/-/whoami" => Reply::json(200, serde_json::json!({"username": "dev"})),
+        _ => Reply::json(404, serde_json::json!({"error": "not found"})),
+    });
+    let env = TestEnv::new();
+    let token = "literal-project-token-2468";
+    env.register_secret(token);
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let git = Git::init(&env.project);
+    let marker = env.root.join("PWNED");
+    let program = marker_script(&env.root, &marker);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let rc = write(
+            &env.project,
+            ".npmrc",
+            format!("{}:_authToken={token}\n", mock.nerf_dart()),
+        );
+        std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    git.run(&["add", ".npmrc"]);
+    configure_hostile(&git, &program);
+
+    let run = env.rtok().args(["doctor", "--json"]).run();
+    assert!(
+        !marker.exists(),
+        "doctor ran {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    run.failure(1);
+    assert!(
+        run.json()["findings"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|f| f["code"] == "literal-token-in-git")),
+        "{}",
+        run.describe("a literal-token-in-git finding")
+    );
 }
 
 #[test]
