@@ -132,26 +132,11 @@ impl Finding {
     }
 
     pub(crate) fn masked(&self) -> String {
-        mask(self.secret.expose())
+        crate::mask::mask_found(self.secret.expose())
     }
 
     pub(crate) fn fingerprint(&self) -> String {
         fingerprint(self.secret.expose())
-    }
-}
-
-/// The secret as npmjs masks tokens in its token list: the first 8 and the
-/// last 4 characters. A secret under 20 characters shows only its first
-/// quarter, so a mask never gives away most of a short password.
-pub(crate) fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() >= 20 {
-        let head: String = chars[..8].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}...{tail}")
-    } else {
-        let head: String = chars[..chars.len() / 4].iter().collect();
-        format!("{head}...")
     }
 }
 
@@ -261,16 +246,6 @@ pub(crate) fn sort(findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_keep_the_ends_of_long_secrets_only() {
-        assert_eq!(
-            mask("npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
-            "npm_a1B2...q7R8"
-        );
-        assert_eq!(mask("hunter2hunter2"), "hun...");
-        assert_eq!(mask("abcd"), "a...");
-    }
 
     #[test]
     fn fingerprints_are_short_stable_and_distinct() {
