@@ -460,7 +460,7 @@ fn git_modes_run_nothing_the_scanned_repository_configures() {
     let git = Git::init(&repo);
     let marker = env.project.join("PWNED");
     let program = marker_script(&env.project, &marker);
-    let (committed, staged) = (fake_token(71), fake_token(72));
+    let (committed, staged) = (fake_token(131), fake_token(132));
     for secret in [&committed, &staged] {
         env.register_secret(secret);
     }
@@ -815,6 +815,44 @@ fn verify_asks_only_the_users_registries_once_per_secret() {
         mine.requests().iter().all(|r| r.method == "GET"),
         "verify revokes nothing"
     );
+}
+
+/// Issue 17: `_auth` is read as npm reads it (Node's base64, padding
+/// optional), so a value without its `=` is checked with the credentials
+/// npm would send, not reported as "not valid base64".
+#[test]
+fn verify_reads_an_unpadded_auth_as_npm_does() {
+    let env = TestEnv::new();
+    // `alice:pw` is `YWxpY2U6cHc=`; the file leaves out the padding.
+    let (padded, unpadded) = ("YWxpY2U6cHc=", "YWxpY2U6cHc");
+    let mock =
+        MockRegistry::start(
+            move |req| match (req.path_only(), req.header("authorization")) {
+                ("/-/whoami", Some(auth)) if auth == format!("Basic {padded}") => {
+                    Reply::json(200, json!({"username": "alice"}))
+                }
+                _ => Reply::json(401, json!({"error": "unauthorized"})),
+            },
+        );
+    for secret in [unpadded, "user-own-session-token"] {
+        env.register_secret(secret);
+    }
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "user-own-session-token"));
+    write(
+        &env.project,
+        "leaks/.npmrc",
+        format!("{}:_auth={unpadded}\n", mock.nerf_dart()),
+    );
+    let run = env
+        .rtok()
+        .args(["scan", "leaks", "--verify", "--json"])
+        .run();
+    run.failure(1);
+    let found = findings(&run);
+    assert_eq!(found.len(), 1, "{}", run.describe("one finding"));
+    assert_eq!(found[0]["kind"], "npmrc-auth");
+    assert_eq!(found[0]["status"], "live", "{}", found[0]);
+    assert_eq!(found[0]["user"], "alice");
 }
 
 #[test]
