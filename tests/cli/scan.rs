@@ -616,6 +616,14 @@ fn a_broken_repository_is_an_error_naming_it() {
     assert_eq!(errors.len(), 1, "{}", run.stderr);
     assert!(errors[0].contains("broken"), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // Probe #19: and a hint for what to do about it.
+    assert!(
+        run.stderr_lines()
+            .iter()
+            .any(|l| l.starts_with("hint: ") && l.contains("git fsck")),
+        "{}",
+        run.describe("a hint naming `git fsck`")
+    );
 }
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
