@@ -264,7 +264,7 @@ impl Repository {
         // The listing is read on its own thread, which asks cat-file for
         // each new blob; this thread reads the contents as they come, in
         // the same order, so neither pipe can fill up and block the other.
-        let (names, blobs) = mpsc::channel::<(String, Option<String>)>();
+        let (names, blobs) = mpsc::channel::<(Vec<u8>, Option<String>)>();
         let reader = std::thread::spawn(move || -> std::io::Result<()> {
             let mut seen: HashSet<Vec<u8>> = HashSet::new();
             let mut commit: Option<String> = None;
@@ -292,8 +292,7 @@ impl Repository {
                 }
                 batch_in.write_all(blob)?;
                 batch_in.write_all(b"\n")?;
-                let shown = String::from_utf8_lossy(&path).into_owned();
-                if names.send((shown, commit.clone())).is_err() {
+                if names.send((path, commit.clone())).is_err() {
                     break;
                 }
             }
@@ -306,7 +305,7 @@ impl Repository {
         let mut contents = BufReader::with_capacity(1 << 16, batch_out);
         let mut buffer = Vec::new();
         for (path, commit) in blobs {
-            let kind = FileKind::of(file_name(path.as_bytes()));
+            let kind = FileKind::of(file_name(&path));
             match read_blob(&mut contents, detector, kind, &mut buffer) {
                 Ok(Some(hits)) => {
                     let shown = self.shown(&path);
@@ -317,7 +316,7 @@ impl Repository {
                 }
                 Ok(None) => warn(format!(
                     "git has no object for {}{}",
-                    self.shown(&path),
+                    String::from_utf8_lossy(&self.shown(&path)),
                     commit
                         .as_deref()
                         .map(|c| format!(" in commit {c}"))
@@ -364,8 +363,18 @@ impl Repository {
         Ok(GitProcess { child, stderr })
     }
 
-    fn shown(&self, path: &str) -> String {
-        self.shown_prefix.join(path).to_string_lossy().into_owned()
+    /// A path in the repository (bytes, as git gives them) as shown.
+    fn shown(&self, path: &[u8]) -> Vec<u8> {
+        let prefix = self.shown_prefix.as_os_str().as_encoded_bytes();
+        if prefix.is_empty() {
+            return path.to_vec();
+        }
+        let mut shown = prefix.to_vec();
+        if !prefix.ends_with(b"/") {
+            shown.push(b'/');
+        }
+        shown.extend_from_slice(path);
+        shown
     }
 
     fn failed(&self, message: &str) -> GitError {

@@ -98,7 +98,13 @@ pub(crate) struct Revocation {
 pub(crate) struct Finding {
     /// The path as shown: relative to where the scan was asked from when
     /// the path given was relative; in history, the path in the commit.
+    /// A name that is not UTF-8 (a Unix file name may hold any bytes)
+    /// cannot be this text exactly: U+FFFD stands in for the bytes that
+    /// are not, for people, and `file_bytes` holds the exact name.
     pub file: String,
+    /// The exact bytes of the path when they are not UTF-8, else `None`
+    /// (`file` is exact then): JSON's `file_bytes`, SARIF's URI.
+    pub file_bytes: Option<Vec<u8>>,
     pub line: usize,
     pub column: usize,
     pub end_column: usize,
@@ -115,9 +121,18 @@ pub(crate) struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn new(file: String, commit: Option<String>, hit: Hit) -> Finding {
+    /// A finding at `path` (its bytes as shown).
+    pub(crate) fn new(path: Vec<u8>, commit: Option<String>, hit: Hit) -> Finding {
+        let (file, file_bytes) = match String::from_utf8(path) {
+            Ok(text) => (text, None),
+            Err(err) => {
+                let bytes = err.into_bytes();
+                (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
+            }
+        };
         Finding {
             file,
+            file_bytes,
             line: hit.line,
             column: hit.column,
             end_column: hit.end_column,
@@ -129,6 +144,11 @@ impl Finding {
             status: None,
             revocation: None,
         }
+    }
+
+    /// The path's exact bytes.
+    pub(crate) fn path_bytes(&self) -> &[u8] {
+        self.file_bytes.as_deref().unwrap_or(self.file.as_bytes())
     }
 
     pub(crate) fn masked(&self) -> String {
@@ -233,19 +253,58 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Sorts findings for output and drops exact repeats (the same file reached
-/// through two of the given paths).
+/// through two of the given paths). Two names that differ only in bytes
+/// that are not UTF-8 are two files, though their `file` text is the same.
 pub(crate) fn sort(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
-        (&a.file, a.line, a.column, &a.commit).cmp(&(&b.file, b.line, b.column, &b.commit))
+        (&a.file, &a.file_bytes, a.line, a.column, &a.commit).cmp(&(
+            &b.file,
+            &b.file_bytes,
+            b.line,
+            b.column,
+            &b.commit,
+        ))
     });
     findings.dedup_by(|a, b| {
-        a.file == b.file && a.line == b.line && a.column == b.column && a.commit == b.commit
+        a.file_bytes == b.file_bytes
+            && a.file == b.file
+            && a.line == b.line
+            && a.column == b.column
+            && a.commit == b.commit
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_that_is_not_utf8_keeps_its_bytes() {
+        let detector = Detector::new().expect("patterns");
+        let hit = || {
+            detector
+                .detect(
+                    b"npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n",
+                    FileKind::Other,
+                    1,
+                )
+                .remove(0)
+        };
+        let exact = Finding::new(b"dir/ok.txt".to_vec(), None, hit());
+        assert_eq!(
+            (exact.file.as_str(), exact.file_bytes.as_deref()),
+            ("dir/ok.txt", None)
+        );
+        assert_eq!(exact.path_bytes(), b"dir/ok.txt");
+        let bad = Finding::new(b"bad\xffutf8.txt".to_vec(), None, hit());
+        assert_eq!(bad.file, "bad\u{FFFD}utf8.txt");
+        assert_eq!(bad.path_bytes(), b"bad\xffutf8.txt");
+        // Same text, different bytes: two files, both kept.
+        let other = Finding::new(b"bad\xfeutf8.txt".to_vec(), None, hit());
+        let mut all = vec![bad.clone(), other, bad];
+        sort(&mut all);
+        assert_eq!(all.len(), 2);
+    }
 
     #[test]
     fn fingerprints_are_short_stable_and_distinct() {

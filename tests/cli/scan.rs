@@ -707,6 +707,68 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     assert!(sarif_errors(&run.json()).is_empty());
 }
 
+/// Probe #19: a file name that is not UTF-8 is located exactly: JSON keeps
+/// the readable `file` and adds its bytes, SARIF percent-encodes them, in
+/// the files and in git history alike.
+#[test]
+fn names_that_are_not_utf8_are_located_exactly() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let token = fake_token(141);
+    env.register_secret(&token);
+    let repo = env.project.join("repo");
+    let git = Git::init(&repo);
+    let name = std::ffi::OsStr::from_bytes(b"bad\xffutf8.txt");
+    std::fs::write(repo.join(name), format!("T={token}\n")).expect("write");
+    // Other content: history reads each blob once.
+    write(&repo, "good.txt", format!("G={token}\n"));
+    let commit = git.commit_all("names");
+
+    let bytes = |v: &Value| -> Option<Vec<u8>> {
+        v.as_array().map(|a| {
+            a.iter()
+                .map(|b| u8::try_from(b.as_u64().expect("a byte")).expect("a byte"))
+                .collect()
+        })
+    };
+    for mode in [None, Some("--git-history")] {
+        let mut args = vec!["scan", "repo", "--json"];
+        args.extend(mode);
+        let run = env.rtok().args(&args).run();
+        run.failure(1);
+        let found = findings(&run);
+        assert_eq!(found.len(), 2, "{mode:?}: {}", run.stdout);
+        assert_eq!(found[0]["file"], "repo/bad\u{FFFD}utf8.txt", "{mode:?}");
+        assert_eq!(
+            bytes(&found[0]["file_bytes"]).as_deref(),
+            Some(&b"repo/bad\xffutf8.txt"[..]),
+            "{mode:?}"
+        );
+        // A UTF-8 name is exact as text: no bytes.
+        assert_eq!(found[1]["file"], "repo/good.txt", "{mode:?}");
+        assert_eq!(found[1]["file_bytes"], Value::Null, "{mode:?}");
+        if mode.is_some() {
+            assert_eq!(found[0]["commit"], commit.as_str());
+        }
+
+        let mut args = vec!["scan", "repo", "--format", "sarif"];
+        args.extend(mode);
+        let run = env.rtok().args(&args).run();
+        run.failure(1);
+        let log = run.json();
+        assert!(sarif_errors(&log).is_empty(), "{}", sarif_errors(&log));
+        let uris: Vec<&str> = log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str()
+            })
+            .collect();
+        assert_eq!(uris, ["repo/bad%FFutf8.txt", "repo/good.txt"], "{mode:?}");
+    }
+}
+
 #[test]
 fn the_schema_check_is_real() {
     // A log missing `runs`, and a result with a line number of 0, fail.

@@ -256,7 +256,7 @@ fn report_revocations(printer: &Printer, findings: &[Finding]) {
 
 /// "found 3 npm credentials (2 distinct secrets) in 2 files": exit 1.
 fn found_failure(findings: &[Finding], revoked: bool) -> Failure {
-    let files: HashSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
+    let files: HashSet<&[u8]> = findings.iter().map(Finding::path_bytes).collect();
     let secrets: HashSet<String> = findings.iter().map(Finding::fingerprint).collect();
     let message = format!(
         "found {} npm credential{} ({} distinct secret{}) in {} file{}",
