@@ -31,7 +31,7 @@ use super::{Finding, WHOLE_LIMIT, scan_bytes, scan_reader};
 /// - `log.showSignature` and the `gpg.*.program`s: a verifier run per
 ///   signed commit;
 /// - `credential.helper`, `core.sshCommand`, `core.askPass`: only ever run
-///   to reach a remote, which [`ENVIRONMENT`] forbids; emptied all the same;
+///   to reach a remote, which [`ENVIRONMENT`] forbids; disabled all the same;
 /// - `core.pager`: never used with stdout on a pipe, and `--no-pager`.
 ///
 /// What the commands themselves guarantee: they are plumbing (`rev-list`,
