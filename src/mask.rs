@@ -9,8 +9,27 @@ pub fn mask(token: &str) -> String {
     if chars.len() < head + 4 + 8 {
         return "***".to_string();
     }
+    ends(&chars, head, 4)
+}
+
+/// How `rtok scan` shows a secret it found: as npmjs masks tokens in its
+/// token list, the first 8 and the last 4 characters, whatever the prefix
+/// (a finding's mask is matched by eye against that list). A secret under
+/// 20 characters (a password, say) shows only its first quarter and no
+/// end, so a mask never gives away most of a short secret.
+pub fn mask_found(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() >= 20 {
+        ends(&chars, 8, 4)
+    } else {
+        ends(&chars, chars.len() / 4, 0)
+    }
+}
+
+/// The first `head` and last `tail` characters around `...`.
+fn ends(chars: &[char], head: usize, tail: usize) -> String {
     let start: String = chars[..head].iter().collect();
-    let end: String = chars[chars.len() - 4..].iter().collect();
+    let end: String = chars[chars.len() - tail..].iter().collect();
     format!("{start}...{end}")
 }
 
@@ -53,6 +72,23 @@ mod tests {
         );
         assert_eq!(mask("abcdefghijklmnopqrstuvwxyz"), "abcd...wxyz");
         assert_eq!(mask("short-token"), "***");
+    }
+
+    #[test]
+    fn found_secrets_keep_npmjs_ends_when_long_and_a_quarter_when_short() {
+        assert_eq!(
+            mask_found("npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+            "npm_a1B2...q7R8"
+        );
+        // Not an npm token: still npmjs's first 8 and last 4.
+        assert_eq!(mask_found("abcdefghijklmnopqrstuvwxyz"), "abcdefgh...wxyz");
+        assert_eq!(mask_found("abcdefghijklmnopqrst"), "abcdefgh...qrst");
+        assert_eq!(mask_found("hunter2hunter2"), "hun...");
+        assert_eq!(mask_found("abcd"), "a...");
+        assert_eq!(mask_found("abc"), "...");
+        assert_eq!(mask_found(""), "...");
+        // Characters, not bytes.
+        assert_eq!(mask_found("pässwörd"), "pä...");
     }
 
     #[test]

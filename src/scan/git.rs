@@ -1,8 +1,13 @@
 //! Scanning what git holds, through git's own plumbing: `--git-history`
-//! reads every blob of every commit reachable from any ref once (a `git
-//! log --raw` names each blob with the commit and path that brought it in,
-//! `git cat-file --batch` streams the contents); `--staged` reads the
-//! index's blobs of the paths staged for the next commit.
+//! reads every blob of every commit reachable from any ref once (`git
+//! rev-list` feeds `git diff-tree --raw`, which names each blob with the
+//! commit and path that brought it in, and `git cat-file --batch` streams
+//! the contents); `--staged` reads the index's blobs of the paths staged
+//! for the next commit (`git diff-index --cached`).
+//!
+//! The repository scanned is data, not configuration: every git rtok runs
+//! goes through [`command`], which overrides each setting of the
+//! repository's own `.git/config` that could make git run a program.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -14,6 +19,78 @@ use std::sync::mpsc;
 use super::detect::{Detector, FileKind};
 use super::walk::Warn;
 use super::{Finding, WHOLE_LIMIT, scan_bytes, scan_reader};
+
+/// Settings given on git's command line, which outrank every config file
+/// (the repository's `.git/config` and whatever it includes). They switch
+/// off each setting that makes git run a program while it reads a
+/// repository:
+///
+/// - `core.fsmonitor`: a hook run whenever the index is read;
+/// - `core.hooksPath`: hooks (none runs on a read, but a `post-index-change`
+///   would if the index were written);
+/// - `log.showSignature` and the `gpg.*.program`s: a verifier run per
+///   signed commit;
+/// - `credential.helper`, `core.sshCommand`, `core.askPass`: only ever run
+///   to reach a remote, which [`ENVIRONMENT`] forbids; disabled all the same;
+/// - `core.pager`: never used with stdout on a pipe, and `--no-pager`.
+///
+/// What the commands themselves guarantee: they are plumbing (`rev-list`,
+/// `diff-tree`, `diff-index`, `cat-file`, `ls-files`, `rev-parse`), which
+/// read no `diff.external`, `diff.<driver>.command`/`textconv` or
+/// `log.*` (and get `--no-ext-diff --no-textconv` besides); `--raw`
+/// output runs no diff driver, `cat-file --batch` without `--filters` runs
+/// no `filter.<driver>.clean`/`smudge`/`process`, and nothing compares the
+/// work tree, so no filter runs on a refresh either.
+/// `core.alternateRefsCommand` and `uploadpack.packObjectsHook` belong to
+/// fetches and pushes served, which never happen here.
+const OVERRIDES: [&str; 11] = [
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "log.showSignature=false",
+    "gpg.program=false",
+    "gpg.openpgp.program=false",
+    "gpg.x509.program=false",
+    "gpg.ssh.program=false",
+    "credential.helper=",
+    "core.sshCommand=false",
+    "core.askPass=false",
+    "core.pager=cat",
+];
+
+/// The environment of every git rtok runs:
+///
+/// - no remote is ever reached: a partial clone (`extensions.partialClone`)
+///   fetches a missing object from its promisor remote, whose URL the
+///   repository names (`ext::<command>` runs a command when the repository
+///   also allows the `ext` protocol); `GIT_NO_LAZY_FETCH` (git 2.44) stops
+///   the fetch, and `GIT_ALLOW_PROTOCOL` set to no protocol outranks any
+///   `protocol.*.allow` for older gits;
+/// - no prompt; no system-wide config (it is not the repository's, but
+///   nothing in it is needed to read objects);
+/// - no optional locks (no index refresh written back);
+/// - no replace refs: `--all` reaches the replacements through
+///   `refs/replace/`, and the replaced commits are scanned as they are.
+const ENVIRONMENT: [(&str, &str); 6] = [
+    ("GIT_NO_LAZY_FETCH", "1"),
+    ("GIT_ALLOW_PROTOCOL", ""),
+    ("GIT_TERMINAL_PROMPT", "0"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_OPTIONAL_LOCKS", "0"),
+    ("GIT_NO_REPLACE_OBJECTS", "1"),
+];
+
+/// `git -C <dir>` that runs nothing the repository configures (see
+/// [`OVERRIDES`] and [`ENVIRONMENT`]); add plumbing arguments only. Every
+/// git rtok runs on a user's files starts here (`doctor`'s `ls-files` too).
+pub(crate) fn command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command.arg("--no-pager").arg("-C").arg(dir);
+    for setting in OVERRIDES {
+        command.arg("-c").arg(setting);
+    }
+    command.envs(ENVIRONMENT);
+    command
+}
 
 /// Why a path could not be scanned as a git repository.
 #[derive(Debug, thiserror::Error)]
@@ -86,50 +163,76 @@ impl Repository {
     }
 
     /// Every blob of every commit reachable from any ref, each read once.
+    /// `rev-list` names every commit, oldest first, and `diff-tree` lists
+    /// what each brings in (a merge: against its first parent). The
+    /// pathspec limits `diff-tree` only, so no history simplification can
+    /// skip a commit.
     pub(crate) fn history(
         &self,
         detector: &Detector,
         warn: Warn<'_>,
     ) -> Result<Vec<Finding>, GitError> {
-        let mut args: Vec<OsString> = [
-            "log",
-            "--all",
-            "--reverse",
+        let mut commits = self.spawn(
+            &["rev-list".into(), "--all".into(), "--reverse".into()],
+            Stdio::null(),
+        )?;
+        let Some(commit_list) = commits.child.stdout.take() else {
+            commits.stop();
+            return Err(self.failed("could not connect to git's output"));
+        };
+        let mut args = strings(&[
+            "diff-tree",
+            "--stdin",
+            "-r",
+            "--root",
             "--raw",
+            "-z",
             "--no-abbrev",
             "--no-renames",
             "--diff-merges=first-parent",
             "--no-ext-diff",
-            "--format=%x01%H",
-            "-z",
-        ]
-        .iter()
-        .map(OsString::from)
-        .collect();
+            "--no-textconv",
+        ]);
         self.push_pathspec(&mut args);
-        self.scan_listing(&args, detector, warn)
+        let found = self.scan_listing(&args, Stdio::from(commit_list), detector, warn);
+        let listed = commits.finish().map_err(|message| self.failed(&message));
+        let found = found?;
+        listed?;
+        Ok(found)
     }
 
-    /// The blobs staged for the next commit (added, modified, type-changed).
+    /// The blobs staged for the next commit (added, modified, type-changed):
+    /// the index against `HEAD`, or against the empty tree before the first
+    /// commit.
     pub(crate) fn staged(
         &self,
         detector: &Detector,
         warn: Warn<'_>,
     ) -> Result<Vec<Finding>, GitError> {
-        let mut args: Vec<OsString> = [
-            "diff",
+        let base = match git(
+            &self.dir,
+            &["rev-parse", "--verify", "--quiet", "HEAD^{tree}"],
+        ) {
+            Ok(tree) => tree,
+            // No commit yet: the empty tree (of the repository's hash).
+            Err(GitError::Failed { .. }) => {
+                git(&self.dir, &["hash-object", "-t", "tree", "--stdin"])?
+            }
+            Err(err) => return Err(err),
+        };
+        let mut args = strings(&[
+            "diff-index",
             "--cached",
             "--raw",
+            "-z",
             "--no-abbrev",
             "--no-renames",
             "--no-ext-diff",
-            "-z",
-        ]
-        .iter()
-        .map(OsString::from)
-        .collect();
+            "--no-textconv",
+            base.trim(),
+        ]);
         self.push_pathspec(&mut args);
-        self.scan_listing(&args, detector, warn)
+        self.scan_listing(&args, Stdio::null(), detector, warn)
     }
 
     fn push_pathspec(&self, args: &mut Vec<OsString>) {
@@ -139,15 +242,16 @@ impl Repository {
         }
     }
 
-    /// Runs a `--raw -z` listing, feeds each new blob it names to `git
-    /// cat-file --batch`, and scans what comes back.
+    /// Runs a `--raw -z` listing (`stdin` its input), feeds each new blob
+    /// it names to `git cat-file --batch`, and scans what comes back.
     fn scan_listing(
         &self,
         args: &[OsString],
+        stdin: Stdio,
         detector: &Detector,
         warn: Warn<'_>,
     ) -> Result<Vec<Finding>, GitError> {
-        let mut listing = self.spawn(args, Stdio::null())?;
+        let mut listing = self.spawn(args, stdin)?;
         let mut batch = self.spawn(&["cat-file".into(), "--batch".into()], Stdio::piped())?;
         let (Some(list_out), Some(mut batch_in), Some(batch_out)) = (
             listing.child.stdout.take(),
@@ -160,19 +264,21 @@ impl Repository {
         // The listing is read on its own thread, which asks cat-file for
         // each new blob; this thread reads the contents as they come, in
         // the same order, so neither pipe can fill up and block the other.
-        let (names, blobs) = mpsc::channel::<(String, Option<String>)>();
+        let (names, blobs) = mpsc::channel::<(Vec<u8>, Option<String>)>();
         let reader = std::thread::spawn(move || -> std::io::Result<()> {
             let mut seen: HashSet<Vec<u8>> = HashSet::new();
             let mut commit: Option<String> = None;
             let mut tokens = BufReader::new(list_out).split(0);
             while let Some(token) = tokens.next() {
                 let token = token?;
-                if let Some(hash) = token.strip_prefix(b"\x01") {
-                    commit = Some(String::from_utf8_lossy(hash.trim_ascii()).into_owned());
-                    continue;
-                }
                 let meta = token.trim_ascii_start();
                 if !meta.starts_with(b":") {
+                    // `diff-tree --stdin` names each commit before its
+                    // entries; `diff-index` names none.
+                    let hash = meta.trim_ascii();
+                    if !hash.is_empty() {
+                        commit = Some(String::from_utf8_lossy(hash).into_owned());
+                    }
                     continue;
                 }
                 let Some(path) = tokens.next().transpose()? else {
@@ -186,8 +292,7 @@ impl Repository {
                 }
                 batch_in.write_all(blob)?;
                 batch_in.write_all(b"\n")?;
-                let shown = String::from_utf8_lossy(&path).into_owned();
-                if names.send((shown, commit.clone())).is_err() {
+                if names.send((path, commit.clone())).is_err() {
                     break;
                 }
             }
@@ -200,7 +305,7 @@ impl Repository {
         let mut contents = BufReader::with_capacity(1 << 16, batch_out);
         let mut buffer = Vec::new();
         for (path, commit) in blobs {
-            let kind = FileKind::of(file_name(path.as_bytes()));
+            let kind = FileKind::of(file_name(&path));
             match read_blob(&mut contents, detector, kind, &mut buffer) {
                 Ok(Some(hits)) => {
                     let shown = self.shown(&path);
@@ -211,7 +316,7 @@ impl Repository {
                 }
                 Ok(None) => warn(format!(
                     "git has no object for {}{}",
-                    self.shown(&path),
+                    String::from_utf8_lossy(&self.shown(&path)),
                     commit
                         .as_deref()
                         .map(|c| format!(" in commit {c}"))
@@ -240,11 +345,8 @@ impl Repository {
     }
 
     fn spawn(&self, args: &[OsString], stdin: Stdio) -> Result<GitProcess, GitError> {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(&self.dir)
+        let mut child = command(&self.dir)
             .args(args)
-            .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -261,8 +363,18 @@ impl Repository {
         Ok(GitProcess { child, stderr })
     }
 
-    fn shown(&self, path: &str) -> String {
-        self.shown_prefix.join(path).to_string_lossy().into_owned()
+    /// A path in the repository (bytes, as git gives them) as shown.
+    fn shown(&self, path: &[u8]) -> Vec<u8> {
+        let prefix = self.shown_prefix.as_os_str().as_encoded_bytes();
+        if prefix.is_empty() {
+            return path.to_vec();
+        }
+        let mut shown = prefix.to_vec();
+        if !prefix.ends_with(b"/") {
+            shown.push(b'/');
+        }
+        shown.extend_from_slice(path);
+        shown
     }
 
     fn failed(&self, message: &str) -> GitError {
@@ -373,9 +485,7 @@ fn first_line(text: &str) -> Option<String> {
 
 /// Runs a short git command and returns its stdout.
 fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
+    let output = command(dir)
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -389,6 +499,10 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
                 .unwrap_or_else(|| format!("exited with {}", output.status)),
         })
     }
+}
+
+fn strings(args: &[&str]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
 }
 
 /// The last component of a `/`-separated path in a repository.

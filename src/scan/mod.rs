@@ -98,7 +98,13 @@ pub(crate) struct Revocation {
 pub(crate) struct Finding {
     /// The path as shown: relative to where the scan was asked from when
     /// the path given was relative; in history, the path in the commit.
+    /// A name that is not UTF-8 (a Unix file name may hold any bytes)
+    /// cannot be this text exactly: U+FFFD stands in for the bytes that
+    /// are not, for people, and `file_bytes` holds the exact name.
     pub file: String,
+    /// The exact bytes of the path when they are not UTF-8, else `None`
+    /// (`file` is exact then): JSON's `file_bytes`, SARIF's URI.
+    pub file_bytes: Option<Vec<u8>>,
     pub line: usize,
     pub column: usize,
     pub end_column: usize,
@@ -115,9 +121,18 @@ pub(crate) struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn new(file: String, commit: Option<String>, hit: Hit) -> Finding {
+    /// A finding at `path` (its bytes as shown).
+    pub(crate) fn new(path: Vec<u8>, commit: Option<String>, hit: Hit) -> Finding {
+        let (file, file_bytes) = match String::from_utf8(path) {
+            Ok(text) => (text, None),
+            Err(err) => {
+                let bytes = err.into_bytes();
+                (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
+            }
+        };
         Finding {
             file,
+            file_bytes,
             line: hit.line,
             column: hit.column,
             end_column: hit.end_column,
@@ -131,27 +146,17 @@ impl Finding {
         }
     }
 
+    /// The path's exact bytes.
+    pub(crate) fn path_bytes(&self) -> &[u8] {
+        self.file_bytes.as_deref().unwrap_or(self.file.as_bytes())
+    }
+
     pub(crate) fn masked(&self) -> String {
-        mask(self.secret.expose())
+        crate::mask::mask_found(self.secret.expose())
     }
 
     pub(crate) fn fingerprint(&self) -> String {
         fingerprint(self.secret.expose())
-    }
-}
-
-/// The secret as npmjs masks tokens in its token list: the first 8 and the
-/// last 4 characters. A secret under 20 characters shows only its first
-/// quarter, so a mask never gives away most of a short password.
-pub(crate) fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() >= 20 {
-        let head: String = chars[..8].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}...{tail}")
-    } else {
-        let head: String = chars[..chars.len() / 4].iter().collect();
-        format!("{head}...")
     }
 }
 
@@ -248,13 +253,24 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Sorts findings for output and drops exact repeats (the same file reached
-/// through two of the given paths).
+/// through two of the given paths). Two names that differ only in bytes
+/// that are not UTF-8 are two files, though their `file` text is the same.
 pub(crate) fn sort(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
-        (&a.file, a.line, a.column, &a.commit).cmp(&(&b.file, b.line, b.column, &b.commit))
+        (&a.file, &a.file_bytes, a.line, a.column, &a.commit).cmp(&(
+            &b.file,
+            &b.file_bytes,
+            b.line,
+            b.column,
+            &b.commit,
+        ))
     });
     findings.dedup_by(|a, b| {
-        a.file == b.file && a.line == b.line && a.column == b.column && a.commit == b.commit
+        a.file_bytes == b.file_bytes
+            && a.file == b.file
+            && a.line == b.line
+            && a.column == b.column
+            && a.commit == b.commit
     });
 }
 
@@ -263,13 +279,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_keep_the_ends_of_long_secrets_only() {
+    fn a_name_that_is_not_utf8_keeps_its_bytes() {
+        let detector = Detector::new().expect("patterns");
+        let hit = || {
+            detector
+                .detect(
+                    b"npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n",
+                    FileKind::Other,
+                    1,
+                )
+                .remove(0)
+        };
+        let exact = Finding::new(b"dir/ok.txt".to_vec(), None, hit());
         assert_eq!(
-            mask("npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
-            "npm_a1B2...q7R8"
+            (exact.file.as_str(), exact.file_bytes.as_deref()),
+            ("dir/ok.txt", None)
         );
-        assert_eq!(mask("hunter2hunter2"), "hun...");
-        assert_eq!(mask("abcd"), "a...");
+        assert_eq!(exact.path_bytes(), b"dir/ok.txt");
+        let bad = Finding::new(b"bad\xffutf8.txt".to_vec(), None, hit());
+        assert_eq!(bad.file, "bad\u{FFFD}utf8.txt");
+        assert_eq!(bad.path_bytes(), b"bad\xffutf8.txt");
+        // Same text, different bytes: two files, both kept.
+        let other = Finding::new(b"bad\xfeutf8.txt".to_vec(), None, hit());
+        let mut all = vec![bad.clone(), other, bad];
+        sort(&mut all);
+        assert_eq!(all.len(), 2);
     }
 
     #[test]

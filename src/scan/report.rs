@@ -1,10 +1,17 @@
 //! Rendering findings: the contract's JSON, SARIF 2.1.0 for code-scanning
 //! uploads, and the rows of the human table. The secret itself is never
 //! rendered: only its mask and fingerprint.
+//!
+//! A file name that is not UTF-8 cannot be a JSON string exactly. JSON
+//! keeps `file` as text (U+FFFD for the bytes that are not UTF-8, as
+//! people see it) and adds `file_bytes`, the exact name as an array of
+//! bytes (`null` when `file` is exact); SARIF's `artifactLocation.uri` is a
+//! URI, whose percent-encoding of the raw bytes is exact, so SARIF needs
+//! nothing more.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde_json::{Value, json};
 
 use super::{Finding, Kind, Status};
@@ -22,6 +29,7 @@ fn finding_json(finding: &Finding) -> Value {
     };
     json!({
         "file": finding.file,
+        "file_bytes": finding.file_bytes,
         "line": finding.line,
         "column": finding.column,
         "kind": finding.kind.id(),
@@ -118,8 +126,9 @@ fn result(finding: &Finding) -> Value {
     if let Some(status) = &finding.status {
         text.push_str(&format!(": {}", status_text(status)));
     }
-    let mut location = json!({ "uri": file_uri(&finding.file) });
-    if !Path::new(&finding.file).is_absolute() {
+    let path = os_path(finding.path_bytes());
+    let mut location = json!({ "uri": file_uri(&path) });
+    if !path.is_absolute() {
         location["uriBaseId"] = json!("%SRCROOT%");
     }
     json!({
@@ -173,14 +182,15 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// A path as a URI reference: relative stays relative, `/`-separated, each
-/// segment percent-encoded; absolute becomes `file:///...`.
-fn file_uri(path: &str) -> String {
-    let absolute = Path::new(path).is_absolute();
-    let encoded: Vec<String> = Path::new(path)
+/// segment's bytes percent-encoded (exact for any name, UTF-8 or not);
+/// absolute becomes `file:///...`.
+fn file_uri(path: &Path) -> String {
+    let absolute = path.is_absolute();
+    let encoded: Vec<String> = path
         .components()
         .filter_map(|c| match c {
             std::path::Component::Normal(part) => {
-                Some(utf8_percent_encode(&part.to_string_lossy(), PATH_SEGMENT).to_string())
+                Some(percent_encode(part.as_encoded_bytes(), PATH_SEGMENT).to_string())
             }
             std::path::Component::ParentDir => Some("..".to_string()),
             _ => None,
@@ -194,8 +204,22 @@ fn file_uri(path: &str) -> String {
     }
 }
 
+/// A finding's path bytes as a path again.
+#[cfg(unix)]
+fn os_path(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+/// A finding's path bytes as a path again (elsewhere names are Unicode:
+/// the bytes are UTF-8, or WTF-8 for a name that is not valid UTF-16).
+#[cfg(not(unix))]
+fn os_path(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
 fn directory_uri(dir: &Path) -> String {
-    let uri = file_uri(&dir.to_string_lossy());
+    let uri = file_uri(dir);
     if uri.ends_with('/') {
         uri
     } else {
@@ -209,11 +233,25 @@ mod tests {
 
     #[test]
     fn paths_become_uri_references() {
-        assert_eq!(file_uri("config/.npmrc"), "config/.npmrc");
-        assert_eq!(file_uri("a b/ü#?.txt"), "a%20b/%C3%BC%23%3F.txt");
-        assert_eq!(file_uri("/tmp/x/.npmrc"), "file:///tmp/x/.npmrc");
-        assert_eq!(file_uri("../up/f"), "../up/f");
+        let uri = |path: &str| file_uri(Path::new(path));
+        assert_eq!(uri("config/.npmrc"), "config/.npmrc");
+        assert_eq!(uri("a b/ü#?.txt"), "a%20b/%C3%BC%23%3F.txt");
+        assert_eq!(uri("/tmp/x/.npmrc"), "file:///tmp/x/.npmrc");
+        assert_eq!(uri("../up/f"), "../up/f");
         assert_eq!(directory_uri(Path::new("/work/repo")), "file:///work/repo/");
         assert_eq!(directory_uri(Path::new("/")), "file:///");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_percent_encoded_byte_for_byte() {
+        assert_eq!(
+            file_uri(&os_path(b"dir/bad\xffutf8.txt")),
+            "dir/bad%FFutf8.txt"
+        );
+        assert_eq!(
+            directory_uri(&os_path(b"/srv/r\xe9po")),
+            "file:///srv/r%E9po/"
+        );
     }
 }

@@ -61,7 +61,7 @@ pub(crate) fn walk(paths: &[PathBuf], detector: &Detector, warn: Warn<'_>) -> Ve
             let kind = FileKind::of(entry.file_name().as_encoded_bytes());
             match scan_file(path, kind, detector, &mut buffer) {
                 Ok(hits) if !hits.is_empty() => {
-                    let shown = display(path);
+                    let shown = shown_bytes(path);
                     let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
                     found.extend(
                         hits.into_iter()
@@ -95,7 +95,15 @@ fn scan_file(
     Ok(scan_bytes(detector, buffer, kind))
 }
 
-/// A path as findings show it: without a leading `./`.
+/// A path's exact bytes as a finding holds them: without a leading `./`.
+/// (On Unix, a name's bytes; on Windows, its UTF-8, WTF-8 for a name that
+/// is not valid UTF-16.)
+fn shown_bytes(path: &Path) -> Vec<u8> {
+    let path = path.strip_prefix(".").unwrap_or(path);
+    path.as_os_str().as_encoded_bytes().to_vec()
+}
+
+/// A path as warnings show it: without a leading `./`.
 pub(crate) fn display(path: &Path) -> String {
     let path = path.strip_prefix(".").unwrap_or(path);
     path.to_string_lossy().into_owned()

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::scan::{Git, fake_token, sarif_errors, write};
+use crate::support::scan::{
+    Git, configure_hostile, fake_token, marker_script, sarif_errors, write,
+};
 use crate::support::*;
 
 /// The findings of a `--format json` run as (file, line, column, kind).
@@ -446,6 +448,139 @@ fn staged_works_before_the_first_commit() {
     assert_eq!(locations(&run)[0].0, "fresh/.npmrc");
 }
 
+/// Probe #8 (r10): a repository handed over as a tarball carries its own
+/// `.git/config`. Whatever it names (a signature verifier with
+/// `log.showSignature`, `core.fsmonitor`, filters and diff drivers for every
+/// file, hooks, a pager, a promisor remote that is a command) never runs,
+/// and the secrets are still found.
+#[test]
+fn git_modes_run_nothing_the_scanned_repository_configures() {
+    let env = TestEnv::new();
+    let repo = env.project.join("handed-over");
+    let git = Git::init(&repo);
+    let marker = env.project.join("PWNED");
+    let program = marker_script(&env.project, &marker);
+    let (committed, staged) = (fake_token(131), fake_token(132));
+    for secret in [&committed, &staged] {
+        env.register_secret(secret);
+    }
+    write(&repo, ".gitattributes", "* filter=evil diff=evil\n");
+    write(
+        &repo,
+        "config/.npmrc",
+        format!("//registry.npmjs.org/:_authToken={committed}\n"),
+    );
+    let first = git.commit_all("one");
+    // A commit with a (fake) signature, which `log.showSignature` verifies.
+    let tree = git.run(&["write-tree"]);
+    let signed = git.run_with_input(
+        &["hash-object", "-t", "commit", "-w", "--stdin"],
+        format!(
+            "tree {}\nparent {first}\nauthor a <a@b> 1700000000 +0000\n\
+             committer a <a@b> 1700000000 +0000\n\
+             gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEz\n -----END PGP SIGNATURE-----\n\nsigned\n",
+            tree.trim()
+        )
+        .as_bytes(),
+    );
+    git.run(&["update-ref", "refs/heads/signed", signed.trim()]);
+    // Objects a partial clone lacks, in history and in the index: git
+    // would fetch them from the promisor remote.
+    write(&repo, "lost.txt", "lost in history\n");
+    git.commit_all("two");
+    git.remove_object(git.run(&["rev-parse", "HEAD:lost.txt"]).trim());
+    write(&repo, "gone.txt", "lost from the index\n");
+    write(&repo, "staged.env", format!("T={staged}\n"));
+    git.run(&["add", "gone.txt", "staged.env"]);
+    git.remove_object(git.run(&["rev-parse", ":gone.txt"]).trim());
+    configure_hostile(&git, &program);
+    assert!(!marker.exists(), "the set-up itself ran the program");
+
+    let history = env
+        .rtok()
+        .args(["scan", "--git-history", "handed-over", "--json"])
+        .run();
+    assert!(
+        !marker.exists(),
+        "--git-history ran {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    history.failure(1);
+    assert_eq!(
+        locations(&history),
+        vec![(
+            "handed-over/config/.npmrc".to_string(),
+            1,
+            34,
+            "npmrc-auth-token".to_string()
+        )]
+    );
+    assert_eq!(findings(&history)[0]["commit"], first.as_str());
+
+    let index = env
+        .rtok()
+        .args(["scan", "--staged", "handed-over", "--json"])
+        .run();
+    assert!(
+        !marker.exists(),
+        "--staged ran {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    index.failure(1);
+    assert_eq!(
+        locations(&index),
+        vec![(
+            "handed-over/staged.env".to_string(),
+            1,
+            3,
+            "npm-token".to_string()
+        )]
+    );
+}
+
+/// `doctor` asks git whether a project's `.npmrc` is tracked: a cloned
+/// project's config runs nothing then either.
+#[test]
+fn doctor_asks_git_without_running_what_the_project_configures() {
+    let mock = MockRegistry::start(|req| match req.path_only() {
+        "/-/whoami" => Reply::json(200, serde_json::json!({"username": "dev"})),
+        _ => Reply::json(404, serde_json::json!({"error": "not found"})),
+    });
+    let env = TestEnv::new();
+    let token = "literal-project-token-2468";
+    env.register_secret(token);
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let git = Git::init(&env.project);
+    let marker = env.root.join("PWNED");
+    let program = marker_script(&env.root, &marker);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let rc = write(
+            &env.project,
+            ".npmrc",
+            format!("{}:_authToken={token}\n", mock.nerf_dart()),
+        );
+        std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    git.run(&["add", ".npmrc"]);
+    configure_hostile(&git, &program);
+
+    let run = env.rtok().args(["doctor", "--json"]).run();
+    assert!(
+        !marker.exists(),
+        "doctor ran {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    run.failure(1);
+    assert!(
+        run.json()["findings"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|f| f["code"] == "literal-token-in-git")),
+        "{}",
+        run.describe("a literal-token-in-git finding")
+    );
+}
+
 #[test]
 fn git_modes_outside_a_repository_are_usage_errors() {
     let env = TestEnv::new();
@@ -481,6 +616,14 @@ fn a_broken_repository_is_an_error_naming_it() {
     assert_eq!(errors.len(), 1, "{}", run.stderr);
     assert!(errors[0].contains("broken"), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // Probe #19: and a hint for what to do about it.
+    assert!(
+        run.stderr_lines()
+            .iter()
+            .any(|l| l.starts_with("hint: ") && l.contains("git fsck")),
+        "{}",
+        run.describe("a hint naming `git fsck`")
+    );
 }
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -562,6 +705,68 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     let run = clean.rtok().args(["scan", "--format", "sarif"]).run();
     run.success();
     assert!(sarif_errors(&run.json()).is_empty());
+}
+
+/// Probe #19: a file name that is not UTF-8 is located exactly: JSON keeps
+/// the readable `file` and adds its bytes, SARIF percent-encodes them, in
+/// the files and in git history alike.
+#[test]
+fn names_that_are_not_utf8_are_located_exactly() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let token = fake_token(141);
+    env.register_secret(&token);
+    let repo = env.project.join("repo");
+    let git = Git::init(&repo);
+    let name = std::ffi::OsStr::from_bytes(b"bad\xffutf8.txt");
+    std::fs::write(repo.join(name), format!("T={token}\n")).expect("write");
+    // Other content: history reads each blob once.
+    write(&repo, "good.txt", format!("G={token}\n"));
+    let commit = git.commit_all("names");
+
+    let bytes = |v: &Value| -> Option<Vec<u8>> {
+        v.as_array().map(|a| {
+            a.iter()
+                .map(|b| u8::try_from(b.as_u64().expect("a byte")).expect("a byte"))
+                .collect()
+        })
+    };
+    for mode in [None, Some("--git-history")] {
+        let mut args = vec!["scan", "repo", "--json"];
+        args.extend(mode);
+        let run = env.rtok().args(&args).run();
+        run.failure(1);
+        let found = findings(&run);
+        assert_eq!(found.len(), 2, "{mode:?}: {}", run.stdout);
+        assert_eq!(found[0]["file"], "repo/bad\u{FFFD}utf8.txt", "{mode:?}");
+        assert_eq!(
+            bytes(&found[0]["file_bytes"]).as_deref(),
+            Some(&b"repo/bad\xffutf8.txt"[..]),
+            "{mode:?}"
+        );
+        // A UTF-8 name is exact as text: no bytes.
+        assert_eq!(found[1]["file"], "repo/good.txt", "{mode:?}");
+        assert_eq!(found[1]["file_bytes"], Value::Null, "{mode:?}");
+        if mode.is_some() {
+            assert_eq!(found[0]["commit"], commit.as_str());
+        }
+
+        let mut args = vec!["scan", "repo", "--format", "sarif"];
+        args.extend(mode);
+        let run = env.rtok().args(&args).run();
+        run.failure(1);
+        let log = run.json();
+        assert!(sarif_errors(&log).is_empty(), "{}", sarif_errors(&log));
+        let uris: Vec<&str> = log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str()
+            })
+            .collect();
+        assert_eq!(uris, ["repo/bad%FFutf8.txt", "repo/good.txt"], "{mode:?}");
+    }
 }
 
 #[test]
@@ -680,6 +885,44 @@ fn verify_asks_only_the_users_registries_once_per_secret() {
         mine.requests().iter().all(|r| r.method == "GET"),
         "verify revokes nothing"
     );
+}
+
+/// Issue 17: `_auth` is read as npm reads it (Node's base64, padding
+/// optional), so a value without its `=` is checked with the credentials
+/// npm would send, not reported as "not valid base64".
+#[test]
+fn verify_reads_an_unpadded_auth_as_npm_does() {
+    let env = TestEnv::new();
+    // `alice:pw` is `YWxpY2U6cHc=`; the file leaves out the padding.
+    let (padded, unpadded) = ("YWxpY2U6cHc=", "YWxpY2U6cHc");
+    let mock =
+        MockRegistry::start(
+            move |req| match (req.path_only(), req.header("authorization")) {
+                ("/-/whoami", Some(auth)) if auth == format!("Basic {padded}") => {
+                    Reply::json(200, json!({"username": "alice"}))
+                }
+                _ => Reply::json(401, json!({"error": "unauthorized"})),
+            },
+        );
+    for secret in [unpadded, "user-own-session-token"] {
+        env.register_secret(secret);
+    }
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "user-own-session-token"));
+    write(
+        &env.project,
+        "leaks/.npmrc",
+        format!("{}:_auth={unpadded}\n", mock.nerf_dart()),
+    );
+    let run = env
+        .rtok()
+        .args(["scan", "leaks", "--verify", "--json"])
+        .run();
+    run.failure(1);
+    let found = findings(&run);
+    assert_eq!(found.len(), 1, "{}", run.describe("one finding"));
+    assert_eq!(found[0]["kind"], "npmrc-auth");
+    assert_eq!(found[0]["status"], "live", "{}", found[0]);
+    assert_eq!(found[0]["user"], "alice");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! the config's finding (`Config::exposed`), made when it read the file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::config::credential::is_secret_key;
 use crate::config::{Config, LayerKind, Origin};
@@ -61,9 +61,8 @@ pub(super) fn git_tracks(path: &Path) -> Tracked {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Tracked::No;
     };
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
+    // The repository may be a cloned project's: its config runs nothing.
+    let output = crate::scan::git::command(dir)
         .args(["ls-files", "--error-unmatch", "--"])
         .arg(name)
         .stdin(Stdio::null())

@@ -99,7 +99,9 @@ pub(super) async fn run(global: &GlobalArgs, args: &ScanArgs, printer: &Printer)
     print(printer, global, format, &findings)?;
 
     if !failures.is_empty() {
-        return Err(Failure::new(failures.join("; ")).into());
+        return Err(Failure::new(failures.join("; "))
+            .hint(UNREADABLE_REPOSITORY)
+            .into());
     }
     if findings.is_empty() {
         printer.status("No npm credentials found.");
@@ -254,7 +256,7 @@ fn report_revocations(printer: &Printer, findings: &[Finding]) {
 
 /// "found 3 npm credentials (2 distinct secrets) in 2 files": exit 1.
 fn found_failure(findings: &[Finding], revoked: bool) -> Failure {
-    let files: HashSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
+    let files: HashSet<&[u8]> = findings.iter().map(Finding::path_bytes).collect();
     let secrets: HashSet<String> = findings.iter().map(Finding::fingerprint).collect();
     let message = format!(
         "found {} npm credential{} ({} distinct secret{}) in {} file{}",
@@ -283,9 +285,16 @@ fn git_failure(err: GitError) -> anyhow::Error {
         GitError::NotInstalled(_) => Failure::new(err.to_string())
             .hint("install git (Debian: `apt-get install git`)")
             .into(),
-        GitError::Failed { .. } => Failure::new(err.to_string()).into(),
+        GitError::Failed { .. } => Failure::new(err.to_string())
+            .hint(UNREADABLE_REPOSITORY)
+            .into(),
     }
 }
+
+/// The hint after git could not read a repository (a damaged object, an
+/// unsupported format, a repository git does not trust).
+const UNREADABLE_REPOSITORY: &str = "see what git finds with `git fsck` in that repository; \
+     without `--git-history` and `--staged`, rtok scans the files alone";
 
 fn describe_io(err: &std::io::Error) -> String {
     match err.kind() {

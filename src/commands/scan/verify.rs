@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use base64::Engine;
 use futures_util::StreamExt;
 use url::Url;
 
 use super::super::{connect, otp};
+use crate::config::credential::decode_lenient;
 use crate::config::{DEFAULT_REGISTRY, LayerKind, Origin, registries};
 use crate::display::display_url;
 use crate::npmrc::credential_prefixes;
@@ -241,9 +241,9 @@ async fn check(client: &Registry, finding: &Finding) -> Status {
 
 /// The user name and password a basic-auth finding stands for.
 fn basic_credentials(finding: &Finding) -> Result<(String, Secret), String> {
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(finding.secret.expose().trim())
-        .ok()
+    // Read as npm reads it (Node's base64: padding optional), so what is
+    // checked is what npm would send.
+    let decoded = decode_lenient(finding.secret.expose())
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .map(Secret::new)
         .ok_or_else(|| "not valid base64, so not a credential npm could send".to_string())?;

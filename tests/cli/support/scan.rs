@@ -78,11 +78,116 @@ impl Git {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Runs git with `input` on its stdin; returns its stdout.
+    pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(&self.dir)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not run git: {e}"));
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write git's stdin");
+        let output = child.wait_with_output().expect("wait for git");
+        assert!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Deletes the loose object `hash`, as a partial clone lacks it.
+    pub fn remove_object(&self, hash: &str) {
+        let path = self
+            .dir
+            .join(".git/objects")
+            .join(&hash[..2])
+            .join(&hash[2..]);
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("remove {}: {e}", path.display()));
+    }
+
     /// Stages everything and commits; returns the new commit's hash.
     pub fn commit_all(&self, message: &str) -> String {
         self.run(&["add", "-A"]);
         self.run(&["commit", "-q", "--allow-empty", "-m", message]);
         self.run(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+}
+
+/// A script that appends a line to `marker` each time it runs (and fails):
+/// whatever a hostile repository makes git run.
+pub fn marker_script(dir: &Path, marker: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("evil.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"ran: $0 $*\" >> '{}'\nexit 1\n",
+            marker.display()
+        ),
+    )
+    .expect("write the marker script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+/// Writes into `git`'s own `.git/config` every setting known to make git
+/// run `program` while it reads the repository: what a repository handed
+/// over as a tarball can carry. Call it last: git would obey it from then on.
+pub fn configure_hostile(git: &Git, program: &Path) {
+    let program = program.to_str().expect("a UTF-8 path");
+    let ext = format!("ext::{program} %S");
+    let settings: [(&str, &str); 22] = [
+        ("log.showSignature", "true"),
+        ("gpg.program", program),
+        ("gpg.openpgp.program", program),
+        ("gpg.ssh.program", program),
+        ("gpg.x509.program", program),
+        ("core.fsmonitor", program),
+        ("core.hooksPath", "hooks"),
+        ("core.pager", program),
+        ("core.sshCommand", program),
+        ("core.askPass", program),
+        ("credential.helper", program),
+        ("diff.external", program),
+        ("diff.evil.command", program),
+        ("diff.evil.textconv", program),
+        ("filter.evil.clean", program),
+        ("filter.evil.smudge", program),
+        ("filter.evil.process", program),
+        // A partial clone fetches a missing object from its promisor
+        // remote: here a command, the `ext` transport allowed.
+        ("core.repositoryformatversion", "1"),
+        ("extensions.partialClone", "origin"),
+        ("remote.origin.promisor", "true"),
+        ("remote.origin.url", &ext),
+        ("protocol.allow", "always"),
+    ];
+    for (key, value) in settings {
+        git.run(&["config", key, value]);
+    }
+    git.run(&["config", "protocol.ext.allow", "always"]);
+    // Every hook the repository could name, pointing at the program.
+    for hook in [
+        "post-index-change",
+        "post-checkout",
+        "pre-commit",
+        "reference-transaction",
+    ] {
+        let path = git.dir.join("hooks").join(hook);
+        std::fs::create_dir_all(git.dir.join("hooks")).expect("create hooks");
+        std::fs::copy(program, &path).expect("copy the hook");
     }
 }
 
