@@ -129,12 +129,32 @@ fn read_regular_with_metadata(path: &Path) -> Result<Option<(Vec<u8>, Metadata)>
         Err(err) => return Err(err).with_context(describe),
     };
     let metadata = file.metadata().with_context(describe)?;
+    if is_dev_null(&metadata) {
+        // `NPM_CONFIG_GLOBALCONFIG=/dev/null` is how npm users and CI turn
+        // a layer off: an empty file, as npm reads it.
+        return Ok(Some((Vec::new(), metadata)));
+    }
     if !metadata.is_file() {
         return Err(not_regular(path, kind_of(&metadata)));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     file.read_to_end(&mut bytes).with_context(describe)?;
     Ok(Some((bytes, metadata)))
+}
+
+/// Whether the file is the null device (whatever name it was reached by).
+fn is_dev_null(metadata: &Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        metadata.file_type().is_char_device()
+            && fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == metadata.rdev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        false
+    }
 }
 
 fn kind_of(metadata: &Metadata) -> &'static str {

@@ -421,3 +421,18 @@ fn a_keyring_round_trip_keeps_crlf_and_the_users_own_table() {
         assert!(env.read_userconfig().contains("tok-r17-secret-1"));
     }
 }
+
+#[test]
+fn dev_null_as_a_config_file_reads_as_empty() {
+    // `NPM_CONFIG_GLOBALCONFIG=/dev/null` is how npm users and CI switch a
+    // layer off; the null device is no regular file, but npm reads it as an
+    // empty one, and so does rtok (other devices stay refused).
+    let env = TestEnv::new();
+    let run = env
+        .rtok()
+        .args(["whoami", "--registry", "http://127.0.0.1:9/"])
+        .env("NPM_CONFIG_GLOBALCONFIG", "/dev/null")
+        .env("NPM_CONFIG_USERCONFIG", "/dev/null")
+        .run();
+    assert_error(&run, 4, "not logged in");
+}
