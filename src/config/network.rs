@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::{Config, Setting};
+use crate::failure::Failure;
 
 /// How rtok talks to registries, from npm's own config keys.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,10 +169,11 @@ fn number(setting: Option<&Setting>, default: f64) -> Result<f64> {
     match setting.value.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
         _ => bail!(
-            "`{}` ({}) must be a non-negative number, not `{}`",
-            setting.key,
-            setting.origin,
-            setting.value
+            Failure::new(format!(
+                "`{}` ({}) must be a non-negative number, not `{}`",
+                setting.key, setting.origin, setting.value
+            ))
+            .hint(fix_the_line(setting))
         ),
     }
 }
@@ -184,11 +186,21 @@ fn boolean(setting: Option<&Setting>, default: bool) -> Result<bool> {
         "true" => Ok(true),
         "false" => Ok(false),
         other => bail!(
-            "`{}` ({}) must be `true` or `false`, not `{other}`",
-            setting.key,
-            setting.origin
+            Failure::new(format!(
+                "`{}` ({}) must be `true` or `false`, not `{other}`",
+                setting.key, setting.origin
+            ))
+            .hint(fix_the_line(setting))
         ),
     }
+}
+
+/// The hint for a setting with a value rtok cannot read.
+fn fix_the_line(setting: &Setting) -> String {
+    format!(
+        "fix or remove `{}` at {} (npm reads the same line)",
+        setting.key, setting.origin
+    )
 }
 
 #[cfg(test)]
