@@ -3,8 +3,9 @@
 //! basic credentials), which npm and pnpm read, plus `NODE_AUTH_TOKEN` and
 //! `YARN_NPM_AUTH_TOKEN` for the configured registry. Nothing of rtok's is
 //! printed on success; rtok exits with CMD's code (128 + N when a signal N
-//! killed it, 127 when it is not found), and on Unix forwards SIGINT,
-//! SIGTERM and SIGHUP to it.
+//! killed it, 127 when it is not found), and on Unix forwards to it every
+//! signal another process sends rtok that rtok can catch (see
+//! `platform::FORWARDED`), so none leaves CMD running on its own.
 //!
 //! Why spawn and wait rather than exec(2): the exit code is rtok's own to
 //! give (a signal death becomes 128 + N for any caller, not only shells),
@@ -216,12 +217,41 @@ mod platform {
     use std::sync::{Arc, Mutex};
 
     use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, kill_process, waitid};
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     use signal_hook::iterator::SignalsInfo;
     use signal_hook::iterator::exfiltrator::WithOrigin;
     use signal_hook::low_level::siginfo::Cause;
 
-    /// Spawns `command`, forwards SIGINT, SIGTERM and SIGHUP that other
+    /// Every signal rtok can catch whose default would end rtok (or that
+    /// CMD may want: WINCH, CONT, URG), forwarded to CMD. Left out, each
+    /// for its reason: KILL and STOP cannot be caught; SEGV, ILL, FPE, BUS,
+    /// TRAP, SYS and ABRT report a fault of rtok itself (a handler that
+    /// returns would run the faulting instruction again); CHLD is about
+    /// rtok's own child; PIPE is ignored by Rust programs already, so it
+    /// never kills rtok; TSTP, TTIN and TTOU stop rtok, not kill it, and
+    /// catching them would break job control (Ctrl-Z would stop CMD and
+    /// leave rtok running while the shell waits for it). Real-time signals
+    /// are not forwarded (rustix has no safe way to name them here).
+    const FORWARDED: &[Signal] = &[
+        Signal::HUP,
+        Signal::INT,
+        Signal::QUIT,
+        Signal::USR1,
+        Signal::USR2,
+        Signal::ALARM,
+        Signal::TERM,
+        Signal::CONT,
+        Signal::URG,
+        Signal::XCPU,
+        Signal::XFSZ,
+        Signal::VTALARM,
+        Signal::PROF,
+        Signal::WINCH,
+        Signal::IO,
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Signal::POWER,
+    ];
+
+    /// Spawns `command`, forwards the signals of `FORWARDED` that other
     /// processes send rtok (a signal the kernel sent, as the terminal does
     /// for Ctrl-C, reached the whole process group, CMD included), and
     /// waits for it.
@@ -229,7 +259,10 @@ mod platform {
         // Handlers first: a signal between spawning and installing them
         // would kill rtok and leave CMD running on its own. CMD starts with
         // default handlers and an empty signal mask (std resets both).
-        let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP])?;
+        let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED.iter().map(|s| s.as_raw()))?;
+        // From here on these handlers decide; the credential commands' own
+        // (which would end rtok on SIGINT) stand aside.
+        crate::credential_command::leave_signals_to_caller();
         let mut child = command.spawn()?;
         let pid = Pid::from_raw(child.id() as i32);
         // Set once CMD has exited and before it is reaped, under the lock
