@@ -5,6 +5,7 @@ pub(crate) mod credential;
 pub(crate) mod credentials;
 pub(crate) mod network;
 pub(crate) mod origin;
+pub(crate) mod references;
 pub(crate) mod registries;
 pub(crate) mod stored;
 
@@ -27,6 +28,8 @@ pub(crate) struct Setting {
     pub value: String,
     /// `${NAME}` references in the value whose variable is not set.
     pub unset: Vec<String>,
+    /// Every `${NAME}` the key or value refers to, set or not.
+    pub variables: Vec<String>,
     pub array: bool,
     pub origin: Origin,
 }
@@ -331,8 +334,10 @@ fn setting(
         },
         other => other,
     };
+    let expanded_key = expand(key, lookup);
     Setting {
-        key: expand(key, lookup).value,
+        variables: [expanded_key.names, expanded.names].concat(),
+        key: expanded_key.value,
         value: expanded.value,
         unset: expanded.unset,
         array,

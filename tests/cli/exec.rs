@@ -630,6 +630,143 @@ fn a_credential_command_printing_no_single_word_sends_nothing() {
     }
 }
 
+/// Probe #2 (r07): the user's registry A, and a cloned project whose
+/// `.npmrc` gives `${NODE_AUTH_TOKEN}` to host B. Through `rtok exec` the real
+/// npm must not send A's token to B: the variable stays unset, and a note
+/// names the line and the other host.
+#[test]
+fn a_project_that_sends_node_auth_token_elsewhere_does_not_get_it() {
+    let user_registry = MockRegistry::start(|_| Reply::json(404, json!({"error": "not found"})));
+    let other = MockRegistry::start(|_| Reply::json(404, json!({"error": "not found"})));
+    let env = TestEnv::new();
+    let secret = "USER-SECRET-TOKEN-1234567890";
+    env.register_secret(secret);
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={secret}\n",
+        user_registry.url(),
+        user_registry.nerf_dart()
+    ));
+    std::fs::write(
+        env.project.join("package.json"),
+        r#"{"name":"victim-app","version":"1.0.0"}"#,
+    )
+    .expect("package.json");
+    std::fs::write(
+        env.project.join(".npmrc"),
+        format!(
+            "@acme:registry={}\n{}:_authToken=${{NODE_AUTH_TOKEN}}\n",
+            other.url(),
+            other.nerf_dart()
+        ),
+    )
+    .expect("project .npmrc");
+    let npm = npm_path().display().to_string();
+    let run = quiet_npm(env.rtok())
+        .env("npm_config_cache", env.root.join("npm-cache"))
+        .args(["exec", "--", &npm, "view", "@acme/widget", "version"])
+        .arg("--fetch-retries=0")
+        .run();
+    let sent: Vec<String> = other
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    assert!(
+        !sent.iter().any(|auth| auth.contains(secret)),
+        "B received the user's token: {sent:?}"
+    );
+    let note = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains("`NODE_AUTH_TOKEN` is left unset"))
+        .unwrap_or_else(|| panic!("{}", run.describe("a note on NODE_AUTH_TOKEN")));
+    assert!(
+        note.contains(".npmrc:2") && note.contains(&other.nerf_dart()),
+        "{note}"
+    );
+
+    // The same for yarn: the home .yarnrc.yml gives YARN_NPM_AUTH_TOKEN to B.
+    std::fs::remove_file(env.project.join(".npmrc")).expect("rm");
+    std::fs::write(
+        env.home.join(".yarnrc.yml"),
+        format!(
+            "npmScopes:\n  acme:\n    npmRegistryServer: \"{}\"\n    npmAuthToken: \"${{YARN_NPM_AUTH_TOKEN}}\"\n",
+            other.url()
+        ),
+    )
+    .expect("yarnrc");
+    let run = env
+        .rtok()
+        .args(["exec", "--", "env"])
+        .run_allowing(&[secret]);
+    run.success();
+    let vars = child_environment(&run);
+    assert_eq!(value(&vars, "YARN_NPM_AUTH_TOKEN"), None);
+    assert_eq!(value(&vars, "NODE_AUTH_TOKEN"), Some(secret));
+    assert!(
+        run.stderr.contains("`YARN_NPM_AUTH_TOKEN` is left unset")
+            && run.stderr.contains(".yarnrc.yml:4"),
+        "{}",
+        run.describe("the yarn note")
+    );
+}
+
+/// A reference on a line that is no registry's credential names no host, so
+/// the variable stays unset; setup-node's own layout (the reference names the
+/// configured registry) still gets it.
+#[test]
+fn node_auth_token_is_set_only_for_references_to_the_configured_registry() {
+    let env = TestEnv::new();
+    let secret = "npm_setupnode0123456789";
+    env.register_secret(secret);
+    // The token in a variable npm reads (above the project's line, which
+    // names the unset `${NODE_AUTH_TOKEN}`).
+    env.write_userconfig("registry=https://registry.example/\n");
+    let print = [
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s|' \"$NODE_AUTH_TOKEN\"",
+    ];
+    let token_var = "npm_config_//registry.example/:_authToken";
+
+    std::fs::write(
+        env.project.join(".npmrc"),
+        "//registry.example/:_authToken=${NODE_AUTH_TOKEN}\n",
+    )
+    .expect("setup-node's .npmrc");
+    let run = env
+        .rtok()
+        .env(token_var, secret)
+        .args(print)
+        .run_allowing(&[secret]);
+    run.success();
+    assert_eq!(run.stdout, format!("{secret}|"));
+    assert!(
+        !run.stderr.contains("left unset"),
+        "{}",
+        run.describe("no note")
+    );
+
+    std::fs::write(
+        env.project.join(".npmrc"),
+        "//registry.example/:_authToken=${NODE_AUTH_TOKEN}\n@x:registry=https://x.example/${NODE_AUTH_TOKEN}/\n",
+    )
+    .expect("a reference in a URL");
+    let run = env.rtok().env(token_var, secret).args(print).run();
+    run.success();
+    assert_eq!(run.stdout, "|");
+    assert!(
+        run.stderr.contains("is left unset for the command: ")
+            && run
+                .stderr
+                .contains(".npmrc:2 refers to it other than as a registry's credential"),
+        "{}",
+        run.describe("the note")
+    );
+}
+
 impl RunAllowing for RtokCmd {
     fn run_allowing(self, secrets: &[&str]) -> Run {
         secrets
