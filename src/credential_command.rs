@@ -53,9 +53,14 @@ pub(crate) enum CommandError {
     #[error("the credential command `{command}` for {registry} printed no token")]
     Empty { command: String, registry: String },
     #[error(
-        "the credential command `{command}` for {registry} printed something that is not a token (not one line of text)"
+        "the credential command `{command}` for {registry} printed something that is not a token ({why})"
     )]
-    NotAToken { command: String, registry: String },
+    NotAToken {
+        command: String,
+        registry: String,
+        /// `not one line of text`, `not text`, `it holds whitespace`.
+        why: &'static str,
+    },
 }
 
 fn stderr_suffix(stderr: &Option<String>) -> String {
@@ -110,10 +115,12 @@ pub(crate) fn run_with_timeout(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Its own process group, so a timeout stops what it started too
-    // (`sh -c 'sleep 100'` leaves the sleep behind otherwise).
+    // (`sh -c 'sleep 100'` leaves the sleep behind otherwise). The
+    // terminal's Ctrl-C then reaches rtok alone: `interrupt` passes it on.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut builder, 0);
-    let mut child = builder.spawn().map_err(|err| match err.kind() {
+    let spawned = interrupt::spawn_watched(&mut builder);
+    let (mut child, _watch) = spawned.map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => CommandError::NotFound {
             command: command.clone(),
             registry: registry_shown.clone(),
@@ -151,7 +158,14 @@ pub(crate) fn run_with_timeout(
             stderr: first,
         });
     }
-    let text = String::from_utf8(out).unwrap_or_default();
+    let not_a_token = |why| CommandError::NotAToken {
+        command: command.clone(),
+        registry: registry_shown.clone(),
+        why,
+    };
+    let Ok(text) = String::from_utf8(out) else {
+        return Err(not_a_token("not text"));
+    };
     let token = text.trim();
     if token.is_empty() {
         return Err(CommandError::Empty {
@@ -160,10 +174,12 @@ pub(crate) fn run_with_timeout(
         });
     }
     if token.contains(['\n', '\r']) || token.len() as u64 >= MAX_OUTPUT {
-        return Err(CommandError::NotAToken {
-            command,
-            registry: registry_shown,
-        });
+        return Err(not_a_token("not one line of text"));
+    }
+    // A token is one word: `tok with spaces` sent as `Bearer tok with
+    // spaces` is a malformed header value at best.
+    if token.contains(char::is_whitespace) {
+        return Err(not_a_token("it holds whitespace"));
     }
     Ok(Secret::new(token))
 }
@@ -268,6 +284,108 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// From now on, SIGINT, SIGTERM and SIGHUP that arrive while no credential
+/// command runs are the caller's to handle (`rtok exec`, which forwards them
+/// to its command), not a reason for rtok to end. Call it once the caller's
+/// own handlers are installed.
+pub(crate) fn leave_signals_to_caller() {
+    #[cfg(unix)]
+    interrupt::STAND_ASIDE.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[cfg(unix)]
+mod interrupt {
+    //! Ctrl-C, SIGTERM or SIGHUP while a credential command runs: the
+    //! command's process group (its own, see `run_with_timeout`) is killed,
+    //! then rtok exits 128 + N, as the signal would have ended it. Without a
+    //! command running, a signal ends rtok as it always did.
+
+    use std::process::{Child, Command};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Mutex, MutexGuard, OnceLock};
+
+    use rustix::process::{Pid, Signal, kill_process_group};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::Signals;
+
+    /// The process groups of the credential commands running now.
+    static RUNNING: Mutex<Vec<Pid>> = Mutex::new(Vec::new());
+    /// See [`super::leave_signals_to_caller`].
+    pub(super) static STAND_ASIDE: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+
+    /// Removes its command from `RUNNING` when dropped.
+    pub(super) struct Watch(Option<Pid>);
+
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            if let Some(pid) = self.0 {
+                running().retain(|p| *p != pid);
+            }
+        }
+    }
+
+    fn running() -> MutexGuard<'static, Vec<Pid>> {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Spawns `command` (its own process group) with the handlers in
+    /// place. The lock is held from before the spawn until its group is
+    /// recorded, so a signal in between waits and then finds it.
+    pub(super) fn spawn_watched(command: &mut Command) -> std::io::Result<(Child, Watch)> {
+        install();
+        let mut running = running();
+        let child = command.spawn()?;
+        let pid = Pid::from_raw(child.id() as i32);
+        running.extend(pid);
+        Ok((child, Watch(pid)))
+    }
+
+    /// The handlers, once per process, on a thread of their own. A handler
+    /// that cannot be installed leaves things as they were before.
+    fn install() {
+        INSTALLED.get_or_init(|| {
+            let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+                return;
+            };
+            std::thread::spawn(move || {
+                for signal in signals.forever() {
+                    on_signal(signal);
+                }
+            });
+        });
+    }
+
+    fn on_signal(signal: i32) {
+        let running = running();
+        if !running.is_empty() {
+            for group in running.iter() {
+                let _ = kill_process_group(*group, Signal::KILL);
+            }
+            std::process::exit(128 + signal);
+        }
+        drop(running);
+        if !STAND_ASIDE.load(std::sync::atomic::Ordering::SeqCst) {
+            // What the signal would have done had no handler been installed.
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod interrupt {
+    use std::process::{Child, Command};
+
+    pub(super) struct Watch;
+
+    /// Ctrl-C reaches every process of the console, the command included.
+    pub(super) fn spawn_watched(command: &mut Command) -> std::io::Result<(Child, Watch)> {
+        Ok((command.spawn()?, Watch))
+    }
+}
+
 fn describe_status(status: std::process::ExitStatus) -> String {
     #[cfg(unix)]
     {
@@ -322,12 +440,27 @@ mod tests {
         assert!(matches!(err, CommandError::Empty { .. }), "{err}");
         let err = run(&sh("printf 'a\\nb\\n'"), &registry()).unwrap_err();
         assert!(matches!(err, CommandError::NotAToken { .. }), "{err}");
+        assert!(err.to_string().ends_with("(not one line of text)"), "{err}");
         let err = run(&["rtok-no-such-program".to_string()], &registry()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the credential command `rtok-no-such-program` for https://npm.pkg.github.com/ was not found"
         );
         assert!(err.hint().contains("`rtok-no-such-program`"));
+    }
+
+    #[test]
+    fn output_that_is_not_text_or_holds_whitespace_is_not_a_token() {
+        let err = run(&sh("printf 'npm_\\377\\376tok\\n'"), &registry()).unwrap_err();
+        assert!(matches!(err, CommandError::NotAToken { .. }), "{err}");
+        assert!(err.to_string().ends_with("(not text)"), "{err}");
+        for output in ["tok with spaces", "tok\\twith-tab"] {
+            let err = run(&sh(&format!("printf '{output}\\n'")), &registry()).unwrap_err();
+            assert!(
+                err.to_string().ends_with("(it holds whitespace)"),
+                "{output}: {err}"
+            );
+        }
     }
 
     #[test]

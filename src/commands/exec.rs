@@ -1,10 +1,14 @@
 //! `rtok exec -- CMD [ARG]...`: runs CMD with the registry credentials in
 //! its environment only, as `npm_config_//<nerf>:_authToken` (`_auth` for
 //! basic credentials), which npm and pnpm read, plus `NODE_AUTH_TOKEN` and
-//! `YARN_NPM_AUTH_TOKEN` for the configured registry. Nothing of rtok's is
+//! `YARN_NPM_AUTH_TOKEN` for the configured registry (setup-node's
+//! convention) when every line of the clients' files that refers to them
+//! gives them to that registry; no host scopes those two, so a project file
+//! could otherwise send the token anywhere. Nothing of rtok's is
 //! printed on success; rtok exits with CMD's code (128 + N when a signal N
-//! killed it, 127 when it is not found), and on Unix forwards SIGINT,
-//! SIGTERM and SIGHUP to it.
+//! killed it, 127 when it is not found), and on Unix forwards to it every
+//! signal another process sends rtok that rtok can catch (see
+//! `platform::FORWARDED`), so none leaves CMD running on its own.
 //!
 //! Why spawn and wait rather than exec(2): the exit code is rtok's own to
 //! give (a signal death becomes 128 + N for any caller, not only shells),
@@ -23,7 +27,7 @@ use crate::display::display_url;
 use crate::failure::Failure;
 use crate::npmrc::nerf_dart;
 use crate::oidc::{self, workspaces};
-use crate::output::Printer;
+use crate::output::{Printer, visible};
 use crate::secret::Secret;
 use crate::settings::Settings;
 
@@ -72,9 +76,11 @@ pub(super) async fn run(settings: &Settings, args: &ExecArgs, printer: &Printer)
         add_other(settings, printer, &recorded.url, &mut injected);
     }
 
+    let host_free = host_free_variables(settings, printer);
+
     let mut command = Command::new(&args.command[0]);
     command.args(&args.command[1..]);
-    for (name, value) in environment(&injected) {
+    for (name, value) in environment(&injected, &host_free) {
         command.env(name, value.expose());
     }
     let code = spawn_and_wait(printer, command, &args.command[0]);
@@ -82,18 +88,60 @@ pub(super) async fn run(settings: &Settings, args: &ExecArgs, printer: &Printer)
     std::process::exit(code)
 }
 
+/// The variables no host scopes that carry the configured registry's token.
+const HOST_FREE: [&str; 2] = ["NODE_AUTH_TOKEN", "YARN_NPM_AUTH_TOKEN"];
+
+/// Those of `HOST_FREE` that every line referring to them (in any `.npmrc`
+/// layer or `.yarnrc.yml` CMD's clients read) gives to the configured
+/// registry's own host; each of the others gets one note on stderr naming
+/// the first line that gives it elsewhere.
+fn host_free_variables(settings: &Settings, printer: &Printer) -> Vec<&'static str> {
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(err) => {
+            printer.warn(&format!(
+                "`NODE_AUTH_TOKEN` and `YARN_NPM_AUTH_TOKEN` are left unset for the command: the current folder cannot be read ({err})"
+            ));
+            return Vec::new();
+        }
+    };
+    let own = crate::npmrc::credential_prefixes(&settings.registry);
+    let configured = nerf_dart(&settings.registry);
+    let mut allowed = Vec::new();
+    for name in HOST_FREE {
+        let references = crate::config::references::find(&settings.config, &cwd, name);
+        let elsewhere = references
+            .iter()
+            .find(|r| !r.registry.as_ref().is_some_and(|nerf| own.contains(nerf)));
+        let Some(reference) = elsewhere else {
+            allowed.push(name);
+            continue;
+        };
+        let place = format!("{}:{}", reference.file.display(), reference.line);
+        let why = match &reference.registry {
+            Some(other) => format!("would send it to {other}, not to {configured}"),
+            None => "refers to it other than as a registry's credential".to_string(),
+        };
+        printer.warn(&visible(&format!(
+            "`{name}` is left unset for the command: {place} {why}"
+        )));
+    }
+    allowed
+}
+
 /// The variables for CMD: each credential under its nerf dart, and the
-/// first (the configured registry's) token also as `NODE_AUTH_TOKEN` and
-/// `YARN_NPM_AUTH_TOKEN`.
-fn environment(injected: &[Injected]) -> Vec<(String, Secret)> {
+/// first (the configured registry's) token also under each name of
+/// `host_free`.
+fn environment(injected: &[Injected], host_free: &[&str]) -> Vec<(String, Secret)> {
     let mut vars = Vec::new();
     for (index, one) in injected.iter().enumerate() {
         match &one.value {
             InjectedValue::Token(token) => {
                 vars.push((format!("npm_config_{}:_authToken", one.nerf), token.clone()));
                 if index == 0 {
-                    vars.push(("NODE_AUTH_TOKEN".into(), token.clone()));
-                    vars.push(("YARN_NPM_AUTH_TOKEN".into(), token.clone()));
+                    for name in host_free {
+                        vars.push((name.to_string(), token.clone()));
+                    }
                 }
             }
             InjectedValue::Basic(encoded) => {
@@ -216,12 +264,41 @@ mod platform {
     use std::sync::{Arc, Mutex};
 
     use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, kill_process, waitid};
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     use signal_hook::iterator::SignalsInfo;
     use signal_hook::iterator::exfiltrator::WithOrigin;
     use signal_hook::low_level::siginfo::Cause;
 
-    /// Spawns `command`, forwards SIGINT, SIGTERM and SIGHUP that other
+    /// Every signal rtok can catch whose default would end rtok (or that
+    /// CMD may want: WINCH, CONT, URG), forwarded to CMD. Left out, each
+    /// for its reason: KILL and STOP cannot be caught; SEGV, ILL, FPE, BUS,
+    /// TRAP, SYS and ABRT report a fault of rtok itself (a handler that
+    /// returns would run the faulting instruction again); CHLD is about
+    /// rtok's own child; PIPE is ignored by Rust programs already, so it
+    /// never kills rtok; TSTP, TTIN and TTOU stop rtok, not kill it, and
+    /// catching them would break job control (Ctrl-Z would stop CMD and
+    /// leave rtok running while the shell waits for it). Real-time signals
+    /// are not forwarded (rustix has no safe way to name them here).
+    const FORWARDED: &[Signal] = &[
+        Signal::HUP,
+        Signal::INT,
+        Signal::QUIT,
+        Signal::USR1,
+        Signal::USR2,
+        Signal::ALARM,
+        Signal::TERM,
+        Signal::CONT,
+        Signal::URG,
+        Signal::XCPU,
+        Signal::XFSZ,
+        Signal::VTALARM,
+        Signal::PROF,
+        Signal::WINCH,
+        Signal::IO,
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Signal::POWER,
+    ];
+
+    /// Spawns `command`, forwards the signals of `FORWARDED` that other
     /// processes send rtok (a signal the kernel sent, as the terminal does
     /// for Ctrl-C, reached the whole process group, CMD included), and
     /// waits for it.
@@ -229,7 +306,10 @@ mod platform {
         // Handlers first: a signal between spawning and installing them
         // would kill rtok and leave CMD running on its own. CMD starts with
         // default handlers and an empty signal mask (std resets both).
-        let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP])?;
+        let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED.iter().map(|s| s.as_raw()))?;
+        // From here on these handlers decide; the credential commands' own
+        // (which would end rtok on SIGINT) stand aside.
+        crate::credential_command::leave_signals_to_caller();
         let mut child = command.spawn()?;
         let pid = Pid::from_raw(child.id() as i32);
         // Set once CMD has exited and before it is reaped, under the lock

@@ -80,28 +80,24 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         keyring::check_usable()?;
     }
     let registry = connect::client(settings, printer, "login")?;
-    let auth_type = match args.auth_type {
-        Some(kind) => kind,
-        None => match settings.config.value("auth-type") {
-            Some("legacy") => AuthType::Legacy,
-            _ => AuthType::Web,
-        },
-    };
+    let auth_type = flow(args, settings.config.value("auth-type"));
 
     let mut typed_username = None;
     let token = match auth_type {
-        AuthType::Web => match web_login(settings, printer, &registry).await {
-            Ok(token) => token,
-            Err(WebLoginError::Unsupported(err)) => {
-                printer.verbose(&format!(
-                    "web login is not supported here ({err}); trying a legacy login"
-                ));
-                let (token, name) = legacy_login(settings, printer, &registry, args).await?;
-                typed_username = Some(name);
-                token
+        AuthType::Web => {
+            match web_login(settings, printer, &registry, args.auth_type.is_some()).await {
+                Ok(token) => token,
+                Err(WebLoginError::Unsupported(err)) => {
+                    printer.verbose(&format!(
+                        "web login is not supported here ({err}); trying a legacy login"
+                    ));
+                    let (token, name) = legacy_login(settings, printer, &registry, args).await?;
+                    typed_username = Some(name);
+                    token
+                }
+                Err(WebLoginError::Failed(err)) => return Err(err),
             }
-            Err(WebLoginError::Failed(err)) => return Err(err),
-        },
+        }
         AuthType::Legacy => {
             let (token, name) = legacy_login(settings, printer, &registry, args).await?;
             typed_username = Some(name);
@@ -165,6 +161,20 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
     Ok(())
 }
 
+/// The login flow: `--auth-type`; else legacy when a user name or password
+/// was given (they are for the couch login, and a script that passes them
+/// has no one at a browser); else the `auth-type` setting, else web.
+fn flow(args: &LoginArgs, setting: Option<&str>) -> AuthType {
+    let credentials_given =
+        args.username.is_some() || args.password.password_stdin || args.password.password.is_some();
+    match (args.auth_type, setting) {
+        (Some(kind), _) => kind,
+        _ if credentials_given => AuthType::Legacy,
+        (None, Some("legacy")) => AuthType::Legacy,
+        (None, _) => AuthType::Web,
+    }
+}
+
 enum WebLoginError {
     /// The registry has no web login (a 4xx, or exactly 500, as npm reads
     /// it): fall back to the legacy login.
@@ -179,15 +189,29 @@ fn classify(err: RegistryError) -> WebLoginError {
     }
 }
 
+/// The web login. Unless `--auth-type web` asked for it, it needs someone
+/// to finish it: with neither a terminal (to show the URL) nor a browser it
+/// fails at once rather than wait minutes for nobody.
 async fn web_login(
     settings: &Settings,
     printer: &Printer,
     registry: &Registry,
+    asked_for: bool,
 ) -> Result<Secret, WebLoginError> {
+    use std::io::IsTerminal;
     let (login_url, done_url) = registry.start_web_login().await.map_err(classify)?;
     let done_url = through_configured_registry(done_url, &settings.registry);
-    printer.status(&format!("Login at:\n{login_url}"));
     let opened = browser::open(login_url.as_str());
+    if !opened && !asked_for && !std::io::stderr().is_terminal() {
+        return Err(WebLoginError::Failed(
+            Failure::auth(
+                "the registry logs in in a browser, and there is neither a terminal nor a browser here to finish it",
+            )
+            .hint("log in with a password: `--auth-type legacy --username <name> --password-stdin`")
+            .into(),
+        ));
+    }
+    printer.status(&format!("Login at:\n{login_url}"));
     let spinner = spinner(printer, opened);
     let result = web::poll(registry, &done_url, web::WEB_TIMEOUT).await;
     if let Some(spinner) = spinner {

@@ -5,6 +5,7 @@ pub(crate) mod credential;
 pub(crate) mod credentials;
 pub(crate) mod network;
 pub(crate) mod origin;
+pub(crate) mod references;
 pub(crate) mod registries;
 pub(crate) mod store;
 pub(crate) mod stored;
@@ -31,6 +32,8 @@ pub(crate) struct Setting {
     /// What the value as written is: literal, a `${VAR}` reference, or a
     /// malformed one (never to be sent).
     pub reference: Reference,
+    /// Every `${NAME}` the key or value refers to, set or not.
+    pub variables: Vec<String>,
     pub array: bool,
     pub origin: Origin,
 }
@@ -354,8 +357,10 @@ fn setting(
         },
         other => other,
     };
+    let expanded_key = expand(key, lookup);
     Setting {
-        key: expand(key, lookup).value,
+        variables: [expanded_key.names, expanded.names].concat(),
+        key: expanded_key.value,
         value: expanded.value,
         unset: expanded.unset,
         reference,

@@ -80,6 +80,12 @@ impl Claims {
         }
     }
 
+    /// A claim as a message may show it: [`Claims::text`] on one line, with
+    /// control characters made spaces and a long value cut.
+    pub(crate) fn shown(&self, name: &str) -> Option<String> {
+        self.text(name).map(|value| one_line(&value))
+    }
+
     /// Whether `aud` is, or contains, `audience`.
     pub(crate) fn has_audience(&self, audience: &str) -> bool {
         match self.0.get("aud") {
@@ -101,8 +107,8 @@ impl Claims {
     pub(crate) fn summary(&self) -> String {
         let mut shown = Vec::new();
         for name in SHOWN {
-            match self.text(name) {
-                Some(value) => shown.push(format!("{name}={}", one_line(&value))),
+            match self.shown(name) {
+                Some(value) => shown.push(format!("{name}={value}")),
                 None if *name == "environment" => shown.push("environment=(none)".to_string()),
                 None => {}
             }

@@ -82,6 +82,7 @@ async fn try_exchange(
         }
     })?;
     let shown_registry = display_url(registry.url());
+    check_audience(identity, &claims, registry)?;
     let err = match registry.exchange_oidc(package, &identity.token).await {
         Ok(token) => return Ok(Ok(token)),
         Err(err) => err,
@@ -99,13 +100,7 @@ async fn try_exchange(
             "could not exchange the OIDC identity for a token for `{package}` on {shown_registry}"
         )));
     };
-    let audience = identity::audience(registry.url());
     let mut notes = Vec::new();
-    if !claims.has_audience(&audience) {
-        notes.push(format!(
-            "its `aud` is not `{audience}`, which this registry expects"
-        ));
-    }
     if let Some(expiry) = claims.expires_at().filter(|exp| *exp < now_secs()) {
         notes.push(format!(
             "it expired at {}",
@@ -124,6 +119,36 @@ async fn try_exchange(
     }))
 }
 
+/// An identity token goes only to the registry it was issued for: its `aud`
+/// (a string or a list) must hold `npm:<registry host>`. Whoever runs
+/// another registry could replay it where it is valid, so a mismatch is
+/// refused before anything is sent (exit 4, naming both audiences). GitHub
+/// and Buildkite are asked for the right audience; this checks them too.
+fn check_audience(identity: &Identity, claims: &Claims, registry: &Registry) -> Result<()> {
+    let expected = identity::audience(registry.url());
+    if claims.has_audience(&expected) {
+        return Ok(());
+    }
+    let actual = claims
+        .shown("aud")
+        .map_or_else(|| "no `aud`".to_string(), |aud| format!("`aud` `{aud}`"));
+    let failure = Failure::auth(format!(
+        "the OIDC identity token from {} has {actual}, but {} expects `{expected}`; it was not sent",
+        identity.provider.describe(),
+        display_url(registry.url())
+    ));
+    Err(match identity.provider {
+        Provider::Variable => failure.hint(format!(
+            "have the CI issue `NPM_ID_TOKEN` for `{expected}` (GitLab: `id_tokens: {{NPM_ID_TOKEN: {{aud: \"{expected}\"}}}}`), or use the registry it was issued for with `--registry`"
+        )),
+        _ => failure.hint(format!(
+            "{} did not issue the token for the audience rtok asked for (`{expected}`)",
+            identity.provider.describe()
+        )),
+    }
+    .into())
+}
+
 /// The registry's refusal of an exchange, with what the identity claimed.
 #[derive(Debug)]
 struct Refusal {
@@ -136,7 +161,7 @@ struct Refusal {
     status: u16,
     provider: Provider,
     claims: String,
-    /// `; its aud is not ...`, `; it expired at ...`, or nothing.
+    /// `; it expired at ...`, or nothing.
     notes: String,
 }
 
@@ -197,6 +222,10 @@ pub(crate) async fn check_all(
     let audience = identity::audience(registry.url());
     // The first identity is asked for up front: without one, no row can pass.
     let first = identity::obtain(registry, env, &audience).await?;
+    // An identity for another audience fails every row alike: refused once.
+    if let Ok(claims) = Claims::decode(&first.token) {
+        check_audience(&first, &claims, registry)?;
+    }
     let mut results = Vec::with_capacity(packages.len());
     for (index, package) in packages.iter().enumerate() {
         let result: Result<Result<(), String>> = async {

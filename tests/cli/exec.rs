@@ -434,7 +434,9 @@ fn spawn_trapping(env: &TestEnv) -> (Child, BufReader<std::process::ChildStdout>
             "sh",
             "-c",
             "trap 'echo got INT; exit 40' INT; trap 'echo got TERM; exit 41' TERM; \
-             trap 'echo got HUP; exit 42' HUP; echo ready $$; \
+             trap 'echo got HUP; exit 42' HUP; trap 'echo got USR1; exit 43' USR1; \
+             trap 'echo got USR2; exit 44' USR2; trap 'echo got QUIT; exit 45' QUIT; \
+             trap 'echo got ALRM; exit 46' ALRM; echo ready $$; \
              while :; do sleep 0.05; done",
         ])
         .stdin(Stdio::null())
@@ -489,6 +491,280 @@ fn signals_sent_to_rtok_reach_the_command() {
         assert_eq!(rest.trim(), format!("got {signal}"));
         assert_eq!(status.code(), Some(expected), "SIG{signal}: {status:?}");
     }
+}
+
+/// Probe #19: USR1, USR2, QUIT, ALRM from another process used to kill
+/// rtok and leave CMD running with the credentials; they reach CMD now.
+#[test]
+fn every_catchable_signal_sent_to_rtok_reaches_the_command() {
+    let env = TestEnv::new();
+    for (signal, expected) in [("USR1", 43), ("USR2", 44), ("QUIT", 45), ("ALRM", 46)] {
+        let (mut child, mut stdout) = spawn_trapping(&env);
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let status = wait_with_timeout(&mut child);
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read");
+        assert_eq!(rest.trim(), format!("got {signal}"));
+        assert_eq!(status.code(), Some(expected), "SIG{signal}: {status:?}");
+    }
+}
+
+/// Whether process `pid` is gone (a zombie nobody reaped yet counts).
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+        Err(_) => true,
+    }
+}
+
+/// Probe #14 (r16): Ctrl-C (SIGINT to rtok's whole process group) while a
+/// credential command runs in a group of its own stops the command and all
+/// it started, and rtok exits 130.
+#[test]
+fn a_credential_command_dies_with_rtok_on_ctrl_c() {
+    use std::os::unix::process::CommandExt;
+    let env = TestEnv::new();
+    let pids = env.root.join("command-pids");
+    let marker = format!("rtok-r16-{}", env.root.display());
+    // The shell records its pid and its child's, then waits.
+    let helper = script(
+        &env,
+        "slow-helper",
+        &format!(
+            "sleep 20 & echo \"$$ $!\" > '{}.tmp'; mv '{0}.tmp' '{0}'; wait # {marker}",
+            pids.display()
+        ),
+    );
+    env.write_rtok_settings(&format!(
+        "[registry.\"http://127.0.0.1:9/\"]\ncredential-command = [\"{}\", \"{marker}\"]\n",
+        helper.display()
+    ));
+    let mut rtok = raw_rtok(&env)
+        .args(["whoami", "--registry", "http://127.0.0.1:9/"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start rtok");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let recorded = loop {
+        if let Ok(text) = std::fs::read_to_string(&pids) {
+            break text;
+        }
+        if Instant::now() > deadline {
+            let _ = rtok.kill();
+            panic!("the credential command did not start");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let command_pids: Vec<u32> = recorded
+        .split_whitespace()
+        .map(|pid| pid.parse().expect("a pid"))
+        .collect();
+    assert_eq!(command_pids.len(), 2, "{recorded:?}");
+
+    // What the terminal does on Ctrl-C: SIGINT to the foreground group.
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", rtok.id())])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = wait_with_timeout(&mut rtok);
+    assert_eq!(status.code(), Some(130), "{status:?}");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !command_pids.iter().all(|pid| gone(*pid)) {
+        if Instant::now() > deadline {
+            for pid in &command_pids {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            panic!("the credential command outlived rtok: {command_pids:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .expect("run pgrep");
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "still running: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
+/// Probe #19: a credential command's output that is not text, or a "token"
+/// with whitespace inside, is one error, and nothing is sent.
+#[test]
+fn a_credential_command_printing_no_single_word_sends_nothing() {
+    let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "someone"})));
+    let env = TestEnv::new();
+    for (name, body, needle) in [
+        (
+            "spaces",
+            "printf 'tok with spaces\\n'",
+            "(it holds whitespace)",
+        ),
+        ("binary", "printf 'npm_\\377\\376\\n'", "(not text)"),
+    ] {
+        let helper = script(&env, name, body);
+        env.write_rtok_settings(&format!(
+            "[registry.\"{}\"]\ncredential-command = [\"{}\"]\n",
+            mock.url(),
+            helper.display()
+        ));
+        let run = env.rtok().args(["whoami", "--registry", &mock.url()]).run();
+        assert_error(&run, 1, needle);
+        assert!(mock.requests().is_empty(), "{name}: nothing was sent");
+    }
+}
+
+/// Probe #2 (r07): the user's registry A, and a cloned project whose
+/// `.npmrc` gives `${NODE_AUTH_TOKEN}` to host B. Through `rtok exec` the real
+/// npm must not send A's token to B: the variable stays unset, and a note
+/// names the line and the other host.
+#[test]
+fn a_project_that_sends_node_auth_token_elsewhere_does_not_get_it() {
+    let user_registry = MockRegistry::start(|_| Reply::json(404, json!({"error": "not found"})));
+    let other = MockRegistry::start(|_| Reply::json(404, json!({"error": "not found"})));
+    let env = TestEnv::new();
+    let secret = "USER-SECRET-TOKEN-1234567890";
+    env.register_secret(secret);
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken={secret}\n",
+        user_registry.url(),
+        user_registry.nerf_dart()
+    ));
+    std::fs::write(
+        env.project.join("package.json"),
+        r#"{"name":"victim-app","version":"1.0.0"}"#,
+    )
+    .expect("package.json");
+    std::fs::write(
+        env.project.join(".npmrc"),
+        format!(
+            "@acme:registry={}\n{}:_authToken=${{NODE_AUTH_TOKEN}}\n",
+            other.url(),
+            other.nerf_dart()
+        ),
+    )
+    .expect("project .npmrc");
+    let npm = npm_path().display().to_string();
+    let run = quiet_npm(env.rtok())
+        .env("npm_config_cache", env.root.join("npm-cache"))
+        .args(["exec", "--", &npm, "view", "@acme/widget", "version"])
+        .arg("--fetch-retries=0")
+        .run();
+    let sent: Vec<String> = other
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    assert!(
+        !sent.iter().any(|auth| auth.contains(secret)),
+        "B received the user's token: {sent:?}"
+    );
+    let note = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains("`NODE_AUTH_TOKEN` is left unset"))
+        .unwrap_or_else(|| panic!("{}", run.describe("a note on NODE_AUTH_TOKEN")));
+    assert!(
+        note.contains(".npmrc:2") && note.contains(&other.nerf_dart()),
+        "{note}"
+    );
+
+    // The same for yarn: the home .yarnrc.yml gives YARN_NPM_AUTH_TOKEN to B.
+    std::fs::remove_file(env.project.join(".npmrc")).expect("rm");
+    std::fs::write(
+        env.home.join(".yarnrc.yml"),
+        format!(
+            "npmScopes:\n  acme:\n    npmRegistryServer: \"{}\"\n    npmAuthToken: \"${{YARN_NPM_AUTH_TOKEN}}\"\n",
+            other.url()
+        ),
+    )
+    .expect("yarnrc");
+    let run = env
+        .rtok()
+        .args(["exec", "--", "env"])
+        .run_allowing(&[secret]);
+    run.success();
+    let vars = child_environment(&run);
+    assert_eq!(value(&vars, "YARN_NPM_AUTH_TOKEN"), None);
+    assert_eq!(value(&vars, "NODE_AUTH_TOKEN"), Some(secret));
+    assert!(
+        run.stderr.contains("`YARN_NPM_AUTH_TOKEN` is left unset")
+            && run.stderr.contains(".yarnrc.yml:4"),
+        "{}",
+        run.describe("the yarn note")
+    );
+}
+
+/// A reference on a line that is no registry's credential names no host, so
+/// the variable stays unset; setup-node's own layout (the reference names the
+/// configured registry) still gets it.
+#[test]
+fn node_auth_token_is_set_only_for_references_to_the_configured_registry() {
+    let env = TestEnv::new();
+    let secret = "npm_setupnode0123456789";
+    env.register_secret(secret);
+    // The token in a variable npm reads (above the project's line, which
+    // names the unset `${NODE_AUTH_TOKEN}`).
+    env.write_userconfig("registry=https://registry.example/\n");
+    let print = [
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s|' \"$NODE_AUTH_TOKEN\"",
+    ];
+    let token_var = "npm_config_//registry.example/:_authToken";
+
+    std::fs::write(
+        env.project.join(".npmrc"),
+        "//registry.example/:_authToken=${NODE_AUTH_TOKEN}\n",
+    )
+    .expect("setup-node's .npmrc");
+    let run = env
+        .rtok()
+        .env(token_var, secret)
+        .args(print)
+        .run_allowing(&[secret]);
+    run.success();
+    assert_eq!(run.stdout, format!("{secret}|"));
+    assert!(
+        !run.stderr.contains("left unset"),
+        "{}",
+        run.describe("no note")
+    );
+
+    std::fs::write(
+        env.project.join(".npmrc"),
+        "//registry.example/:_authToken=${NODE_AUTH_TOKEN}\n@x:registry=https://x.example/${NODE_AUTH_TOKEN}/\n",
+    )
+    .expect("a reference in a URL");
+    let run = env.rtok().env(token_var, secret).args(print).run();
+    run.success();
+    assert_eq!(run.stdout, "|");
+    assert!(
+        run.stderr.contains("is left unset for the command: ")
+            && run
+                .stderr
+                .contains(".npmrc:2 refers to it other than as a registry's credential"),
+        "{}",
+        run.describe("the note")
+    );
 }
 
 impl RunAllowing for RtokCmd {

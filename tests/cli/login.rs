@@ -213,7 +213,15 @@ fn web_login_falls_back_to_legacy_when_the_registry_has_none() {
     env.write_userconfig(&format!("registry={}\n", mock.url()));
     let run = env
         .rtok()
-        .args(["login", "-v", "--username", "someone", "--password-stdin"])
+        .args([
+            "login",
+            "-v",
+            "--auth-type",
+            "web",
+            "--username",
+            "someone",
+            "--password-stdin",
+        ])
         .stdin("right-password")
         .run();
     run.success();
@@ -344,4 +352,68 @@ fn a_wrong_password_names_the_status_the_registry_answered() {
         "{}",
         run.describe("the plain explanation too")
     );
+}
+
+/// Probe #12 (r11): a registry that offers web login, no terminal, no
+/// browser (`CI=true`), and a user name and password given: the couch login,
+/// at once, and the web login is never started, let alone polled.
+#[test]
+fn a_password_given_without_a_terminal_logs_in_with_it_not_in_a_browser() {
+    let mock = login_mock("couch-token-13579", true);
+    let env = TestEnv::new();
+    env.register_secret("couch-token-13579");
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let run = env
+        .rtok()
+        .args(["login", "--username", "alice", "--password-stdin"])
+        .env("CI", "true")
+        .env_remove("BROWSER")
+        .stdin("right-password\n")
+        .timeout(Duration::from_secs(60))
+        .run();
+    run.success();
+    let methods: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path_only()))
+        .collect();
+    assert_eq!(
+        methods,
+        ["PUT /-/user/org.couchdb.user:alice", "GET /-/whoami"],
+        "the couch login only"
+    );
+    let nerf = mock.nerf_dart();
+    assert!(
+        env.read_userconfig()
+            .contains(&format!("{nerf}:_authToken=couch-token-13579"))
+    );
+}
+
+/// With neither a terminal nor a browser nor a password, a web login nobody
+/// can finish fails at once, naming the flags that work, instead of polling
+/// for 5 minutes.
+#[test]
+fn a_web_login_nobody_can_finish_fails_at_once() {
+    let mock = login_mock("never-issued-token", true);
+    let env = TestEnv::new();
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let run = env
+        .rtok()
+        .arg("login")
+        .env("CI", "true")
+        .env_remove("BROWSER")
+        .timeout(Duration::from_secs(60))
+        .run();
+    assert_error(&run, 4, "neither a terminal nor a browser");
+    let hint = hint(&run);
+    assert!(
+        hint.contains("--auth-type legacy") && hint.contains("--password-stdin"),
+        "{hint}"
+    );
+    let polls = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path_only() == "/done/session-1")
+        .count();
+    assert_eq!(polls, 0, "no poll loop");
 }

@@ -455,29 +455,62 @@ fn a_publisher_that_does_not_match_shows_the_claims() {
     );
 }
 
+/// Probe #6 (r08): an identity token issued for registry.npmjs.org is never
+/// sent to the registry the project configures, which could replay it.
+/// (Replaces a test that checked the registry's own "audience mismatch"
+/// answer: nothing reaches the registry now.)
 #[test]
-fn a_wrong_audience_is_exit_4_and_says_so() {
+fn an_identity_token_for_another_audience_is_refused_before_sending() {
     let reg = trusting(&["rtok-oidc-demo"]);
     let env = env_for(&reg, "rtok-oidc-demo");
+    for aud in [
+        json!("npm:registry.npmjs.org"),
+        json!(["npm:registry.npmjs.org", "other"]),
+    ] {
+        let mut claims = github_claims(REPO, "placeholder");
+        claims["aud"] = aud;
+        let identity = jwt(&claims);
+        env.register_secret(&identity);
+        let run = env
+            .rtok()
+            .without_ci()
+            .args(["oidc", "token"])
+            .env("NPM_ID_TOKEN", &identity)
+            .run();
+        assert_error(&run, 4, "npm:registry.npmjs.org");
+        assert!(
+            run.stderr.contains("expects `npm:127.0.0.1`"),
+            "{}",
+            run.describe("the expected audience named")
+        );
+        assert!(hint(&run).contains("npm:127.0.0.1"));
+        assert!(reg.mock.requests().is_empty(), "nothing was sent");
+    }
+
+    // `oidc check` refuses the same way, once.
     let identity = jwt(&github_claims(REPO, "npm:registry.npmjs.org"));
     env.register_secret(&identity);
     let run = env
         .rtok()
         .without_ci()
-        .args(["oidc", "token"])
+        .args(["oidc", "check"])
         .env("NPM_ID_TOKEN", &identity)
         .run();
-    assert_error(&run, 4, "401");
-    assert!(
-        run.stderr.contains("audience mismatch"),
-        "{}",
-        run.describe("the registry's message")
-    );
-    assert!(
-        run.stderr.contains("its `aud` is not `npm:127.0.0.1`"),
-        "{}",
-        run.describe("which audience was expected")
-    );
+    assert_error(&run, 4, "expects `npm:127.0.0.1`");
+    assert!(reg.mock.requests().is_empty(), "nothing was sent");
+
+    // `exec --oidc` neither sends it nor runs the command.
+    let marker = env.root.join("ran");
+    let run = env
+        .rtok()
+        .without_ci()
+        .env("NPM_ID_TOKEN", &identity)
+        .args(["exec", "--oidc", "--", "touch"])
+        .arg(&marker)
+        .run();
+    assert_error(&run, 4, "expects `npm:127.0.0.1`");
+    assert!(!marker.exists(), "the command did not run");
+    assert!(reg.mock.requests().is_empty(), "nothing was sent");
 }
 
 #[test]
