@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::display::redact;
 use crate::failure::{Exit, Failure};
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Refusal, Registry, RegistryError};
 use crate::secret::Secret;
 
 /// How long `buildkite-agent` may take to hand over a token.
@@ -163,7 +163,7 @@ async fn github(registry: &Registry, env: &CiEnv, audience: &str) -> Result<Iden
 /// server failure is not (exit 1).
 fn provider_error(provider: &str, err: &RegistryError) -> anyhow::Error {
     let message = format!("could not get an OIDC identity token from {provider}: {err}");
-    let refused = err.status().is_some_and(|status| status.is_client_error());
+    let refused = err.refusal().is_some_and(Refusal::of_the_request);
     let failure = Failure {
         message,
         hint: Some(if refused {

@@ -73,6 +73,14 @@ pub(crate) enum Refusal {
     ServerFailed,
 }
 
+impl Refusal {
+    /// Whether the request itself was refused (a 4xx), as opposed to the
+    /// server failing (5xx, or 501 for something it does not do).
+    pub(crate) fn of_the_request(self) -> bool {
+        !matches!(self, Refusal::ServerFailed | Refusal::NotSupported)
+    }
+}
+
 /// The request a failure belongs to, as messages show it.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
