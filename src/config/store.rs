@@ -888,6 +888,16 @@ mod tests {
         (dir, config, settings)
     }
 
+    /// `replace` of the token `old` with `new` for `//r.example/` in `path`.
+    fn old_to_new(store: &Store<'_>, path: &Path) -> Result<Change> {
+        store.replace(
+            &Place::File(path.to_path_buf()),
+            "//r.example/",
+            &Secret::new("old"),
+            &Secret::new("new"),
+        )
+    }
+
     fn url(text: &str) -> Url {
         Url::parse(text).expect("test URL")
     }
@@ -925,14 +935,7 @@ mod tests {
         let (_dir, config, settings) = store_over(original);
         let store = Store::new(&config, &settings);
         let path = store.user_config().expect("user config");
-        let change = store
-            .replace(
-                &Place::File(path.clone()),
-                "//r.example/",
-                &Secret::new("old"),
-                &Secret::new("new"),
-            )
-            .expect("replace");
+        let change = old_to_new(&store, &path).expect("replace");
         // Another process adds a line meanwhile.
         let mut text = fs::read_to_string(&path).expect("read");
         text.push_str("//other.example/:_authToken=theirs\n");
@@ -950,14 +953,7 @@ mod tests {
         let (_dir, config, settings) = store_over("//r.example/:_authToken=old\n");
         let store = Store::new(&config, &settings);
         let path = store.user_config().expect("user config");
-        let change = store
-            .replace(
-                &Place::File(path.clone()),
-                "//r.example/",
-                &Secret::new("old"),
-                &Secret::new("new"),
-            )
-            .expect("replace");
+        let change = old_to_new(&store, &path).expect("replace");
         fs::write(&path, "//r.example/:_authToken=someone-elses\n").expect("write");
         let _ = change.undo(&store);
         assert_eq!(
@@ -971,14 +967,7 @@ mod tests {
         let (_dir, config, settings) = store_over("//r.example/:_authToken=other\n");
         let store = Store::new(&config, &settings);
         let path = store.user_config().expect("user config");
-        let err = store
-            .replace(
-                &Place::File(path.clone()),
-                "//r.example/",
-                &Secret::new("old"),
-                &Secret::new("new"),
-            )
-            .expect_err("the file holds another token");
+        let err = old_to_new(&store, &path).expect_err("the file holds another token");
         assert!(format!("{err:#}").contains("changed while rtok was working"));
         assert_eq!(
             fs::read_to_string(&path).expect("read"),
