@@ -54,7 +54,7 @@ impl From<Found> for Injected {
             None => InjectedValue::Nothing,
         };
         Injected {
-            nerf: found.reg_key,
+            nerf: found.nerf.to_string(),
             value,
         }
     }
@@ -201,7 +201,7 @@ fn add_other(settings: &Settings, printer: &Printer, url: &Url, injected: &mut V
         return;
     }
     match settings.credentials.for_url(url) {
-        Ok(Some(found)) if !injected.iter().any(|i| i.nerf == found.reg_key) => {
+        Ok(Some(found)) if !injected.iter().any(|i| i.nerf == found.nerf.as_str()) => {
             injected.push(found.into())
         }
         Ok(_) => {}

@@ -184,7 +184,7 @@ fn current_token(
         ))
         .into());
     }
-    let key = format!("{}:_authToken", found.reg_key);
+    let key = format!("{}:_authToken", found.nerf);
     if let Some(variable) = variable {
         return Err(Failure::new(format!(
             "`{key}` ({place}) refers to a variable (`${{{variable}}}`): the token is not in the file, so there is nothing to import"
@@ -195,7 +195,10 @@ fn current_token(
     if found.token().is_none() {
         return Err(Failure::new(format!("{place} holds no token")).into());
     }
-    Ok(Some(nerf_dart(&registry_url(settings, &found.reg_key))))
+    Ok(Some(nerf_dart(&registry_url(
+        settings,
+        found.nerf.as_str(),
+    ))))
 }
 
 /// A registry URL for a nerf dart, with the scheme of a configured registry

@@ -92,7 +92,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             let _done = store
                 .remove(
                     &Place::File(path.clone()),
-                    &found.reg_key,
+                    &found.nerf,
                     settings.scope.as_deref(),
                 )
                 .with_context(|| {
@@ -114,7 +114,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         }
         Origin::Keyring => {
             let _done = store
-                .remove(&Place::Keyring, &found.reg_key, None)
+                .remove(&Place::Keyring, &found.nerf, None)
                 .context("the token was revoked, but its keyring item could not be deleted")?;
             Some("keyring".to_string())
         }

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use super::origin::Origin;
 use crate::credential_command::CommandError;
 use crate::keyring::KeyringError;
+use crate::npmrc::NerfDart;
 use crate::secret::Secret;
 
 /// The fields that make up a credential under a nerf dart.
@@ -69,11 +70,11 @@ pub(crate) struct ClientCert {
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
     /// The nerf-dart prefix the credential is keyed by (`//host/path/`).
-    pub reg_key: String,
+    pub nerf: NerfDart,
     pub kind: AuthKind,
     pub credential: Option<Credential>,
     pub client_cert: Option<ClientCert>,
-    /// Where the deciding setting (`<reg_key>:<field>`) was written.
+    /// Where the deciding setting (`<nerf>:<field>`) was written.
     pub origin: Origin,
 }
 

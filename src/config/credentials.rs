@@ -16,7 +16,7 @@ use super::credential::{
 use super::stored::StoredSources;
 use super::{Config, LayerKind, Origin, Setting};
 use crate::npmrc::nerf::host_and_port;
-use crate::npmrc::{Reference, credential_prefixes};
+use crate::npmrc::{NerfDart, Reference, credential_prefixes};
 use crate::rtok_config::RtokConfig;
 use crate::secret::Secret;
 
@@ -340,7 +340,7 @@ fn usable(setting: &Setting) -> Result<String, CredentialError> {
 }
 
 fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialError> {
-    let Some(deciding) = fields.deciding() else {
+    let (Some(nerf), Some(deciding)) = (NerfDart::parse(reg_key), fields.deciding()) else {
         return Ok(None);
     };
     let (kind, credential, setting) = match deciding {
@@ -386,7 +386,7 @@ fn found(reg_key: &str, fields: &Fields) -> Result<Option<Found>, CredentialErro
         _ => None,
     };
     Ok(Some(Found {
-        reg_key: reg_key.to_string(),
+        nerf,
         kind,
         credential,
         client_cert,
@@ -424,7 +424,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(bearer(&found), "long");
-        assert_eq!(found.reg_key, "//r.example/npm/");
+        assert_eq!(found.nerf.as_str(), "//r.example/npm/");
         let found = creds
             .for_url(&url("https://r.example/other/"))
             .unwrap()

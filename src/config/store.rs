@@ -24,7 +24,7 @@ use url::Url;
 use super::Config;
 use crate::failure::Failure;
 use crate::keyring::Keyring;
-use crate::npmrc::{self, Document, nerf_dart};
+use crate::npmrc::{self, Document, NerfDart, nerf_dart};
 use crate::private_file::Holds;
 use crate::rtok_config;
 use crate::secret::Secret;
@@ -215,10 +215,11 @@ impl<'a> Store<'a> {
     pub(crate) fn replace(
         &self,
         place: &Place,
-        nerf: &str,
+        nerf: &NerfDart,
         old: &Secret,
         new: &Secret,
     ) -> Result<Change> {
+        let nerf = nerf.as_str();
         match place {
             Place::File(path) => {
                 let key = format!("{nerf}:_authToken");
@@ -251,7 +252,13 @@ impl<'a> Store<'a> {
     /// Removes the registry's credential from `place` (`logout`): every
     /// credential field of its nerf dart from a file (and `@scope:registry`
     /// with a scope), or the keyring item and its record.
-    pub(crate) fn remove(&self, place: &Place, nerf: &str, scope: Option<&str>) -> Result<Change> {
+    pub(crate) fn remove(
+        &self,
+        place: &Place,
+        nerf: &NerfDart,
+        scope: Option<&str>,
+    ) -> Result<Change> {
+        let nerf = nerf.as_str();
         match place {
             Place::File(path) => self.edit_npmrc(path, |doc, edit| {
                 for field in CLEARED_FIELDS {
@@ -892,7 +899,7 @@ mod tests {
     fn old_to_new(store: &Store<'_>, path: &Path) -> Result<Change> {
         store.replace(
             &Place::File(path.to_path_buf()),
-            "//r.example/",
+            &NerfDart::from_url(&url("https://r.example/")),
             &Secret::new("old"),
             &Secret::new("new"),
         )
@@ -982,7 +989,11 @@ mod tests {
         let store = Store::new(&config, &settings);
         let path = store.user_config().expect("user config");
         let change = store
-            .remove(&Place::File(path.clone()), "//r.example/", Some("@acme"))
+            .remove(
+                &Place::File(path.clone()),
+                &NerfDart::from_url(&url("https://r.example/")),
+                Some("@acme"),
+            )
             .expect("remove");
         assert_eq!(
             fs::read_to_string(&path).expect("read"),

@@ -12,6 +12,7 @@ use super::credential::{AuthKind, Credential, CredentialError, Found};
 use super::origin::Origin;
 use crate::credential_command;
 use crate::keyring::{Keyring, KeyringError};
+use crate::npmrc::NerfDart;
 use crate::rtok_config::{RegistrySettings, RtokConfig};
 use crate::secret::Secret;
 
@@ -148,7 +149,7 @@ impl StoredSources {
     fn found(&self, settings: &RegistrySettings, source: Source) -> Result<Found, CredentialError> {
         let token = self.token(settings, &source)?;
         Ok(Found {
-            reg_key: settings.nerf.clone(),
+            nerf: NerfDart::from_url(&settings.url),
             kind: AuthKind::Token,
             credential: Some(Credential::Bearer(token)),
             client_cert: None,

@@ -101,7 +101,7 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
             }
         };
         if let Some(place) = place {
-            match store.replace(&place, &found.reg_key, old_token, &created.token) {
+            match store.replace(&place, &found.nerf, old_token, &created.token) {
                 Ok(change) => {
                     rollback.saved = Some(change);
                     saved_to = Some(match &place {
