@@ -466,3 +466,37 @@ fn the_launcher_passes_sigterm_on_to_the_binary() {
     assert_eq!(rest, "got-term\n");
     assert_eq!((status.code(), status.signal()), (Some(7), None));
 }
+
+#[test]
+fn the_readme_installs_what_exists_today_first() {
+    // Issue 17: the Install section sent new users to `npm install -g
+    // rtok`, `cargo install rtok` and a releases page, none published yet
+    // (404). The first command it shows must be one that works from a
+    // clone; the published ways come after, marked as not available yet.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read README.md");
+    let install = readme
+        .split("\n## Install\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("an Install section");
+    let first_command = install
+        .lines()
+        .skip_while(|line| !line.starts_with("```sh"))
+        .nth(1)
+        .expect("a command block");
+    assert!(
+        first_command.starts_with("git clone"),
+        "the first install command is `{first_command}`"
+    );
+    let published = install
+        .find("npm install -g rtok\n")
+        .expect("the npm way is still described");
+    let marked = install
+        .find("not available yet")
+        .expect("the published ways are marked");
+    let from_clone = install
+        .find("cargo install --path .")
+        .expect("cargo install --path .");
+    assert!(from_clone < marked && marked < published, "{install}");
+}
