@@ -18,6 +18,7 @@
 mod edit;
 mod read;
 mod tree;
+mod uses;
 mod value;
 
 #[allow(unused_imports)] // the API issue 18 calls; tests use the modules
