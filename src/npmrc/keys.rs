@@ -8,6 +8,18 @@ use super::Document;
 /// Fields under a nerf dart whose value is a secret.
 pub(crate) const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"];
 
+/// Fields under a nerf dart whose value npm sends to that registry as its
+/// credential: the secrets and the user name.
+const AUTH_FIELDS: [&str; 4] = ["_authToken", "_auth", "_password", "username"];
+
+/// The nerf dart a credential key gives its value to (`//host/path/` of
+/// `//host/path/:_authToken`); `None` for any other key.
+pub(crate) fn credential_target(key: &str) -> Option<&str> {
+    key.rsplit_once(':')
+        .filter(|(nerf, field)| nerf.starts_with("//") && AUTH_FIELDS.contains(field))
+        .map(|(nerf, _)| nerf)
+}
+
 /// Top-level credential keys that npm stopped reading in version 9.
 pub(crate) fn is_legacy_credential_key(key: &str) -> bool {
     matches!(
@@ -50,5 +62,14 @@ mod tests {
         assert!(!holds("//r/:_authToken=${NPM_TOKEN}\n"));
         assert!(!holds("//r/:_authToken=\nregistry=https://r/\n"));
         assert!(!holds("//r/:username=alice\n; _authToken=old\n"));
+    }
+
+    #[test]
+    fn only_credential_fields_under_a_nerf_dart_have_a_target() {
+        assert_eq!(credential_target("//r/npm/:_authToken"), Some("//r/npm/"));
+        assert_eq!(credential_target("//r:8/:username"), Some("//r:8/"));
+        assert_eq!(credential_target("//r/:certfile"), None);
+        assert_eq!(credential_target("@s:registry"), None);
+        assert_eq!(credential_target("_authToken"), None);
     }
 }

@@ -11,19 +11,22 @@
 //! means the original plus exactly the intended change (else it is refused).
 //! Writing the file is the caller's job, through `crate::private_file`.
 
-// Nothing calls this module yet: the lead wires it into the commands with
-// issue 18 ("every client, one credential").
-#![cfg_attr(not(test), allow(dead_code))]
-
+// Only `uses` is called yet (by `config::references`, for `rtok exec`);
+// the editor and the credential reader wait for issue 18 ("every client,
+// one credential"), where the lead wires them into the commands.
+#[cfg_attr(not(test), allow(dead_code))]
 mod edit;
+#[cfg_attr(not(test), allow(dead_code))]
 mod read;
 mod tree;
+mod uses;
 mod value;
 
 #[allow(unused_imports)] // the API issue 18 calls; tests use the modules
 pub(crate) use edit::{Change, edit};
 #[allow(unused_imports)]
 pub(crate) use read::{Auth, Entry, Field, Place, Yarnrc, read_file};
+pub(crate) use uses::references_in_file;
 #[allow(unused_imports)]
 pub(crate) use value::{Fallback, NewValue, Value, Variable};
 

@@ -88,15 +88,11 @@ pub(crate) struct FileError {
 }
 
 /// Reads `path`; a missing file is `None` (yarn reads it as no settings).
+/// Only a regular file is read (`private_file::read_regular`): a folder or
+/// a FIFO is an error, never a hang.
 pub(crate) fn read_file(path: &Path) -> anyhow::Result<Option<Yarnrc>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => {
-            return Err(
-                anyhow::Error::new(error).context(format!("cannot read {}", path.display()))
-            );
-        }
+    let Some(bytes) = crate::private_file::read_regular(path)? else {
+        return Ok(None);
     };
     let located = |source| FileError {
         path: path.to_path_buf(),

@@ -39,7 +39,11 @@ pub(super) enum Kind {
         style: TScalarStyle,
     },
     Map(Map),
-    /// A sequence or an alias: nothing rtok reads or edits.
+    /// A sequence's items: nothing rtok edits, but a `${VAR}` in one is
+    /// still a use of the variable (`uses.rs`).
+    Sequence(Vec<Node>),
+    /// An alias: nothing rtok reads or edits (its anchor is read where it
+    /// is defined).
     Other,
 }
 
@@ -200,11 +204,12 @@ fn build(events: &[(Event, Marker)], position: &mut usize, lines: &[&str]) -> No
             Kind::Map(Map { flow, entries, end })
         }
         Event::SequenceStart(..) => {
+            let mut items = Vec::new();
             while !matches!(events.get(*position), Some((Event::SequenceEnd, _)) | None) {
-                build(events, position, lines);
+                items.push(build(events, position, lines));
             }
             *position += 1;
-            Kind::Other
+            Kind::Sequence(items)
         }
         _ => Kind::Other,
     };

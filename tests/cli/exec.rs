@@ -767,6 +767,45 @@ fn node_auth_token_is_set_only_for_references_to_the_configured_registry() {
     );
 }
 
+/// A project `.yarnrc.yml` that gives `${NODE_AUTH_TOKEN}` to the configured
+/// registry for one scope and, with the very same value on a later line, to
+/// another host for a second scope: the variable stays unset and the note
+/// names the second line and that host (a text search would name the first).
+#[test]
+fn the_yarn_note_names_the_exact_line_that_sends_the_token_elsewhere() {
+    let env = TestEnv::new();
+    let secret = "npm_yarnscopes0123456789";
+    env.register_secret(secret);
+    env.write_userconfig("registry=https://registry.example/\n");
+    std::fs::write(
+        env.project.join(".yarnrc.yml"),
+        "npmScopes:\n  a:\n    npmRegistryServer: \"https://registry.example\"\n    npmAuthToken: \"${NODE_AUTH_TOKEN}\"\n  b:\n    npmRegistryServer: \"https://other.example\"\n    npmAuthToken: \"${NODE_AUTH_TOKEN}\"\n",
+    )
+    .expect("project .yarnrc.yml");
+    let run = env
+        .rtok()
+        .env("npm_config_//registry.example/:_authToken", secret)
+        .args([
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|' \"$NODE_AUTH_TOKEN\"",
+        ])
+        .run();
+    run.success();
+    assert_eq!(run.stdout, "|");
+    let note = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains("`NODE_AUTH_TOKEN` is left unset"))
+        .unwrap_or_else(|| panic!("{}", run.describe("a note on NODE_AUTH_TOKEN")));
+    assert!(
+        note.contains(".yarnrc.yml:7 would send it to //other.example/"),
+        "{note}"
+    );
+}
+
 impl RunAllowing for RtokCmd {
     fn run_allowing(self, secrets: &[&str]) -> Run {
         secrets
