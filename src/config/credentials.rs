@@ -573,42 +573,11 @@ mod tests {
 
     #[test]
     fn each_layer_gives_its_own_credential_and_the_winner_shadows_them() {
-        let dir = tempfile::tempdir().expect("temp");
-        let project = dir.path().join("project");
-        std::fs::create_dir_all(&project).expect("mkdir");
-        std::fs::write(project.join("package.json"), "{}").expect("package.json");
-        std::fs::write(
-            project.join(".npmrc"),
+        let (_dir, config) = crate::config::load_project_for_test(
             "//r.example/:_authToken=stale\n//r.example/:_authToken=stale-again\n",
-        )
-        .expect("project npmrc");
-        let user = dir.path().join("user.npmrc");
-        std::fs::write(
-            &user,
             "//r.example/npm/:_auth=YWxpY2U6cHc=\n//other.example/:_authToken=x\n",
-        )
-        .expect("user npmrc");
-        let env = [
-            ("NPM_CONFIG_USERCONFIG", user.display().to_string()),
-            (
-                "NPM_CONFIG_GLOBALCONFIG",
-                dir.path().join("none").display().to_string(),
-            ),
-            ("HOME", dir.path().display().to_string()),
-            (
-                "npm_config_//r.example/:_authToken",
-                "${NOT_SET}".to_string(),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let config = Config::load(&crate::config::Inputs {
-            cli: Vec::new(),
-            env,
-            cwd: project,
-        })
-        .expect("load");
+            &[("npm_config_//r.example/:_authToken", "${NOT_SET}")],
+        );
         let registry = url("https://r.example/npm/");
         let creds = Credentials::from_config(&config, &registry);
 

@@ -420,6 +420,45 @@ fn env_settings(
 /// For unit tests: a config whose user file holds `npmrc` (in a temporary
 /// folder that is also HOME), with `env` as the environment and no global
 /// file. The folder lives as long as the returned guard.
+
+/// For tests: the config a command run in a project folder would load, with
+/// `project` as that folder's `.npmrc`, `user` as the user config, no global
+/// config, and `env` on top (a temporary folder holds it all).
+#[cfg(test)]
+pub(crate) fn load_project_for_test(
+    project: &str,
+    user: &str,
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("project");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    std::fs::write(folder.join("package.json"), "{}").expect("package.json");
+    std::fs::write(folder.join(".npmrc"), project).expect("project npmrc");
+    let user_path = dir.path().join("user.npmrc");
+    std::fs::write(&user_path, user).expect("user npmrc");
+    let mut map: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.insert(
+        "NPM_CONFIG_USERCONFIG".into(),
+        user_path.display().to_string(),
+    );
+    map.insert(
+        "NPM_CONFIG_GLOBALCONFIG".into(),
+        dir.path().join("none").display().to_string(),
+    );
+    map.insert("HOME".into(), dir.path().display().to_string());
+    let config = Config::load(&Inputs {
+        cli: Vec::new(),
+        env: map,
+        cwd: folder,
+    })
+    .expect("load");
+    (dir, config)
+}
+
 #[cfg(test)]
 pub(crate) fn load_for_test(
     npmrc: &str,

@@ -77,38 +77,11 @@ mod tests {
 
     #[test]
     fn a_host_only_the_project_names_is_not_vouched_for() {
-        let dir = tempfile::tempdir().expect("temp");
-        let project = dir.path().join("project");
-        std::fs::create_dir_all(&project).expect("mkdir");
-        std::fs::write(project.join("package.json"), "{}").expect("package.json");
-        std::fs::write(
-            project.join(".npmrc"),
+        let (_dir, config) = crate::config::load_project_for_test(
             "//attacker.example/:_authToken=${NPM_TOKEN}\n//mine.example/:_authToken=x\n",
-        )
-        .expect("project npmrc");
-        let user = dir.path().join("user.npmrc");
-        std::fs::write(
-            &user,
             "@acme:registry=https://scoped.example/\n//mine.example/:_auth=eA==\n",
-        )
-        .expect("user npmrc");
-        let env = [
-            ("NPM_CONFIG_USERCONFIG", user.display().to_string()),
-            (
-                "NPM_CONFIG_GLOBALCONFIG",
-                dir.path().join("none").display().to_string(),
-            ),
-            ("HOME", dir.path().display().to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let config = Config::load(&crate::config::Inputs {
-            cli: Vec::new(),
-            env,
-            cwd: project,
-        })
-        .expect("load");
+            &[],
+        );
         let registry = Url::parse("https://registry.npmjs.org/").expect("url");
         let vouched = |nerf: &str| user_vouches_for(&config, &registry, nerf);
         assert!(!vouched("//attacker.example/"));
