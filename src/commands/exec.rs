@@ -232,14 +232,24 @@ fn spawn_and_wait(printer: &Printer, command: Command, program: &OsString) -> i3
         Ok(status) => exit_code(status),
         Err(err) => {
             let name = program.to_string_lossy();
-            let (message, code) = match err.kind() {
-                std::io::ErrorKind::NotFound => (format!("command not found: `{name}`"), 127),
-                std::io::ErrorKind::PermissionDenied => {
-                    (format!("`{name}` cannot be run: permission denied"), 126)
-                }
-                _ => (format!("could not run `{name}`: {err}"), 126),
+            let (message, hint, code) = match err.kind() {
+                std::io::ErrorKind::NotFound => (
+                    format!("command not found: `{name}`"),
+                    "check the name, or give its path; `rtok exec` runs it without a shell, so shell functions and aliases are not found",
+                    127,
+                ),
+                std::io::ErrorKind::PermissionDenied => (
+                    format!("`{name}` cannot be run: permission denied"),
+                    "make it executable (`chmod +x`), or run it through its interpreter (`rtok exec -- sh script`)",
+                    126,
+                ),
+                _ => (
+                    format!("could not run `{name}`: {err}"),
+                    "check that it is a program this system can run",
+                    126,
+                ),
             };
-            printer.error(&message, None);
+            printer.error(&message, Some(hint));
             code
         }
     }

@@ -174,6 +174,8 @@ fn the_exit_code_is_the_commands() {
         .args(["exec", "--", "rtok-no-such-command", "x"])
         .run();
     assert_error(&run, 127, "command not found: `rtok-no-such-command`");
+    // Probe #19: the error had no `hint:` line.
+    assert!(hint(&run).contains("without a shell"), "{}", run.stderr);
 
     let run = env.rtok().args(["exec", "--", "true"]).run();
     run.success();
