@@ -6,7 +6,7 @@
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -143,9 +143,8 @@ pub(crate) fn run_with_timeout(
         });
     };
     if !status.success() {
-        let err = stderr
-            .recv_timeout(Duration::from_millis(100))
-            .unwrap_or_default();
+        stderr.wait(Duration::from_millis(100));
+        let err = stderr.take();
         let first = String::from_utf8_lossy(&err)
             .lines()
             .map(str::trim)
@@ -216,29 +215,70 @@ fn timeout() -> Duration {
     TIMEOUT
 }
 
-/// Reads a pipe to EOF (at most `MAX_OUTPUT` bytes) on its own thread.
-fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (sender, receiver) = mpsc::channel();
-    if let Some(pipe) = pipe {
+/// A pipe read to EOF (at most `MAX_OUTPUT` bytes) on its own thread; what
+/// has arrived so far can be taken at any time.
+struct Reader {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Reader {
+    /// Waits up to `timeout` for the end of the pipe; `true` once it came.
+    fn wait(&self, timeout: Duration) -> bool {
+        !matches!(
+            self.done.recv_timeout(timeout),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        )
+    }
+
+    /// What the pipe has given so far.
+    fn take(&self) -> Vec<u8> {
+        self.bytes
+            .lock()
+            .map(|mut bytes| std::mem::take(&mut *bytes))
+            .unwrap_or_default()
+    }
+}
+
+fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> Reader {
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let (sender, done) = mpsc::channel();
+    if let Some(mut pipe) = pipe {
+        let shared = Arc::clone(&bytes);
         std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.take(MAX_OUTPUT).read_to_end(&mut bytes);
-            let _ = sender.send(bytes);
+            let mut chunk = [0u8; 8192];
+            let mut total = 0u64;
+            while total < MAX_OUTPUT {
+                match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let n = n.min(usize::try_from(MAX_OUTPUT - total).unwrap_or(n));
+                        total += n as u64;
+                        if let Ok(mut bytes) = shared.lock() {
+                            bytes.extend_from_slice(&chunk[..n]);
+                        }
+                    }
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = sender.send(());
         });
     }
-    receiver
+    Reader { bytes, done }
 }
 
 /// Waits for the command to exit and its stdout to close, until
 /// `deadline`. A command that exited while something it started still holds
-/// its stdout open gets a moment, then is taken as having printed nothing.
+/// its stdout open (a helper agent it left running) gets a moment, then what
+/// it printed before it exited is its output.
 fn collect(
     child: &mut Child,
-    stdout: &mpsc::Receiver<Vec<u8>>,
+    stdout: &Reader,
     deadline: Instant,
 ) -> Option<(std::process::ExitStatus, Vec<u8>)> {
     const GRACE: Duration = Duration::from_millis(200);
-    let mut out = None;
+    let mut closed = false;
     let mut exited: Option<(std::process::ExitStatus, Instant)> = None;
     let mut pause = Duration::from_micros(200);
     loop {
@@ -247,14 +287,10 @@ fn collect(
             return None;
         }
         let wait = pause.min(deadline - now);
-        if out.is_none() {
-            match stdout.recv_timeout(wait) {
-                Ok(bytes) => out = Some(bytes),
-                Err(mpsc::RecvTimeoutError::Disconnected) => out = Some(Vec::new()),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-        } else {
+        if closed {
             std::thread::sleep(wait);
+        } else {
+            closed = stdout.wait(wait);
         }
         if exited.is_none() {
             match child.try_wait() {
@@ -263,10 +299,10 @@ fn collect(
                 Err(_) => return None,
             }
         }
-        match (&out, exited) {
-            (Some(_), Some((status, _))) => return Some((status, out.unwrap_or_default())),
-            (None, Some((status, at))) if at.elapsed() >= GRACE => {
-                return Some((status, Vec::new()));
+        match exited {
+            Some((status, _)) if closed => return Some((status, stdout.take())),
+            Some((status, at)) if at.elapsed() >= GRACE => {
+                return Some((status, stdout.take()));
             }
             _ => {}
         }

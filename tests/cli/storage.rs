@@ -254,3 +254,31 @@ fn status_names_a_credential_command() {
     assert_eq!(row["storage"], "command");
     assert_eq!(row["user"], "commanded");
 }
+
+#[test]
+fn a_credential_command_that_leaves_a_helper_running_still_gives_its_token() {
+    // Probe #19: a command that printed its token and exited, leaving a
+    // background helper (an agent) holding its stdout, was reported as
+    // "printed no token" after the grace period.
+    let token = "npm_LeftAHelperRunningAbCdEfGhIjKlMnOpQr12";
+    let mock = MockRegistry::start(move |req| match req.bearer() {
+        Some(t) if t == token => Reply::json(200, json!({"username": "agented"})),
+        _ => Reply::json(401, json!({"error": "no"})),
+    });
+    let env = TestEnv::new();
+    env.register_secret(token);
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    let marker = env.root.join("helper-pid");
+    env.write_rtok_settings(&format!(
+        "[registry.\"{}\"]\ncredential-command = [\"sh\", \"-c\", \"echo {token}; sleep 30 & echo $! > '{}'\"]\n",
+        mock.url(),
+        marker.display()
+    ));
+    let run = env.rtok().arg("whoami").run();
+    // The helper is the test's to stop, by its id.
+    if let Ok(pid) = std::fs::read_to_string(&marker) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+    run.success();
+    assert_eq!(run.stdout.trim(), "agented");
+}
