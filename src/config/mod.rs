@@ -420,6 +420,31 @@ fn env_settings(
 /// For unit tests: a config whose user file holds `npmrc` (in a temporary
 /// folder that is also HOME), with `env` as the environment and no global
 /// file. The folder lives as long as the returned guard.
+#[cfg(test)]
+pub(crate) fn load_for_test(
+    npmrc: &str,
+    env: &[(&str, &str)],
+) -> Result<(tempfile::TempDir, Config)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rc = dir.path().join(".npmrc");
+    std::fs::write(&rc, npmrc).expect("write the test npmrc");
+    let mut map: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.insert("NPM_CONFIG_USERCONFIG".into(), rc.display().to_string());
+    map.insert(
+        "NPM_CONFIG_GLOBALCONFIG".into(),
+        dir.path().join("none").display().to_string(),
+    );
+    map.insert("HOME".into(), dir.path().display().to_string());
+    let config = Config::load(&Inputs {
+        cli: Vec::new(),
+        env: map,
+        cwd: dir.path().to_path_buf(),
+    })?;
+    Ok((dir, config))
+}
 
 /// For tests: the config a command run in a project folder would load, with
 /// `project` as that folder's `.npmrc`, `user` as the user config, no global
@@ -457,32 +482,6 @@ pub(crate) fn load_project_for_test(
     })
     .expect("load");
     (dir, config)
-}
-
-#[cfg(test)]
-pub(crate) fn load_for_test(
-    npmrc: &str,
-    env: &[(&str, &str)],
-) -> Result<(tempfile::TempDir, Config)> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let rc = dir.path().join(".npmrc");
-    std::fs::write(&rc, npmrc).expect("write the test npmrc");
-    let mut map: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    map.insert("NPM_CONFIG_USERCONFIG".into(), rc.display().to_string());
-    map.insert(
-        "NPM_CONFIG_GLOBALCONFIG".into(),
-        dir.path().join("none").display().to_string(),
-    );
-    map.insert("HOME".into(), dir.path().display().to_string());
-    let config = Config::load(&Inputs {
-        cli: Vec::new(),
-        env: map,
-        cwd: dir.path().to_path_buf(),
-    })?;
-    Ok((dir, config))
 }
 
 #[cfg(test)]
