@@ -637,3 +637,247 @@ fn npm_uses_the_isolated_config_and_sees_a_verdaccio_login() {
     run.success();
     assert_eq!(run.stdout.trim(), user.name);
 }
+
+// ---------------------------------------------------------------- clients
+
+/// The `.npmrc` line that gives `user`'s token for `reg`, as pnpm's and
+/// npm's login write it, without a `registry=` line.
+fn token_line(reg: &Verdaccio, user: &User) -> String {
+    format!("{}:_authToken={}\n", reg.nerf_dart(), user.token)
+}
+
+#[test]
+fn each_client_is_installed_at_its_pinned_version() {
+    let env = TestEnv::new();
+    for client in Client::ALL {
+        let run = env.client(client).arg("--version").run();
+        eprintln!("{} --version: {:?}", client.name(), run.elapsed);
+        run.success();
+        assert_eq!(
+            run.stdout.trim(),
+            client.pinned_version(),
+            "{}",
+            run.describe(client.name())
+        );
+        // pnpm 11 warns on stderr when it runs on a Node.js older than 22.
+        assert!(
+            !run.stderr.contains("requires at least Node.js"),
+            "{}",
+            run.describe(client.name())
+        );
+    }
+}
+
+#[test]
+fn pnpm10_whoami_reads_the_user_npmrc() {
+    let reg = shared();
+    let user = reg.new_user("pnpm10self");
+    let env = TestEnv::new();
+    env.register_secret(&user.token);
+    env.write_userconfig(&reg.npmrc_for(&user));
+    assert_eq!(Client::Pnpm10.credential_file(&env), env.userconfig);
+
+    let run = env.client(Client::Pnpm10).arg("whoami").run();
+    eprintln!("pnpm 10 whoami: {:?}", run.elapsed);
+    run.success();
+    assert_eq!(run.stdout.trim(), user.name, "{}", run.describe("pnpm 10"));
+}
+
+#[test]
+fn pnpm11_and_12_whoami_read_auth_ini_over_the_npmrc() {
+    let reg = shared();
+    for client in [Client::Pnpm11, Client::Pnpm12] {
+        let user = reg.new_user("pnpmself");
+        let env = TestEnv::new();
+        env.register_secret(&user.token);
+        assert_eq!(client.credential_file(&env), env.pnpm_auth_ini());
+        assert!(env.pnpm_auth_ini().starts_with(&env.root));
+
+        // The token only in auth.ini, as `pnpm login` writes it; the
+        // npmrc names the registry and holds no credential.
+        env.write_client_credentials(client, &token_line(reg, &user));
+        env.write_userconfig(&format!("registry={}\n", reg.url));
+        let run = env.client(client).arg("whoami").run();
+        eprintln!("{} whoami (auth.ini): {:?}", client.name(), run.elapsed);
+        run.success();
+        assert_eq!(
+            run.stdout.trim(),
+            user.name,
+            "{}",
+            run.describe(client.name())
+        );
+
+        // Another user's token in the npmrc loses to auth.ini
+        // (clients-2026 §1.5: `~/.npmrc` + `auth.ini` → auth.ini).
+        let other = reg.new_user("pnpmstale");
+        env.register_secret(&other.token);
+        env.write_userconfig(&reg.npmrc_for(&other));
+        let run = env.client(client).arg("whoami").run();
+        eprintln!(
+            "{} whoami (auth.ini over npmrc): {:?}",
+            client.name(),
+            run.elapsed
+        );
+        run.success();
+        assert_eq!(
+            run.stdout.trim(),
+            user.name,
+            "{}",
+            run.describe(client.name())
+        );
+
+        // Without auth.ini the npmrc's token is the one sent: the two files
+        // really are both read, and the isolation reaches the client.
+        std::fs::remove_file(env.pnpm_auth_ini()).expect("remove auth.ini");
+        let run = env.client(client).arg("whoami").run();
+        run.success();
+        assert_eq!(
+            run.stdout.trim(),
+            other.name,
+            "{}",
+            run.describe(client.name())
+        );
+    }
+}
+
+#[test]
+fn yarn4_npm_whoami_reads_the_home_yarnrc_only() {
+    let reg = shared();
+    let user = reg.new_user("yarn4self");
+    let env = TestEnv::new();
+    env.register_secret(&user.token);
+    assert_eq!(Client::Yarn4.credential_file(&env), env.yarnrc_yml());
+
+    // yarn 4 never reads .npmrc: a token there is not configured for it.
+    env.write_userconfig(&reg.npmrc_for(&user));
+    let run = env.client(Client::Yarn4).args(["npm", "whoami"]).run();
+    assert_ne!(run.code, 0, "{}", run.describe("yarn 4 with only an npmrc"));
+    assert!(run.stdout.contains("YN0033"), "{}", run.describe("yarn 4"));
+    std::fs::remove_file(&env.userconfig).expect("remove the npmrc");
+
+    env.write_client_credentials(Client::Yarn4, &yarnrc_for(&reg.url, &user.token));
+    let run = env.client(Client::Yarn4).args(["npm", "whoami"]).run();
+    eprintln!("yarn 4 npm whoami: {:?}", run.elapsed);
+    run.success();
+    let lines = run.stdout_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(&format!(" {}", user.name))),
+        "{}",
+        run.describe("yarn 4 whoami")
+    );
+
+    // Plain http to a host not in unsafeHttpWhitelist is refused: the
+    // whitelist line of `yarnrc_for` is needed.
+    let without_whitelist: String = yarnrc_for(&reg.url, &user.token)
+        .lines()
+        .filter(|l| !l.starts_with("unsafeHttpWhitelist") && !l.starts_with("  - "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write_client_credentials(Client::Yarn4, &without_whitelist);
+    let run = env.client(Client::Yarn4).args(["npm", "whoami"]).run();
+    assert_ne!(run.code, 0, "{}", run.describe("yarn 4 over http"));
+    assert!(run.stdout.contains("YN0081"), "{}", run.describe("yarn 4"));
+}
+
+#[test]
+fn yarn1_reads_a_package_that_needs_the_npmrc_token() {
+    let reg = shared();
+    let user = reg.new_user("yarn1self");
+    let env = TestEnv::new();
+    env.register_secret(&user.token);
+    env.write_userconfig(&reg.npmrc_for(&user));
+    assert_eq!(Client::Yarn1.credential_file(&env), env.userconfig);
+
+    // yarn 1 has no whoami, so the check is a read that the registry
+    // refuses without a token (every package needs $authenticated). The
+    // package is scoped: for an unscoped one yarn 1 sends the token only
+    // with always-auth.
+    let run = env.client(Client::Yarn1).arg("whoami").run();
+    assert_ne!(run.code, 0, "{}", run.describe("yarn 1 whoami"));
+    assert!(
+        run.stderr.contains("Command \"whoami\" not found"),
+        "{}",
+        run.describe("yarn 1 whoami")
+    );
+
+    let name = format!(
+        "@rtok-yarn1/p{}-{:x}",
+        std::process::id(),
+        crate::support::verdaccio::random_u64()
+    );
+    let package = env.root.join("package");
+    std::fs::create_dir(&package).expect("mkdir package");
+    std::fs::write(
+        package.join("package.json"),
+        format!("{{\"name\": \"{name}\", \"version\": \"1.2.3\"}}\n"),
+    )
+    .expect("package.json");
+    env.npm()
+        .current_dir(&package)
+        .args(["publish", "--registry", &reg.url])
+        .run()
+        .success();
+
+    let info = |env: &TestEnv| {
+        env.client(Client::Yarn1)
+            .args(["info", &name, "version", "--json", "--registry", &reg.url])
+            .run()
+    };
+    let run = info(&env);
+    eprintln!("yarn 1 info: {:?}", run.elapsed);
+    run.success();
+    let json = run.json();
+    assert_eq!(json["data"], "1.2.3", "{}", run.describe("yarn 1 info"));
+
+    // Without the token the same read is refused.
+    env.write_userconfig(&format!("registry={}\n", reg.url));
+    let run = info(&env);
+    // yarn 1 info exits 0 even then; its JSON error line on stderr says it.
+    assert!(
+        !run.stdout.contains("1.2.3"),
+        "{}",
+        run.describe("no version")
+    );
+    let error = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|j| j["type"] == "error");
+    assert!(
+        error.is_some(),
+        "{}",
+        run.describe("yarn 1 info without a token")
+    );
+    eprintln!("yarn 1 without a token: {}", run.stderr.trim());
+}
+
+#[test]
+fn a_missing_or_stale_client_fails_naming_the_install_command() {
+    use crate::support::clients::check_installed;
+    let env = TestEnv::new();
+    let node_modules = env.root.join("node_modules");
+    let msg = panic_message(|| {
+        check_installed(&node_modules, "pnpm11", "11.29.0", "pnpm 11");
+    });
+    assert!(msg.contains("pnpm 11 11.29.0 is not installed"), "{msg}");
+    assert!(msg.contains("scripts/test"), "{msg}");
+    assert!(msg.contains("npm ci --prefix test-registry"), "{msg}");
+
+    std::fs::create_dir_all(node_modules.join("pnpm11")).expect("mkdir");
+    std::fs::write(
+        node_modules.join("pnpm11/package.json"),
+        "{\"name\": \"pnpm\", \"version\": \"11.0.0\"}\n",
+    )
+    .expect("write package.json");
+    let msg = panic_message(|| {
+        check_installed(&node_modules, "pnpm11", "11.29.0", "pnpm 11");
+    });
+    assert!(msg.contains("but 11.0.0 is installed"), "{msg}");
+    assert!(msg.contains("npm ci --prefix test-registry"), "{msg}");
+    assert_eq!(
+        check_installed(&node_modules, "pnpm11", "11.0.0", "pnpm 11"),
+        node_modules.join("pnpm11")
+    );
+}

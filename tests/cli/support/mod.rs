@@ -1,6 +1,6 @@
 //! Support for rtok's integration tests: isolated runs of rtok and npm
-//! (`env`, `npm`), an in-process mock registry (`mock`) and the real
-//! Verdaccio (`verdaccio`).
+//! (`env`, `npm`), the real pnpm and yarn (`clients`), an in-process mock
+//! registry (`mock`) and the real Verdaccio (`verdaccio`).
 //!
 //! A command test module starts with `use crate::support::*;` and reads
 //! like this:
@@ -34,6 +34,7 @@
 // binary leaves unused is not dead code.
 #![allow(dead_code, unused_imports)]
 
+pub mod clients;
 pub mod env;
 pub mod fixtures;
 pub mod gate;
@@ -47,6 +48,7 @@ pub mod stateful;
 pub mod tls;
 pub mod verdaccio;
 
+pub use clients::{Client, yarnrc_for};
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
 pub use fixtures::{assert_error, file_tree, hint, npmrc_for_mock, raw_rtok, require_test_hooks};
 pub use gate::Gate;
