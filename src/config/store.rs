@@ -149,8 +149,10 @@ impl<'a> Store<'a> {
     }
 
     fn save_in_keyring(&self, entry: &Entry<'_>) -> Result<Saved> {
-        let _lock = self.lock_keyring()?;
+        // The keyring is asked first: with none usable, nothing (not even
+        // the lock file) is written.
         let keyring = Keyring::open()?;
+        let _lock = self.lock_keyring()?;
         let mut change = Change::default();
         match self.try_save_in_keyring(entry, &keyring, &mut change) {
             Ok(references) => Ok(Saved { change, references }),
@@ -232,8 +234,8 @@ impl<'a> Store<'a> {
                 })
             }
             Place::Keyring => {
-                let _lock = self.lock_keyring()?;
                 let keyring = Keyring::open()?;
+                let _lock = self.lock_keyring()?;
                 if keyring.get(nerf)?.as_ref() != Some(old) {
                     bail!(
                         Failure::new(format!(
@@ -270,8 +272,8 @@ impl<'a> Store<'a> {
                 Ok(())
             }),
             Place::Keyring => {
-                let _lock = self.lock_keyring()?;
                 let keyring = Keyring::open()?;
+                let _lock = self.lock_keyring()?;
                 let mut change = Change::default();
                 change.push(set_item(&keyring, nerf, None)?);
                 match self.edit_settings(|editor| {
@@ -303,9 +305,9 @@ impl<'a> Store<'a> {
         wanted: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<Moved>> {
         let user_config = self.user_config()?;
-        let _lock = self.lock_keyring()?;
         let keyring = Keyring::open()?;
         keyring.check()?;
+        let _lock = self.lock_keyring()?;
         let literal = self.literal_tokens(&user_config, registry_of)?;
         let moves: Vec<(Moved, Secret)> = literal
             .into_iter()
