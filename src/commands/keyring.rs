@@ -19,7 +19,6 @@ use crate::display::display_url;
 use crate::failure::Failure;
 use crate::npmrc::nerf_dart;
 use crate::output::{Printer, Report};
-use crate::rtok_config;
 use crate::settings::Settings;
 
 pub(super) fn run(settings: &Settings, command: &KeyringCommand, printer: &Printer) -> Result<()> {
@@ -86,9 +85,8 @@ fn import(settings: &Settings, args: &KeyringArgs, printer: &Printer) -> Result<
     let moves = store.move_to_keyring(&registry_of, &wanted)?;
     if moves.is_empty() {
         match &only {
-            // Read again under the store's lock: another import may have
-            // moved it meanwhile.
-            Some(nerf) if recorded_in_keyring(settings, nerf) => printer.status(&format!(
+            // Another import may have moved it meanwhile.
+            Some(nerf) if store.records_keyring(nerf) => printer.status(&format!(
                 "The token for {} is already in the system keyring.",
                 settings.registry_display()
             )),
@@ -99,12 +97,6 @@ fn import(settings: &Settings, args: &KeyringArgs, printer: &Printer) -> Result<
         }
     }
     report_import(printer, &moves)
-}
-
-/// Whether rtok's settings, read now, record a keyring token for `nerf`.
-fn recorded_in_keyring(settings: &Settings, nerf: &str) -> bool {
-    rtok_config::RtokConfig::load(&settings.rtok.path)
-        .is_ok_and(|now| now.at(nerf).is_some_and(|r| r.keyring))
 }
 
 fn report_import(printer: &Printer, moves: &[store::Moved]) -> Result<()> {

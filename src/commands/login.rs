@@ -127,18 +127,12 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         token: &token,
         scope: settings.scope.as_deref(),
     };
-    let saved = settings
-        .store()
-        .save(&place, &entry)
-        .with_context(|| match &place {
-            Place::File(path) => format!(
-                "logged in, but could not save the token to {}",
-                path.display()
-            ),
-            Place::Keyring => {
-                "logged in, but could not keep the token in the system keyring".to_string()
-            }
-        })?;
+    let saved = settings.store().save(&place, &entry).with_context(|| {
+        format!(
+            "logged in, but could not save the token to {}",
+            place.shown()
+        )
+    })?;
     // Nothing after this can fail in a way that should take the login back.
     let Saved {
         change: _kept,

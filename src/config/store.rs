@@ -24,7 +24,8 @@ use url::Url;
 use super::Config;
 use crate::failure::Failure;
 use crate::keyring::Keyring;
-use crate::npmrc::{self, Document, NerfDart, nerf_dart};
+use crate::npmrc::keys::AUTH_FIELDS;
+use crate::npmrc::{self, Document, NerfDart, Reference, nerf_dart};
 use crate::private_file::Holds;
 use crate::rtok_config;
 use crate::secret::Secret;
@@ -45,9 +46,6 @@ const CLEARED_FIELDS: [&str; 7] = [
     "keyfile",
 ];
 
-/// The literal credential fields that a keyring token makes redundant.
-const LITERAL_FIELDS: [&str; 4] = ["_authToken", "_auth", "username", "_password"];
-
 /// Where a credential is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -55,6 +53,16 @@ pub(crate) enum Place {
     File(PathBuf),
     /// The system keyring, recorded in rtok's settings.
     Keyring,
+}
+
+impl Place {
+    /// The place as messages name it: the file, or the system keyring.
+    pub(crate) fn shown(&self) -> String {
+        match self {
+            Place::File(path) => path.display().to_string(),
+            Place::Keyring => "the system keyring".to_string(),
+        }
+    }
 }
 
 /// A registry's credential as the store writes it.
@@ -188,7 +196,7 @@ impl<'a> Store<'a> {
         let mut references = Vec::new();
         let cleaned = self
             .edit_npmrc(&user_config, |doc, edit| {
-                for field in LITERAL_FIELDS {
+                for field in AUTH_FIELDS {
                     let key = format!("{nerf}:{field}");
                     if edit.holds_reference(doc, &key) {
                         references.push(key);
@@ -374,6 +382,14 @@ impl<'a> Store<'a> {
         Ok(())
     }
 
+    /// Whether rtok's settings, read now, record a keyring token for `nerf`:
+    /// after a move found nothing to move, another run may have moved it
+    /// meanwhile.
+    pub(crate) fn records_keyring(&self, nerf: &str) -> bool {
+        rtok_config::RtokConfig::load(self.settings_path)
+            .is_ok_and(|now| now.at(nerf).is_some_and(|r| r.keyring))
+    }
+
     /// Moves keyring tokens back into the user config (`keyring export`):
     /// the recorded registries `wanted` accepts. Every token is read before
     /// anything is written; a different literal token already in the file
@@ -486,7 +502,10 @@ impl<'a> Store<'a> {
                 continue;
             };
             let value = &located.entry.value;
-            if !prefix.starts_with("//") || value.is_empty() || value.contains("${") {
+            if !prefix.starts_with("//")
+                || value.is_empty()
+                || !Reference::classify(value).is_literal()
+            {
                 continue;
             }
             let registry = registry_of(prefix);
@@ -634,7 +653,7 @@ impl KeyEdits<'_> {
     fn holds_reference(&self, doc: &Document, key: &str) -> bool {
         let is = self.matches(key);
         doc.entries()
-            .any(|l| is(&l.entry.key) && l.entry.value.contains("${"))
+            .any(|l| is(&l.entry.key) && !Reference::classify(&l.entry.value).is_literal())
     }
 
     fn set(&mut self, doc: &mut Document, key: &str, value: &str) {

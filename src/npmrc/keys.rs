@@ -10,7 +10,7 @@ pub(crate) const SECRET_FIELDS: [&str; 3] = ["_authToken", "_auth", "_password"]
 
 /// Fields under a nerf dart whose value npm sends to that registry as its
 /// credential: the secrets and the user name.
-const AUTH_FIELDS: [&str; 4] = ["_authToken", "_auth", "_password", "username"];
+pub(crate) const AUTH_FIELDS: [&str; 4] = ["_authToken", "_auth", "_password", "username"];
 
 /// The nerf dart a credential key gives its value to (`//host/path/` of
 /// `//host/path/:_authToken`); `None` for any other key.

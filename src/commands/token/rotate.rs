@@ -104,22 +104,16 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
             match store.replace(&place, &found.nerf, old_token, &created.token) {
                 Ok(change) => {
                     rollback.saved = Some(change);
-                    saved_to = Some(match &place {
-                        Place::File(path) => path.display().to_string(),
-                        Place::Keyring => "the system keyring".to_string(),
-                    });
+                    saved_to = Some(place.shown());
                 }
                 Err(err) => {
                     let state = rollback.run(&registry, &store).await;
-                    let shown = match &place {
-                        Place::File(path) => path.display().to_string(),
-                        Place::Keyring => "the system keyring".to_string(),
-                    };
                     // The store's error keeps its hint; the context says
                     // what became of the new token.
-                    return Err(
-                        err.context(format!("could not save the new token to {shown} ({state})"))
-                    );
+                    return Err(err.context(format!(
+                        "could not save the new token to {} ({state})",
+                        place.shown()
+                    )));
                 }
             }
         }
