@@ -10,6 +10,7 @@
 pub(crate) mod browser;
 pub(crate) mod cidr;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub(crate) mod config;
 pub(crate) mod credential_command;

@@ -26,6 +26,7 @@ use anyhow::Result;
 use toml_edit::{DocumentMut, Item, Table, Value};
 use url::Url;
 
+use crate::client::Client;
 use crate::failure::Failure;
 use crate::locate;
 use crate::npmrc::{credential_prefixes, nerf_dart};
@@ -84,6 +85,9 @@ pub(crate) struct RtokConfig {
     registries: Vec<RegistrySettings>,
     /// The `[audit]` table: `token audit`'s policy defaults.
     audit: AuditTable,
+    /// `clients = ["npm", "pnpm", "yarn"]`: exactly the clients whose files
+    /// `login`, `rotate` and `keyring export` write (`None`: unset).
+    clients: Option<Vec<Client>>,
     /// Keys rtok does not know, each as a message naming the file.
     pub warnings: Vec<String>,
 }
@@ -153,6 +157,7 @@ impl RtokConfig {
             storage: Storage::File,
             registries: Vec::new(),
             audit: AuditTable::default(),
+            clients: None,
             warnings: Vec::new(),
         }
     }
@@ -160,6 +165,11 @@ impl RtokConfig {
     /// The global `storage` setting (`file` when unset).
     pub(crate) fn storage(&self) -> Storage {
         self.storage
+    }
+
+    /// The `clients` setting, when the file has one.
+    pub(crate) fn clients(&self) -> Option<&[Client]> {
+        self.clients.as_deref()
     }
 
     /// Every `[registry."<url>"]` table, in file order.
@@ -452,6 +462,28 @@ fn replace_keeping_decor(value: &mut Value, text: &str) {
     *value.decor_mut() = decor;
 }
 
+/// `clients = ["npm", "pnpm", "yarn"]`: known names, each once.
+fn clients(item: &Item) -> Result<Vec<Client>, String> {
+    let wrong = || {
+        "`clients` must be a list of client names, such as [\"npm\", \"pnpm\", \"yarn\"]"
+            .to_string()
+    };
+    let array = item.as_array().ok_or_else(wrong)?;
+    let mut clients = Vec::new();
+    for value in array.iter() {
+        let name = value.as_str().ok_or_else(wrong)?;
+        let client = Client::parse(name).ok_or_else(|| {
+            format!(
+                "`clients`: \"{name}\" is not a client rtok knows (it knows npm, pnpm and yarn)"
+            )
+        })?;
+        if !clients.contains(&client) {
+            clients.push(client);
+        }
+    }
+    Ok(clients)
+}
+
 /// Parses and checks the file's text.
 fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> {
     let shown = path.display();
@@ -474,6 +506,9 @@ fn parse(path: &Path, text: &str) -> Result<(DocumentMut, RtokConfig), Failure> 
                         "{shown}: `storage` must be \"file\" or \"keyring\""
                     ))
                 })?;
+            }
+            "clients" => {
+                config.clients = Some(clients(item).map_err(|err| bad(format!("{shown}: {err}")))?);
             }
             "audit" => {
                 config.audit =
@@ -690,6 +725,22 @@ storage = "keyring"
     }
 
     #[test]
+    fn the_clients_setting_lists_exactly_the_clients_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "clients = [\"yarn\", \"pnpm\", \"yarn\"]\n").expect("write");
+        let config = RtokConfig::load(&path).expect("load");
+        assert_eq!(config.clients(), Some(&[Client::Yarn, Client::Pnpm][..]));
+        std::fs::write(&path, "clients = []\n").expect("write");
+        assert_eq!(
+            RtokConfig::load(&path).expect("load").clients(),
+            Some(&[][..])
+        );
+        std::fs::write(&path, "storage = \"file\"\n").expect("write");
+        assert_eq!(RtokConfig::load(&path).expect("load").clients(), None);
+    }
+
+    #[test]
     fn bad_input_is_one_error_naming_the_file_and_key() {
         let dir = tempfile::tempdir().expect("temp dir");
         for (text, needle) in [
@@ -697,6 +748,12 @@ storage = "keyring"
             ("a = 1\n[x\n", ":2 is not valid TOML"),
             ("storage = \"vault\"\n", "`storage` must be"),
             ("storage = true\n", "`storage` must be"),
+            ("clients = \"npm\"\n", "`clients` must be a list"),
+            ("clients = [\"npm\", 1]\n", "`clients` must be a list"),
+            (
+                "clients = [\"bun\"]\n",
+                "\"bun\" is not a client rtok knows",
+            ),
             ("registry = 1\n", "`registry` must be a table"),
             (
                 "[registry.\"npmjs\"]\nstorage = \"keyring\"\n",
