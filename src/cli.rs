@@ -211,6 +211,9 @@ pub struct RotateArgs {
 
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    #[command(flatten)]
+    pub clients: ClientsArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -345,6 +348,25 @@ pub struct LoginArgs {
     /// [default: the `storage` setting of rtok's settings, else file]
     #[arg(long, value_enum, value_name = "WHERE")]
     pub storage: Option<StorageChoice>,
+
+    #[command(flatten)]
+    pub clients: ClientsArg,
+}
+
+/// `--for npm,pnpm,yarn`: the clients whose credential files a write is for.
+#[derive(Debug, Clone, Args)]
+pub struct ClientsArg {
+    /// Write for these clients: npm (~/.npmrc), pnpm (pnpm 11+'s auth.ini),
+    /// yarn (~/.yarnrc.yml), comma-separated
+    /// [default: the `clients` setting of rtok's settings, else npm and every
+    /// client whose credential file exists]
+    #[arg(long = "for", value_name = "CLIENTS", value_delimiter = ',', value_parser = parse_client)]
+    pub clients: Option<Vec<crate::client::Client>>,
+}
+
+fn parse_client(name: &str) -> Result<crate::client::Client, String> {
+    crate::client::Client::parse(name.trim())
+        .ok_or_else(|| format!("`{name}` is not a client rtok knows: npm, pnpm or yarn"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -460,6 +482,9 @@ pub struct KeyringArgs {
     /// Every registry, not only the configured one (`--registry`/`--scope`)
     #[arg(long, conflicts_with_all = ["registry", "scope"])]
     pub all: bool,
+
+    #[command(flatten)]
+    pub clients: ClientsArg,
 }
 
 #[derive(Debug, Clone, Args)]

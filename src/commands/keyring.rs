@@ -19,6 +19,7 @@ use crate::display::display_url;
 use crate::failure::Failure;
 use crate::npmrc::nerf_dart;
 use crate::output::{Printer, Report};
+use crate::rtok_config::Storage;
 use crate::settings::Settings;
 
 pub(super) fn run(settings: &Settings, command: &KeyringCommand, printer: &Printer) -> Result<()> {
@@ -82,7 +83,9 @@ fn import(settings: &Settings, args: &KeyringArgs, printer: &Printer) -> Result<
     };
     let registry_of = |prefix: &str| registry_url(settings, prefix);
     let wanted = |nerf: &str| only.as_deref().is_none_or(|only| only == nerf);
-    let moves = store.move_to_keyring(&registry_of, &wanted)?;
+    // pnpm's auth.ini gets a token helper line naming this rtok.
+    let program = std::env::current_exe().unwrap_or_default();
+    let moves = store.move_to_keyring(&registry_of, &wanted, &program)?;
     if moves.is_empty() {
         match &only {
             // Another import may have moved it meanwhile.
@@ -104,7 +107,9 @@ fn report_import(printer: &Printer, moves: &[store::Moved]) -> Result<()> {
         .iter()
         .map(|m| MovedToken {
             registry: display_url(&m.registry),
-            from: m.from.clone(),
+            from: Some(m.places.join(", "))
+                .filter(|p| !p.is_empty())
+                .or(m.from.clone()),
             to: None,
         })
         .collect();
@@ -202,7 +207,6 @@ fn registry_url(settings: &Settings, nerf: &str) -> Url {
 
 fn export(settings: &Settings, args: &KeyringArgs, printer: &Printer) -> Result<()> {
     let store = settings.store();
-    let user_config = store.user_config()?;
     let rtok = &settings.rtok;
     let only = if args.all {
         None
@@ -222,24 +226,30 @@ fn export(settings: &Settings, args: &KeyringArgs, printer: &Printer) -> Result<
         Some(found.nerf.clone())
     };
     let wanted = |nerf: &str| only.as_deref().is_none_or(|only| only == nerf);
-    let moved = store.move_to_file(&wanted)?;
+    let places: Vec<store::Place> = super::copies::targets(settings, &args.clients, Storage::File)?
+        .into_iter()
+        .filter_map(|(_, place)| place)
+        .collect();
+    for place in &places {
+        store.check(place, &settings.registry)?;
+    }
+    let moved = store.move_to_file(&wanted, &places)?;
     if moved.is_empty() {
         printer.status(&format!(
             "Nothing to export: {} records no token in the keyring.",
             rtok.path.display()
         ));
     }
-    report_export(printer, &moved, &user_config)
+    report_export(printer, &moved)
 }
 
-fn report_export(printer: &Printer, exports: &[store::Moved], user_config: &Path) -> Result<()> {
-    let to = user_config.display().to_string();
+fn report_export(printer: &Printer, exports: &[store::Moved]) -> Result<()> {
     let moved = exports
         .iter()
         .map(|e| MovedToken {
             registry: display_url(&e.registry),
             from: None,
-            to: Some(to.clone()),
+            to: Some(e.places.join(", ")),
         })
         .collect();
     printer.emit(&Moved {

@@ -13,10 +13,10 @@ use url::Url;
 use super::{connect, otp, web};
 use crate::browser;
 use crate::cli::{AuthType, LoginArgs, StorageChoice};
+use crate::client::Client;
 use crate::config::store::{Entry, Place, Saved};
 use crate::display::display_url;
 use crate::failure::Failure;
-use crate::keyring;
 use crate::output::{Printer, Report, visible};
 use crate::prompt;
 use crate::registry::{Problem, Registry, RegistryError};
@@ -34,6 +34,20 @@ struct LoggedIn {
     /// rtok's settings, which record it.
     config: String,
     storage: &'static str,
+    /// Each client's copy: where it went, or why there is none.
+    copies: Vec<Copy>,
+}
+
+/// One client's copy of the new token.
+#[derive(Serialize)]
+struct Copy {
+    client: Client,
+    /// The file (or the system keyring) it went to; `None`: not written.
+    place: Option<String>,
+    /// Why it was not written (a `${VAR}` kept, a client that cannot read
+    /// the keyring).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 impl Report for LoggedIn {
@@ -56,28 +70,43 @@ impl Report for LoggedIn {
             "Logged in{who} on {}{scope}{kept}.",
             self.registry
         ));
+        // One client in its usual place says nothing more; several say
+        // where each copy went.
+        let plain =
+            matches!(&self.copies[..], [only] if only.client == Client::Npm && only.note.is_none());
+        if !plain {
+            for copy in &self.copies {
+                match (&copy.place, &copy.note) {
+                    (Some(place), None) => printer.status(&format!("  {}: {place}", copy.client)),
+                    (Some(place), Some(note)) => {
+                        printer.status(&format!("  {}: {place} ({note})", copy.client))
+                    }
+                    (None, Some(note)) => {
+                        printer.status(&format!("  {}: not written: {note}", copy.client))
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
         Ok(())
     }
 }
 
 pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer) -> Result<()> {
-    let user_config = settings
-        .config
-        .user_config_path()
-        .map(|p| p.to_path_buf())
-        .ok_or_else(|| {
-            Failure::new("there is no home folder for `~/.npmrc`")
-                .hint("pass `--userconfig <path>`")
-        })?;
     let storage = match args.storage {
         Some(StorageChoice::File) => Storage::File,
         Some(StorageChoice::Keyring) => Storage::Keyring,
         None => settings.rtok.storage(),
     };
-    // Before anything is asked of the user or the registry: a keyring that
-    // cannot keep the token is the answer.
-    if storage == Storage::Keyring {
-        keyring::check_usable()?;
+    let store = settings.store();
+    let targets = super::copies::targets(settings, &args.clients, storage)?;
+    // Before anything is asked of the user or the registry: a file that
+    // cannot be written or a keyring that cannot keep the token is the
+    // answer, and nothing is written anywhere.
+    for (_, place) in &targets {
+        if let Some(place) = place {
+            store.check(place, &settings.registry)?;
+        }
     }
     let registry = connect::client(settings, printer, "login")?;
     let auth_type = flow(args, settings.config.value("auth-type"));
@@ -115,35 +144,59 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         }
     };
 
-    let (place, kept_in) = match storage {
-        Storage::File => (
-            Place::File(user_config.clone()),
-            user_config.display().to_string(),
-        ),
-        Storage::Keyring => (Place::Keyring, settings.rtok.path.display().to_string()),
-    };
     let entry = Entry {
         registry: &settings.registry,
         token: &token,
         scope: settings.scope.as_deref(),
     };
-    let saved = settings.store().save(&place, &entry).with_context(|| {
-        format!(
-            "logged in, but could not save the token to {}",
-            place.shown()
-        )
-    })?;
+    let places: Vec<Place> = targets.iter().filter_map(|(_, p)| p.clone()).collect();
+    let saved = store
+        .save_all(&places, &entry)
+        .context("logged in, but the token was not saved")?;
     // Nothing after this can fail in a way that should take the login back.
-    let Saved {
-        change: _kept,
-        references,
-    } = saved;
-    for key in &references {
-        printer.warn(&format!(
-            "`{key}` in {} refers to a variable; while it is set, npm and rtok use it instead of the keyring",
-            user_config.display()
-        ));
+    let mut saved = saved.into_iter();
+    let mut copies = Vec::new();
+    for (client, place) in &targets {
+        let Some(place) = place else {
+            copies.push(Copy {
+                client: *client,
+                place: None,
+                note: Some(format!(
+                    "{client} reads no keyring; run it through `rtok exec -- {client} ...`"
+                )),
+            });
+            continue;
+        };
+        let Saved {
+            change: _kept,
+            references,
+        } = saved.next().unwrap_or_default();
+        let note = (!references.is_empty()).then(|| {
+            let kept = references.join(", ");
+            match (storage, place) {
+                (Storage::Keyring, Place::Keyring) => format!(
+                    "{kept} refers to a variable; while it is set, npm and rtok use it instead of the keyring"
+                ),
+                _ => format!("{kept} refers to a variable, which rtok leaves in place; set it to the new token"),
+            }
+        });
+        if let Some(note) = &note {
+            printer.warn(&format!("{}: {note}", place.shown()));
+        }
+        copies.push(Copy {
+            client: *client,
+            place: Some(place.shown()),
+            note,
+        });
     }
+    let kept_in = match storage {
+        Storage::File => targets
+            .iter()
+            .find_map(|(_, p)| p.as_ref())
+            .map(Place::shown)
+            .unwrap_or_default(),
+        Storage::Keyring => settings.rtok.path.display().to_string(),
+    };
 
     printer.emit(&LoggedIn {
         registry: settings.registry_display(),
@@ -151,6 +204,7 @@ pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer
         scope: settings.scope.clone(),
         config: kept_in,
         storage: storage.as_str(),
+        copies,
     })?;
     Ok(())
 }

@@ -7,11 +7,14 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::connect;
+use crate::client::Client;
 use crate::config::Origin;
-use crate::config::store::Place;
+use crate::config::store::{Holding, Place};
 use crate::failure::Failure;
+use crate::npmrc::NerfDart;
 use crate::output::{Printer, Report, visible};
 use crate::registry::Refusal;
+use crate::secret::Secret;
 use crate::settings::Settings;
 
 /// What `logout` did: `--json` prints it as an object.
@@ -21,10 +24,19 @@ struct LoggedOut {
     username: Option<String>,
     revoked: bool,
     removed_from: Option<String>,
+    /// Every client file (or the keyring) the registry's credential left.
+    removed: Vec<Removed>,
     /// Why nothing was revoked, when the registry said the token was
     /// already invalid or gone (human output only).
     #[serde(skip)]
     server_note: Option<&'static str>,
+}
+
+/// One client's copy removed.
+#[derive(Serialize)]
+struct Removed {
+    client: Option<Client>,
+    place: String,
 }
 
 impl Report for LoggedOut {
@@ -40,6 +52,20 @@ impl Report for LoggedOut {
             Some("keyring") => message.push_str("; removed the token from the system keyring"),
             Some(path) => message.push_str(&format!("; removed the credentials from {path}")),
             None => {}
+        }
+        let others: Vec<String> = self
+            .removed
+            .iter()
+            .filter(|r| r.client.is_some())
+            .map(|r| r.place.clone())
+            .collect();
+        if !others.is_empty() {
+            let joined = others.join(", ");
+            if self.removed_from.is_some() {
+                message.push_str(&format!(" and from {joined}"));
+            } else {
+                message.push_str(&format!("; removed the credentials from {joined}"));
+            }
         }
         printer.status(&format!("{message}."));
         Ok(())
@@ -93,6 +119,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
                 .remove(
                     &Place::File(path.clone()),
                     &found.nerf,
+                    &settings.registry,
                     settings.scope.as_deref(),
                 )
                 .with_context(|| {
@@ -114,7 +141,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         }
         Origin::Keyring => {
             let _done = store
-                .remove(&Place::Keyring, &found.nerf, None)
+                .remove(&Place::Keyring, &found.nerf, &settings.registry, None)
                 .context("the token was revoked, but its keyring item could not be deleted")?;
             Some("keyring".to_string())
         }
@@ -128,11 +155,69 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         Origin::Oidc { .. } => None,
     };
 
+    // Every other client's file that holds a credential for the registry
+    // loses it too; a different literal token there is revoked first (each
+    // token once), and kept when that fails.
+    let mut removed = Vec::new();
+    if let Some(first) = &removed_from {
+        removed.push(Removed {
+            client: None,
+            place: first.clone(),
+        });
+    }
+    let own_nerf = NerfDart::from_url(&settings.registry);
+    let mut revoked_tokens: Vec<Secret> = found.token().into_iter().cloned().collect();
+    // npm's own copy is the one found above (npm logs out of the file that
+    // held the credential, and leaves the others).
+    for client in [Client::Pnpm, Client::Yarn] {
+        let place = store.file_of(client)?;
+        let origin_file = matches!(
+            (&found.origin, &place),
+            (Origin::File { path, .. }, Place::File(file)) if path == file
+        );
+        if origin_file {
+            continue;
+        }
+        match store.holding(&place, &settings.registry)? {
+            Holding::Nothing => continue,
+            Holding::Token { token, .. } if !revoked_tokens.contains(&token) => {
+                match registry.revoke_session(&token).await {
+                    Ok(()) => revoked = true,
+                    Err(err)
+                        if matches!(err.refusal(), Some(Refusal::Rejected | Refusal::NotFound)) => {
+                    }
+                    Err(err) => {
+                        printer.warn(&format!(
+                            "{} holds another token for {registry_shown}, which could not be revoked ({err}); it was kept there",
+                            place.shown()
+                        ));
+                        continue;
+                    }
+                }
+                revoked_tokens.push(token);
+            }
+            _ => {}
+        }
+        let _done = store
+            .remove(
+                &place,
+                &own_nerf,
+                &settings.registry,
+                settings.scope.as_deref(),
+            )
+            .with_context(|| format!("could not remove the credentials from {}", place.shown()))?;
+        removed.push(Removed {
+            client: Some(client),
+            place: place.shown(),
+        });
+    }
+
     printer.emit(&LoggedOut {
         registry: registry_shown,
         username,
         revoked,
         removed_from,
+        removed,
         server_note,
     })?;
     Ok(())

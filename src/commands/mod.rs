@@ -4,6 +4,7 @@
 
 mod check;
 mod connect;
+mod copies;
 mod doctor;
 mod exec;
 mod keyring;

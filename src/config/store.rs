@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use url::Url;
 
-use super::Config;
+use super::{Config, clients};
+use crate::client::Client;
 use crate::failure::Failure;
 use crate::keyring::Keyring;
 use crate::npmrc::keys::AUTH_FIELDS;
@@ -29,6 +30,12 @@ use crate::npmrc::{self, Document, NerfDart, Reference, nerf_dart};
 use crate::private_file::Holds;
 use crate::rtok_config;
 use crate::secret::Secret;
+use crate::yarnrc;
+
+mod copies;
+mod yarn;
+
+pub(crate) use copies::Holding;
 
 /// The fields of a registry's credential that a new token replaces (npm's
 /// `setCredentialsByURI` for a token).
@@ -36,8 +43,9 @@ const REPLACED_FIELDS: [&str; 3] = ["_auth", "username", "_password"];
 
 /// What a logout removes under the nerf dart that held the credential
 /// (npm's `clearCredentialsByURI`).
-const CLEARED_FIELDS: [&str; 7] = [
+const CLEARED_FIELDS: [&str; 8] = [
     "_authToken",
+    "tokenHelper",
     "_auth",
     "_password",
     "username",
@@ -49,18 +57,32 @@ const CLEARED_FIELDS: [&str; 7] = [
 /// Where a credential is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Place {
-    /// Lines of this `.npmrc` file.
+    /// Lines of a file in npm's ini dialect: an `.npmrc`, or pnpm's
+    /// `auth.ini`.
     File(PathBuf),
+    /// yarn berry's `.yarnrc.yml`: `npmRegistries["<url>"].npmAuthToken`,
+    /// or `npmScopes.<scope>` with a scope.
+    Yarnrc(PathBuf),
     /// The system keyring, recorded in rtok's settings.
     Keyring,
+    /// pnpm's `auth.ini` naming rtok as the registry's `tokenHelper`
+    /// (`<program> token-helper <registry>`), with the token in the keyring:
+    /// pnpm 11+ asks rtok, and no file holds the token.
+    TokenHelper { path: PathBuf, program: PathBuf },
 }
 
 impl Place {
     /// The place as messages name it: the file, or the system keyring.
     pub(crate) fn shown(&self) -> String {
         match self {
-            Place::File(path) => path.display().to_string(),
+            Place::File(path) | Place::Yarnrc(path) => path.display().to_string(),
             Place::Keyring => "the system keyring".to_string(),
+            Place::TokenHelper { path, .. } => {
+                format!(
+                    "{} (a token helper; the token is in the system keyring)",
+                    path.display()
+                )
+            }
         }
     }
 }
@@ -101,8 +123,20 @@ pub(crate) struct Saved {
 pub(crate) struct Moved {
     pub registry: Url,
     pub nerf: String,
-    /// `path:line` it came from (import).
+    /// `path:line` it came from (import), the first of `sources`.
     pub from: Option<String>,
+    /// Every client file line it came from (import), or went to (export).
+    pub places: Vec<String>,
+}
+
+/// Where an imported token is written, to be removed from there.
+#[derive(Debug, Clone)]
+enum Source {
+    /// An `_authToken` line of the user config or of pnpm's `auth.ini`
+    /// (`helper`: replaced by a token helper line, for pnpm).
+    Ini { path: PathBuf, helper: bool },
+    /// An `npmRegistries` entry of yarn's `.yarnrc.yml`.
+    Yarn { path: PathBuf },
 }
 
 impl<'a> Store<'a> {
@@ -137,22 +171,57 @@ impl<'a> Store<'a> {
         match place {
             Place::File(path) => {
                 let nerf = entry.nerf();
+                let token_key = format!("{nerf}:_authToken");
+                let mut references = Vec::new();
                 let change = self.edit_npmrc(path, |doc, edit| {
+                    // A `${VAR}` line is the user's way of keeping the token
+                    // out of the file: it is never replaced by a literal.
+                    if edit.holds_reference(doc, &token_key) {
+                        references.push(format!("`{token_key}`"));
+                        return Ok(());
+                    }
                     for field in REPLACED_FIELDS {
                         edit.remove(doc, &format!("{nerf}:{field}"));
                     }
-                    edit.set(doc, &format!("{nerf}:_authToken"), entry.token.expose());
+                    edit.remove(doc, &format!("{nerf}:tokenHelper"));
+                    edit.set(doc, &token_key, entry.token.expose());
                     if let Some(scope) = entry.scope {
                         edit.set(doc, &format!("{scope}:registry"), entry.registry.as_str());
                     }
                     Ok(())
                 })?;
-                Ok(Saved {
-                    change,
-                    references: Vec::new(),
-                })
+                Ok(Saved { change, references })
+            }
+            Place::Yarnrc(path) => {
+                let token = yarnrc::NewValue::Literal(entry.token);
+                let registry = entry.registry.as_str();
+                let change = match entry.scope {
+                    Some(scope) => yarnrc::Change::SetScopeToken {
+                        scope,
+                        registry,
+                        token,
+                    },
+                    None => yarnrc::Change::SetRegistryToken { registry, token },
+                };
+                match self.edit_yarnrc(path, &change) {
+                    Ok(change) => Ok(Saved {
+                        change,
+                        references: Vec::new(),
+                    }),
+                    Err(err) => match err.downcast_ref::<yarnrc::FileError>() {
+                        Some(yarnrc::FileError {
+                            source: yarnrc::Error::KeepsReference { line },
+                            ..
+                        }) => Ok(Saved {
+                            change: Change::default(),
+                            references: vec![format!("the `${{…}}` on line {line}")],
+                        }),
+                        _ => Err(err),
+                    },
+                }
             }
             Place::Keyring => self.save_in_keyring(entry),
+            Place::TokenHelper { path, program } => self.save_token_helper(path, program, entry),
         }
     }
 
@@ -226,9 +295,15 @@ impl<'a> Store<'a> {
         &self,
         place: &Place,
         nerf: &NerfDart,
+        registry: &Url,
         old: &Secret,
         new: &Secret,
     ) -> Result<Change> {
+        if let Place::TokenHelper { .. } = place {
+            // The helper line names rtok, not the token: the keyring item
+            // is what changes.
+            return self.replace(&Place::Keyring, nerf, registry, old, new);
+        }
         let nerf = nerf.as_str();
         match place {
             Place::File(path) => {
@@ -241,6 +316,25 @@ impl<'a> Store<'a> {
                     Ok(())
                 })
             }
+            Place::Yarnrc(path) => {
+                let registry = registry.as_str();
+                let held =
+                    yarn::read(path)?.and_then(|file| yarn::literal_token(&file, registry, None));
+                if held.as_ref().map(|(token, _)| token) != Some(old) {
+                    bail!(changed_meanwhile(
+                        path,
+                        &format!("npmRegistries[\"{registry}\"]")
+                    ));
+                }
+                self.edit_yarnrc(
+                    path,
+                    &yarnrc::Change::SetRegistryToken {
+                        registry,
+                        token: yarnrc::NewValue::Literal(new),
+                    },
+                )
+            }
+            Place::TokenHelper { .. } => unreachable!("handled above"),
             Place::Keyring => {
                 let keyring = Keyring::open()?;
                 let _lock = self.lock_keyring()?;
@@ -266,19 +360,35 @@ impl<'a> Store<'a> {
         &self,
         place: &Place,
         nerf: &NerfDart,
+        registry: &Url,
         scope: Option<&str>,
     ) -> Result<Change> {
         let nerf = nerf.as_str();
         match place {
-            Place::File(path) => self.edit_npmrc(path, |doc, edit| {
-                for field in CLEARED_FIELDS {
-                    edit.remove(doc, &format!("{nerf}:{field}"));
-                }
+            Place::File(path) | Place::TokenHelper { path, .. } => {
+                self.edit_npmrc(path, |doc, edit| {
+                    for field in CLEARED_FIELDS {
+                        edit.remove(doc, &format!("{nerf}:{field}"));
+                    }
+                    if let Some(scope) = scope {
+                        edit.remove(doc, &format!("{scope}:registry"));
+                    }
+                    Ok(())
+                })
+            }
+            Place::Yarnrc(path) => {
+                let mut change = self.edit_yarnrc(
+                    path,
+                    &yarnrc::Change::RemoveRegistryToken {
+                        registry: registry.as_str(),
+                    },
+                )?;
                 if let Some(scope) = scope {
-                    edit.remove(doc, &format!("{scope}:registry"));
+                    change
+                        .push(self.edit_yarnrc(path, &yarnrc::Change::RemoveScopeToken { scope })?);
                 }
-                Ok(())
-            }),
+                Ok(change)
+            }
             Place::Keyring => {
                 let keyring = Keyring::open()?;
                 let _lock = self.lock_keyring()?;
@@ -311,22 +421,23 @@ impl<'a> Store<'a> {
         &self,
         registry_of: &dyn Fn(&str) -> Url,
         wanted: &dyn Fn(&str) -> bool,
+        program: &Path,
     ) -> Result<Vec<Moved>> {
         let user_config = self.user_config()?;
         let keyring = Keyring::open()?;
         keyring.check()?;
         let _lock = self.lock_keyring()?;
-        let literal = self.literal_tokens(&user_config, registry_of)?;
-        let moves: Vec<(Moved, Secret)> = literal
+        let literal = self.literal_tokens_everywhere(&user_config, registry_of)?;
+        let moves: Vec<(Moved, Secret, Vec<Source>)> = literal
             .into_iter()
-            .filter(|(moved, _)| wanted(&moved.nerf))
+            .filter(|(moved, _, _)| wanted(&moved.nerf))
             .collect();
         if moves.is_empty() {
             return Ok(Vec::new());
         }
         let mut change = Change::default();
-        match self.try_move_to_keyring(&user_config, &keyring, &moves, &mut change) {
-            Ok(()) => Ok(moves.into_iter().map(|(moved, _)| moved).collect()),
+        match self.try_move_to_keyring(&keyring, &moves, program, &mut change) {
+            Ok(()) => Ok(moves.into_iter().map(|(moved, _, _)| moved).collect()),
             Err(err) => {
                 let undone = change.undo_locked(self, Some(&keyring));
                 Err(err.context(format!("nothing was moved ({undone})")))
@@ -336,12 +447,12 @@ impl<'a> Store<'a> {
 
     fn try_move_to_keyring(
         &self,
-        user_config: &Path,
         keyring: &Keyring,
-        moves: &[(Moved, Secret)],
+        moves: &[(Moved, Secret, Vec<Source>)],
+        program: &Path,
         change: &mut Change,
     ) -> Result<()> {
-        for (moved, token) in moves {
+        for (moved, token, _) in moves {
             change.push(set_item(keyring, &moved.nerf, Some(token))?);
             if keyring.get(&moved.nerf)?.as_ref() != Some(token) {
                 bail!(Failure::new(format!(
@@ -352,7 +463,7 @@ impl<'a> Store<'a> {
         }
         let recorded = self
             .edit_settings(|editor| {
-                for (moved, _) in moves {
+                for (moved, _, _) in moves {
                     editor.record_keyring(&moved.registry);
                 }
                 Ok(())
@@ -364,22 +475,177 @@ impl<'a> Store<'a> {
                 )
             })?;
         change.push(recorded);
-        let removed = self
-            .edit_npmrc(user_config, |doc, edit| {
-                for (moved, token) in moves {
-                    let key = format!("{}:_authToken", moved.nerf);
-                    if edit.value(doc, &key).as_deref() != Some(token.expose()) {
-                        bail!(changed_meanwhile(user_config, &key));
+        // Each file once, with every line it loses.
+        let mut files: Vec<&Source> = Vec::new();
+        for source in moves.iter().flat_map(|(_, _, sources)| sources) {
+            if !files
+                .iter()
+                .any(|known| source_path(known) == source_path(source))
+            {
+                files.push(source);
+            }
+        }
+        for file in files {
+            let here = |s: &Source| source_path(s) == source_path(file);
+            let removed = match file {
+                Source::Ini { path, helper } => self
+                    .edit_npmrc(path, |doc, edit| {
+                        for (moved, token, sources) in moves {
+                            if !sources.iter().any(here) {
+                                continue;
+                            }
+                            let key = format!("{}:_authToken", moved.nerf);
+                            if edit.value(doc, &key).as_deref() != Some(token.expose()) {
+                                bail!(changed_meanwhile(path, &key));
+                            }
+                            edit.remove(doc, &key);
+                            if *helper {
+                                let command = token_helper_command(program, &moved.registry)?;
+                                edit.set(doc, &format!("{}:tokenHelper", moved.nerf), &command);
+                            }
+                        }
+                        Ok(())
+                    })
+                    .with_context(|| {
+                        format!("could not remove the tokens from {}", path.display())
+                    })?,
+                Source::Yarn { path } => {
+                    let mut removed = Change::default();
+                    for (moved, token, sources) in moves {
+                        if !sources.iter().any(here) {
+                            continue;
+                        }
+                        let registry = moved.registry.as_str();
+                        let held = yarn::read(path)?
+                            .and_then(|file| yarn::literal_token(&file, registry, None));
+                        if held.as_ref().map(|(t, _)| t) != Some(token) {
+                            bail!(changed_meanwhile(
+                                path,
+                                &format!("npmRegistries[\"{registry}\"]")
+                            ));
+                        }
+                        removed.push(self.edit_yarnrc(
+                            path,
+                            &yarnrc::Change::RemoveRegistryToken { registry },
+                        )?);
                     }
-                    edit.remove(doc, &key);
+                    removed
                 }
-                Ok(())
-            })
-            .with_context(|| {
-                format!("could not remove the tokens from {}", user_config.display())
-            })?;
-        change.push(removed);
+            };
+            change.push(removed);
+        }
         Ok(())
+    }
+
+    /// Every literal token of the user config, pnpm's `auth.ini` and yarn's
+    /// home `.yarnrc.yml`, by registry, with every line it is on. Two
+    /// different tokens for one registry are an error: the keyring keeps
+    /// one, and rtok will not choose.
+    fn literal_tokens_everywhere(
+        &self,
+        user_config: &Path,
+        registry_of: &dyn Fn(&str) -> Url,
+    ) -> Result<Vec<(Moved, Secret, Vec<Source>)>> {
+        let mut found: Vec<(Moved, Secret, Vec<Source>)> = Vec::new();
+        let mut add = |moved: Moved, token: Secret, source: Source| -> Result<()> {
+            let place = moved.from.clone().unwrap_or_default();
+            match found.iter_mut().find(|(m, _, _)| m.nerf == moved.nerf) {
+                Some((known, known_token, sources)) => {
+                    if *known_token != token {
+                        bail!(
+                            Failure::new(format!(
+                                "{} and {place} hold different tokens for {}; the keyring keeps one per registry",
+                                known.from.clone().unwrap_or_default(),
+                                crate::display::display_url(&moved.registry)
+                            ))
+                            .hint("log in again with `rtok login --storage keyring`, or remove the stale line first")
+                        );
+                    }
+                    known.places.push(place);
+                    sources.push(source);
+                }
+                None => found.push((moved, token, vec![source])),
+            }
+            Ok(())
+        };
+        for (moved, token) in self.literal_tokens(user_config, registry_of)? {
+            add(
+                moved,
+                token,
+                Source::Ini {
+                    path: user_config.to_path_buf(),
+                    helper: false,
+                },
+            )?;
+        }
+        if let Some(auth_ini) = clients::user_file(self.config, Client::Pnpm)
+            && auth_ini != user_config
+        {
+            for (moved, token) in self.literal_tokens(&auth_ini, registry_of)? {
+                add(
+                    moved,
+                    token,
+                    Source::Ini {
+                        path: auth_ini.clone(),
+                        helper: true,
+                    },
+                )?;
+            }
+        }
+        if let Some(yarnrc_path) = clients::user_file(self.config, Client::Yarn)
+            && let Some(file) = yarn::read(&yarnrc_path)?
+        {
+            for entry in file.entries() {
+                let (
+                    yarnrc::Place::Registry(key),
+                    yarnrc::Field::AuthToken,
+                    yarnrc::Value::Literal(token),
+                ) = (&entry.place, entry.field, &entry.value)
+                else {
+                    continue;
+                };
+                if token.expose().is_empty() {
+                    continue;
+                }
+                let registry = match key.split_once("//") {
+                    Some((scheme, _)) if !scheme.is_empty() => {
+                        let text = if key.ends_with('/') {
+                            key.clone()
+                        } else {
+                            format!("{key}/")
+                        };
+                        match Url::parse(&text) {
+                            Ok(url) => url,
+                            Err(_) => continue,
+                        }
+                    }
+                    _ => registry_of(&format!("{}/", key.trim_end_matches('/'))),
+                };
+                // Only the entry yarn really uses for the registry.
+                if yarn::literal_token(&file, registry.as_str(), None)
+                    .map(|(t, _)| t)
+                    .as_ref()
+                    != Some(token)
+                {
+                    continue;
+                }
+                let from = format!("{}:{}", yarnrc_path.display(), entry.line);
+                let moved = Moved {
+                    nerf: nerf_dart(&registry),
+                    registry,
+                    from: Some(from.clone()),
+                    places: vec![from],
+                };
+                add(
+                    moved,
+                    token.clone(),
+                    Source::Yarn {
+                        path: yarnrc_path.clone(),
+                    },
+                )?;
+            }
+        }
+        Ok(found)
     }
 
     /// Whether rtok's settings, read now, record a keyring token for `nerf`:
@@ -394,8 +660,11 @@ impl<'a> Store<'a> {
     /// the recorded registries `wanted` accepts. Every token is read before
     /// anything is written; a different literal token already in the file
     /// is never replaced. All or nothing.
-    pub(crate) fn move_to_file(&self, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<Moved>> {
-        let user_config = self.user_config()?;
+    pub(crate) fn move_to_file(
+        &self,
+        wanted: &dyn Fn(&str) -> bool,
+        places: &[Place],
+    ) -> Result<Vec<Moved>> {
         let _lock = self.lock_keyring()?;
         let recorded = rtok_config::RtokConfig::load(self.settings_path)?;
         let targets: Vec<_> = recorded
@@ -423,14 +692,24 @@ impl<'a> Store<'a> {
             })?;
             tokens.push(token);
         }
+        // pnpm's token helper reads the keyring item that is about to go:
+        // its auth.ini gets the token too, in the helper's stead.
+        let mut places = places.to_vec();
+        if let Some(auth_ini) = clients::user_file(self.config, Client::Pnpm)
+            && !places.contains(&Place::File(auth_ini.clone()))
+            && self.names_token_helper(&auth_ini, &targets)?
+        {
+            places.push(Place::File(auth_ini));
+        }
         let mut change = Change::default();
-        match self.try_move_to_file(&user_config, &keyring, &targets, &tokens, &mut change) {
+        match self.try_move_to_file(&places, &keyring, &targets, &tokens, &mut change) {
             Ok(()) => Ok(targets
                 .iter()
                 .map(|t| Moved {
                     registry: t.url.clone(),
                     nerf: t.nerf.clone(),
                     from: None,
+                    places: places.iter().map(Place::shown).collect(),
                 })
                 .collect()),
             Err(err) => {
@@ -440,35 +719,85 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Whether the ini file at `path` names a token helper for one of
+    /// `targets`.
+    fn names_token_helper(
+        &self,
+        path: &Path,
+        targets: &[&rtok_config::RegistrySettings],
+    ) -> Result<bool> {
+        let Some(bytes) = crate::private_file::read_regular(path)? else {
+            return Ok(false);
+        };
+        let document = Document::parse(bytes);
+        Ok(document.entries().any(|located| {
+            let key = self.config.expand_key(&located.entry.key);
+            targets
+                .iter()
+                .any(|t| key == format!("{}:tokenHelper", t.nerf))
+        }))
+    }
+
     fn try_move_to_file(
         &self,
-        user_config: &Path,
+        places: &[Place],
         keyring: &Keyring,
         targets: &[&rtok_config::RegistrySettings],
         tokens: &[Secret],
         change: &mut Change,
     ) -> Result<()> {
-        let written = self
-            .edit_npmrc(user_config, |doc, edit| {
-                for (target, token) in targets.iter().zip(tokens) {
-                    let key = format!("{}:_authToken", target.nerf);
-                    if let Some(current) = edit.value(doc, &key)
-                        && current != token.expose()
-                    {
-                        bail!(
-                            Failure::new(format!(
-                                "{} already has another `{key}` line; rtok will not replace it",
-                                user_config.display()
-                            ))
-                            .hint("remove that line first, or keep using the keyring")
-                        );
+        for place in places {
+            let written = match place {
+                Place::File(path) => self.edit_npmrc(path, |doc, edit| {
+                    for (target, token) in targets.iter().zip(tokens) {
+                        let key = format!("{}:_authToken", target.nerf);
+                        if let Some(current) = edit.value(doc, &key)
+                            && current != token.expose()
+                        {
+                            bail!(
+                                Failure::new(format!(
+                                    "{} already has another `{key}` line; rtok will not replace it",
+                                    path.display()
+                                ))
+                                .hint("remove that line first, or keep using the keyring")
+                            );
+                        }
+                        edit.remove(doc, &format!("{}:tokenHelper", target.nerf));
+                        edit.set(doc, &key, token.expose());
                     }
-                    edit.set(doc, &key, token.expose());
+                    Ok(())
+                }),
+                Place::Yarnrc(path) => {
+                    let mut written = Change::default();
+                    for (target, token) in targets.iter().zip(tokens) {
+                        let holding = self.holding(place, &target.url)?;
+                        if matches!(&holding, Holding::Token { token: held, .. } if held != token)
+                            || matches!(holding, Holding::Reference { .. } | Holding::Other { .. })
+                        {
+                            bail!(
+                                Failure::new(format!(
+                                    "{} already has another credential for {}; rtok will not replace it",
+                                    path.display(),
+                                    crate::display::display_url(&target.url)
+                                ))
+                                .hint("remove it first, or keep using the keyring")
+                            );
+                        }
+                        written.push(self.edit_yarnrc(
+                            path,
+                            &yarnrc::Change::SetRegistryToken {
+                                registry: target.url.as_str(),
+                                token: yarnrc::NewValue::Literal(token),
+                            },
+                        )?);
+                    }
+                    Ok(written)
                 }
-                Ok(())
-            })
-            .with_context(|| format!("could not write the tokens to {}", user_config.display()))?;
-        change.push(written);
+                Place::Keyring | Place::TokenHelper { .. } => continue,
+            }
+            .with_context(|| format!("could not write the tokens to {}", place.shown()))?;
+            change.push(written);
+        }
         let forgotten = self
             .edit_settings(|editor| {
                 for target in targets {
@@ -511,11 +840,13 @@ impl<'a> Store<'a> {
             let registry = registry_of(prefix);
             let nerf = nerf_dart(&registry);
             found.retain(|(m, _)| m.nerf != nerf);
+            let from = format!("{}:{}", user_config.display(), located.line);
             found.push((
                 Moved {
                     registry,
                     nerf,
-                    from: Some(format!("{}:{}", user_config.display(), located.line)),
+                    from: Some(from.clone()),
+                    places: vec![from],
                 },
                 Secret::new(value.clone()),
             ));
@@ -549,6 +880,62 @@ impl<'a> Store<'a> {
             });
         }
         Ok(result)
+    }
+
+    /// Edits a `.yarnrc.yml` and records its bytes before and after.
+    fn edit_yarnrc(&self, path: &Path, change: &yarnrc::Change<'_>) -> Result<Change> {
+        let edited = yarn::edit(path, change)?;
+        let mut result = Change::default();
+        if edited.before != edited.after {
+            result.steps.push(Step::Yarnrc {
+                path: path.to_path_buf(),
+                before: edited.before,
+                after: edited.after,
+            });
+        }
+        Ok(result)
+    }
+
+    /// The keyring item and its record, then the `tokenHelper` line in
+    /// pnpm's `auth.ini` (the registry's literal credential lines there
+    /// removed: the helper is what pnpm should use). All or nothing.
+    fn save_token_helper(&self, path: &Path, program: &Path, entry: &Entry<'_>) -> Result<Saved> {
+        let helper = token_helper_command(program, entry.registry)?;
+        let keyring = Keyring::open()?;
+        let _lock = self.lock_keyring()?;
+        let nerf = entry.nerf();
+        let mut change = Change::default();
+        let attempt = (|| -> Result<()> {
+            change.push(set_item(&keyring, &nerf, Some(entry.token))?);
+            change.push(self.edit_settings(|editor| {
+                editor.record_keyring(entry.registry);
+                Ok(())
+            })?);
+            change.push(self.edit_npmrc(path, |doc, edit| {
+                for field in AUTH_FIELDS {
+                    let key = format!("{nerf}:{field}");
+                    if !edit.holds_reference(doc, &key) {
+                        edit.remove(doc, &key);
+                    }
+                }
+                edit.set(doc, &format!("{nerf}:tokenHelper"), &helper);
+                if let Some(scope) = entry.scope {
+                    edit.set(doc, &format!("{scope}:registry"), entry.registry.as_str());
+                }
+                Ok(())
+            })?);
+            Ok(())
+        })();
+        match attempt {
+            Ok(()) => Ok(Saved {
+                change,
+                references: Vec::new(),
+            }),
+            Err(err) => {
+                let undone = change.undo_locked(self, Some(&keyring));
+                Err(err.context(format!("nothing was saved ({undone})")))
+            }
+        }
     }
 
     /// Edits rtok's settings; the caller holds the keyring lock, which every
@@ -589,6 +976,41 @@ impl<'a> Store<'a> {
         file.lock()
             .with_context(|| format!("could not lock {}", path.display()))?;
         Ok(file)
+    }
+}
+
+/// The `tokenHelper` value that makes pnpm 11+ ask rtok for the registry's
+/// token: pnpm splits it on whitespace and refuses `$ % \` " '` in it
+/// (clients-2026.md §1.3), so a path or URL holding one cannot be named.
+pub(crate) fn token_helper_command(program: &Path, registry: &Url) -> Result<String> {
+    let program_text = program.to_str().unwrap_or_default();
+    let unusable = |text: &str| {
+        text.is_empty()
+            || text
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, '$' | '%' | '`' | '"' | '\''))
+    };
+    if !program.is_absolute() || unusable(program_text) {
+        bail!(
+            Failure::new(format!(
+                "pnpm cannot run rtok from {} as a token helper (it needs an absolute path without spaces, `$`, `%`, quotes or backticks)",
+                program.display()
+            ))
+            .hint("install rtok in a plain folder (say /usr/local/bin), or log in for pnpm with `--storage file`")
+        );
+    }
+    if unusable(registry.as_str()) {
+        bail!(Failure::new(format!(
+            "pnpm cannot pass {} to a token helper (it has a `%`, a quote or a space)",
+            crate::display::display_url(registry)
+        )));
+    }
+    Ok(format!("{program_text} token-helper {}", registry.as_str()))
+}
+
+fn source_path(source: &Source) -> &Path {
+    match source {
+        Source::Ini { path, .. } | Source::Yarn { path } => path,
     }
 }
 
@@ -697,6 +1119,12 @@ enum Step {
         before: Option<Vec<u8>>,
         after: Vec<u8>,
     },
+    /// A `.yarnrc.yml`: its bytes before and after.
+    Yarnrc {
+        path: PathBuf,
+        before: Vec<u8>,
+        after: Vec<u8>,
+    },
     /// A keyring item (`None`: no item).
     Item {
         nerf: String,
@@ -713,7 +1141,7 @@ pub(crate) struct Change {
 }
 
 impl Change {
-    fn push(&mut self, other: Change) {
+    pub(crate) fn push(&mut self, other: Change) {
         self.steps.extend(other.steps);
     }
 
@@ -766,6 +1194,20 @@ impl Change {
                     keys,
                 } => match undo_npmrc(store, &path, &before, &after, &keys) {
                     Ok(()) => report.done.push(format!("restored {}", path.display())),
+                    Err(err) => report
+                        .problems
+                        .push(format!("could not restore {} ({err:#})", path.display())),
+                },
+                Step::Yarnrc {
+                    path,
+                    before,
+                    after,
+                } => match yarn::undo(&path, &before, &after) {
+                    Ok(true) => report.done.push(format!("restored {}", path.display())),
+                    Ok(false) => report.problems.push(format!(
+                        "{} changed meanwhile and was left as it is",
+                        path.display()
+                    )),
                     Err(err) => report
                         .problems
                         .push(format!("could not restore {} ({err:#})", path.display())),
@@ -921,6 +1363,7 @@ mod tests {
         store.replace(
             &Place::File(path.to_path_buf()),
             &NerfDart::from_url(&url("https://r.example/")),
+            &url("https://r.example/"),
             &Secret::new("old"),
             &Secret::new("new"),
         )
@@ -1013,6 +1456,7 @@ mod tests {
             .remove(
                 &Place::File(path.clone()),
                 &NerfDart::from_url(&url("https://r.example/")),
+                &url("https://r.example/"),
                 Some("@acme"),
             )
             .expect("remove");

@@ -25,7 +25,7 @@ mod value;
 #[allow(unused_imports)] // the API issue 18 calls; tests use the modules
 pub(crate) use edit::{Change, edit};
 #[allow(unused_imports)]
-pub(crate) use read::{Auth, Entry, Field, Place, Yarnrc, read_file};
+pub(crate) use read::{Auth, Entry, Field, FileError, Place, Yarnrc, read_file};
 pub(crate) use uses::references_in_file;
 #[allow(unused_imports)]
 pub(crate) use value::{Fallback, NewValue, Value, Variable};

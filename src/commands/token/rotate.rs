@@ -13,12 +13,15 @@ use super::super::otp;
 use super::create::Created;
 use super::{delete, fetch_listed};
 use crate::cli::RotateArgs;
+use crate::client::Client;
 use crate::config::Origin;
-use crate::config::store::{Change, Place, Store};
+use crate::config::store::{Change, Entry, Holding, Place, Store};
 use crate::failure::Failure;
+use crate::npmrc::NerfDart;
 use crate::output::{Printer, Report};
 use crate::prompt;
 use crate::registry::{NewToken, Refusal, Registry, TokenRecord};
+use crate::rtok_config::Storage;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::time;
@@ -101,7 +104,13 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
             }
         };
         if let Some(place) = place {
-            match store.replace(&place, &found.nerf, old_token, &created.token) {
+            match store.replace(
+                &place,
+                &found.nerf,
+                &settings.registry,
+                old_token,
+                &created.token,
+            ) {
                 Ok(change) => {
                     rollback.saved = Some(change);
                     saved_to = Some(place.shown());
@@ -115,6 +124,41 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
                         place.shown()
                     )));
                 }
+            }
+        }
+    }
+    // Every other client's copy: replaced where it is the old token (it
+    // would stop working), written where a chosen client has none.
+    if replaces_current && let Some(old_token) = current.as_ref() {
+        let chosen = crate::config::clients::chosen(
+            &settings.config,
+            args.clients.clients.as_deref(),
+            settings.rtok.clients(),
+        );
+        match other_copies(
+            settings,
+            &store,
+            &found.origin,
+            &chosen,
+            old_token,
+            &created.token,
+            printer,
+        ) {
+            Ok((change, places)) => {
+                let mut all = rollback.saved.take().unwrap_or_default();
+                all.push(change);
+                rollback.saved = Some(all);
+                if !places.is_empty() {
+                    let mut shown: Vec<String> = saved_to.take().into_iter().collect();
+                    shown.extend(places);
+                    saved_to = Some(shown.join(", "));
+                }
+            }
+            Err(err) => {
+                let state = rollback.run(&registry, &store).await;
+                return Err(err.context(format!(
+                    "could not save the new token for every client ({state})"
+                )));
             }
         }
     }
@@ -174,6 +218,78 @@ pub(super) async fn run(settings: &Settings, args: &RotateArgs, printer: &Printe
         saved_to,
     })?;
     Ok(())
+}
+
+/// The new token in every client file other than npm's source: replaced
+/// where the file holds the old token, saved where a chosen client holds
+/// nothing for the registry; a file holding another token or a `${VAR}` is
+/// left, with a note. All or nothing: a failure undoes what was written.
+#[allow(clippy::too_many_arguments)]
+fn other_copies(
+    settings: &Settings,
+    store: &Store<'_>,
+    origin: &Origin,
+    chosen: &[Client],
+    old: &Secret,
+    new: &Secret,
+    printer: &Printer,
+) -> Result<(Change, Vec<String>)> {
+    let registry = &settings.registry;
+    let nerf = NerfDart::from_url(registry);
+    let mut change = Change::default();
+    let mut places = Vec::new();
+    let mut attempt = || -> Result<()> {
+        for client in Client::ALL {
+            let place = store.file_of(client)?;
+            if matches!((origin, &place), (Origin::File { path, .. }, Place::File(file)) if path == file)
+            {
+                continue;
+            }
+            match store.holding(&place, registry)? {
+                Holding::Token { token, .. } if &token == old => {
+                    change.push(store.replace(&place, &nerf, registry, old, new)?);
+                    places.push(place.shown());
+                }
+                // npm's copy is the one in use, handled above.
+                Holding::Nothing if client != Client::Npm && chosen.contains(&client) => {
+                    let storage = match origin {
+                        Origin::Keyring => Storage::Keyring,
+                        _ => Storage::File,
+                    };
+                    let program = std::env::current_exe().unwrap_or_default();
+                    let Some(target) = store.place_for(client, storage, &program)? else {
+                        continue;
+                    };
+                    let entry = Entry {
+                        registry,
+                        token: new,
+                        scope: None,
+                    };
+                    change.push(store.save(&target, &entry)?.change);
+                    places.push(target.shown());
+                }
+                Holding::Token { .. } => printer.warn(&format!(
+                    "{} holds another token for {}; it was left as it is",
+                    place.shown(),
+                    settings.registry_display()
+                )),
+                Holding::Reference { line } => printer.warn(&format!(
+                    "{}:{line} refers to a variable for {}; set it to the new token",
+                    place.shown(),
+                    settings.registry_display()
+                )),
+                Holding::Nothing | Holding::Other { .. } => {}
+            }
+        }
+        Ok(())
+    };
+    match attempt() {
+        Ok(()) => Ok((change, places)),
+        Err(err) => {
+            let undone = change.undo(store).sentence();
+            Err(err.context(undone))
+        }
+    }
 }
 
 /// The listed token to replace: `current` (the one this machine uses) or
