@@ -7,6 +7,7 @@
 mod config_files;
 mod distribution;
 mod doctor;
+mod every_client;
 mod exec;
 mod faults;
 mod interop;

@@ -151,6 +151,12 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             object["token"] = json!(secret);
             Reply::json(201, object)
         }
+        // Logout: the session token revokes itself.
+        ("DELETE", path) if path.starts_with("/-/user/token/") => {
+            let token = req.bearer().unwrap_or_default().to_string();
+            state.tokens.retain(|(_, secret)| *secret != token);
+            Reply::json(200, json!({"ok": "logged out"}))
+        }
         ("DELETE", path) if path.starts_with("/-/npm/v1/tokens/token/") => {
             let key = &path["/-/npm/v1/tokens/token/".len()..];
             if state.failing_deletes.contains(key) {
