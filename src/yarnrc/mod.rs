@@ -11,7 +11,6 @@
 //! means the original plus exactly the intended change (else it is refused).
 //! Writing the file is the caller's job, through `crate::private_file`.
 
-// Only `uses` is called yet (by `config::references`, for `rtok exec`);
 // the editor and the credential reader wait for issue 18 ("every client,
 // one credential"), where the lead wires them into the commands.
 #[cfg_attr(not(test), allow(dead_code))]

@@ -375,3 +375,94 @@ fn two_imports_at_once_move_the_token_once_and_lose_nothing() {
             .success();
     }
 }
+
+#[test]
+fn import_and_export_move_the_copy_of_every_client() {
+    use crate::support::clients::Client;
+    let env = TestEnv::new();
+    let keyring = PrivateKeyring::start(&env);
+    let secret = token("clients");
+    env.register_secret(&secret);
+    let npmrc = format!("; npm\nregistry=http://127.0.0.1:4873/\n{NERF}:_authToken={secret}\n");
+    let auth_ini = format!("; pnpm\n{NERF}:_authToken={secret}\n");
+    let yarnrc = format!(
+        "# yarn\nnpmRegistries:\n  \"http://127.0.0.1:4873\":\n    npmAuthToken: {secret}\n"
+    );
+    env.write_userconfig(&npmrc);
+    env.write_client_credentials(Client::Pnpm11, &auth_ini);
+    env.write_client_credentials(Client::Yarn4, &yarnrc);
+
+    let run = keyring.apply(env.rtok().args(["keyring", "import"])).run();
+    run.success();
+    assert!(
+        run.stderr.contains(&format!(
+            "Moved the token for http://127.0.0.1:4873/ from {}:3, {}:2, {}:4 to the system keyring.",
+            env.userconfig.display(),
+            env.pnpm_auth_ini().display(),
+            env.yarnrc_yml().display()
+        )),
+        "{}",
+        run.describe("every copy moved")
+    );
+    assert_eq!(
+        keyring.secret_tool_lookup(NERF).as_deref(),
+        Some(secret.as_str())
+    );
+    assert_eq!(
+        env.read_userconfig(),
+        "; npm\nregistry=http://127.0.0.1:4873/\n"
+    );
+    // pnpm keeps working natively: it asks this rtok for the token.
+    assert_eq!(
+        std::fs::read_to_string(env.pnpm_auth_ini()).expect("auth.ini"),
+        format!(
+            "; pnpm\n{NERF}:tokenHelper={} token-helper http://127.0.0.1:4873/\n",
+            env!("CARGO_BIN_EXE_rtok")
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.yarnrc_yml()).expect("yarnrc"),
+        "# yarn\n"
+    );
+    assert_no_file_contains(&env.root, &secret);
+
+    let run = keyring
+        .apply(
+            env.rtok()
+                .args(["keyring", "export", "--for", "npm,pnpm,yarn"]),
+        )
+        .run();
+    run.success();
+    assert_eq!(env.read_userconfig(), npmrc);
+    assert_eq!(
+        std::fs::read_to_string(env.pnpm_auth_ini()).expect("auth.ini"),
+        auth_ini
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.yarnrc_yml()).expect("yarnrc"),
+        yarnrc
+    );
+    assert_eq!(keyring.secret_tool_lookup(NERF), None, "the item is gone");
+}
+
+#[test]
+fn an_import_refuses_two_different_tokens_for_one_registry() {
+    use crate::support::clients::Client;
+    let env = TestEnv::new();
+    let keyring = PrivateKeyring::start(&env);
+    let (one, two) = (token("one"), token("two"));
+    env.register_secret(&one);
+    env.register_secret(&two);
+    let npmrc = format!("registry=http://127.0.0.1:4873/\n{NERF}:_authToken={one}\n");
+    let auth_ini = format!("{NERF}:_authToken={two}\n");
+    env.write_userconfig(&npmrc);
+    env.write_client_credentials(Client::Pnpm11, &auth_ini);
+    let run = keyring.apply(env.rtok().args(["keyring", "import"])).run();
+    assert_error(&run, 1, "hold different tokens for http://127.0.0.1:4873/");
+    assert_eq!(env.read_userconfig(), npmrc);
+    assert_eq!(
+        std::fs::read_to_string(env.pnpm_auth_ini()).expect("auth.ini"),
+        auth_ini
+    );
+    assert_eq!(keyring.secret_tool_lookup(NERF), None);
+}
