@@ -7,7 +7,10 @@ use crate::config::CredentialError;
 use crate::credential_command::CommandError;
 use crate::failure::{Exit, Failure};
 use crate::keyring::KeyringError;
-use crate::registry::RegistryError;
+use crate::registry::{Refusal, RegistryError};
+
+/// What `E_STAGE_REQUIRED` means and what to run instead.
+pub(crate) const STAGE_REQUIRED_HINT: &str = "the token is stage-only (`read-write-stage-only`), or direct publishing with it is over (npmjs, January 2027): publish with `npm stage publish` (or `pnpm stage publish`), then approve with `rtok stage approve`";
 
 /// The exit code for an error: the first `Failure` or `RegistryError` in its
 /// chain decides.
@@ -41,6 +44,9 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             return failure.hint.clone();
         }
         if let Some(registry) = cause.downcast_ref::<RegistryError>() {
+            if registry.refusal() == Some(Refusal::StageRequired) {
+                return Some(STAGE_REQUIRED_HINT.to_string());
+            }
             return registry.hint();
         }
         if let Some(credential) = cause.downcast_ref::<CredentialError>() {
