@@ -397,6 +397,10 @@ fn status_hint(status: StatusCode, endpoint: Endpoint, registry: &str) -> Option
             "{registry} has no token API (`/-/npm/v1/tokens`), or the token is not there"
         )),
         (404, Endpoint::Whoami) => Some(format!("{registry} does not answer `/-/whoami`; is it an npm registry?")),
+        (404, Endpoint::Trust) => Some(format!(
+            "the package does not exist on {registry} (trusted publishing needs a package published once), or it has no configuration with that id"
+        )),
+        (404, Endpoint::Stage) => Some("no staged version with that id: `rtok stage list` shows them".into()),
         (404 | 405 | 501, Endpoint::Logout) => {
             Some(format!("{registry} cannot revoke session tokens (`/-/user/token`)"))
         }
