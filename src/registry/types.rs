@@ -149,6 +149,12 @@ impl TokenRecord {
         self.text("publish_policy")
     }
 
+    /// Whether the entry has a `publish_policy` field at all (even `null`):
+    /// the registry speaks of publish policies.
+    pub(crate) fn lists_publish_policy(&self) -> bool {
+        self.fields.contains_key("publish_policy")
+    }
+
     /// A stage-only token: it can stage a publish, never publish directly
     /// (`publish_policy: stage_only`; `stage-only` tolerated).
     pub(crate) fn stage_only(&self) -> bool {

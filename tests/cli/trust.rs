@@ -381,3 +381,70 @@ fn npm_lists_what_rtok_created_and_rtok_finds_what_npm_created_unchanged() {
     assert_eq!(run.json()[0]["action"], "unchanged");
     assert_eq!(registry.writes().len(), writes);
 }
+
+#[test]
+fn oidc_check_shows_what_each_trust_configuration_allows() {
+    let mock = MockRegistry::start(|req| {
+        let path = req.path_only();
+        if path.starts_with("/-/npm/v1/oidc/token/exchange/package/") {
+            return Reply::json(
+                201,
+                json!({"token": "npm_oidcExchangedTokenForTheCheck0001"}),
+            );
+        }
+        match path {
+            "/-/package/staged-only/trust" => Reply::json(
+                200,
+                json!([{"id": "t1", "type": "github",
+                    "claims": {"repository": "acme/tools", "workflow_ref": {"file": "release.yml"}},
+                    "permissions": ["createStagedPackage"]}]),
+            ),
+            "/-/package/both/trust" => Reply::json(
+                200,
+                json!([{"id": "t2", "type": "github",
+                    "claims": {"repository": "acme/tools", "workflow_ref": {"file": "release.yml"}},
+                    "permissions": ["createPackage", "createStagedPackage"]}]),
+            ),
+            "/-/package/old/trust" => Reply::json(
+                200,
+                json!([{"id": "t3", "type": "github",
+                    "claims": {"repository": "acme/tools", "workflow_ref": {"file": "release.yml"}}}]),
+            ),
+            _ => Reply::json(404, json!({"error": "not found"})),
+        }
+    });
+    let env = TestEnv::new();
+    env.register_secret("npm_oidcExchangedTokenForTheCheck0001");
+    env.register_secret("stored-token-for-trust");
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "stored-token-for-trust"));
+    let identity = jwt(&github_claims("acme/tools", "npm:127.0.0.1"));
+    env.register_secret(&identity);
+    let run = env
+        .rtok()
+        .without_ci()
+        .args([
+            "oidc",
+            "check",
+            "--package",
+            "staged-only",
+            "--package",
+            "both",
+            "--package",
+            "old",
+            "--json",
+        ])
+        .env("NPM_ID_TOKEN", &identity)
+        .run();
+    run.success();
+    let allows: Vec<String> = run
+        .json()
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["allows"].as_str().unwrap_or("-").to_string())
+        .collect();
+    assert_eq!(
+        allows,
+        ["stage publish", "publish, stage publish", "publish"]
+    );
+}

@@ -10,6 +10,8 @@ use crate::display::display_url;
 use crate::tokens::health::Severity;
 use crate::tokens::judge;
 
+const NPMJS_HOST: &str = "registry.npmjs.org";
+
 /// `direct-publish`, when the publish credential is such a token.
 pub(super) fn direct_publish(ex: &Examined) -> Option<Finding> {
     let package = ex.target.publishes.as_deref()?;
@@ -17,7 +19,9 @@ pub(super) fn direct_publish(ex: &Examined) -> Option<Finding> {
         return None;
     };
     let token = checked.entry()?;
-    if !judge::publishes_directly(token) {
+    // npmjs itself, or a registry that lists publish policies as it does.
+    let npmjs = ex.target.url.host_str() == Some(NPMJS_HOST) || token.lists_publish_policy();
+    if !npmjs || !judge::publishes_directly(token) {
         return None;
     }
     let bypass = token.bypass_2fa();
