@@ -487,6 +487,27 @@ fn stage_and_trust() {
     );
     let _settings = snapshot_settings(&env).bind_to_scope();
     assert_snapshot!(
+        "token_create_stage_only",
+        transcript(
+            &env.rtok()
+                .args([
+                    "token",
+                    "create",
+                    "--stage-only",
+                    "--name",
+                    "release",
+                    "--packages",
+                    "@acme/cli",
+                    "--expires",
+                    "30",
+                    "--password-stdin",
+                ])
+                .stdin("pw")
+                .allow_secret(STAGE_CREATED_TOKEN)
+                .run()
+        )
+    );
+    assert_snapshot!(
         "stage_list",
         transcript(&env.rtok().args(["stage", "list"]).run())
     );

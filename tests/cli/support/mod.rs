@@ -60,7 +60,9 @@ pub use oidc::{
     path_with, percent_decode,
 };
 pub use snapshot::{snapshot_settings, terminal_text, transcript};
-pub use stage_mock::{STAGE_TOKEN, StageRegistry, TwoFactor, stage_id, staged_item};
+pub use stage_mock::{
+    STAGE_CREATED_TOKEN, STAGE_TOKEN, StageRegistry, TwoFactor, stage_id, staged_item,
+};
 pub use stateful::{PASSWORD, TokenRegistry, forwarding_proxy, npmjs_mask};
 pub use tls::{ConnectProxy, TestCa, TlsRegistry};
 pub use verdaccio::{User, Verdaccio, http_agent, shared};

@@ -16,6 +16,9 @@ use super::mock::{MockRegistry, Reply, Request};
 /// The bearer token the registry accepts.
 pub const STAGE_TOKEN: &str = "npm_StageMockTokenAbCdEfGhIjKlMnOpQrSt0001";
 
+/// The token `POST /-/npm/v1/tokens` hands out.
+pub const STAGE_CREATED_TOKEN: &str = "npm_StageOnlyCreatedTokenAbCdEfGhIjKlMn0001";
+
 /// How the registry wants its one-time password on writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TwoFactor {
@@ -222,6 +225,23 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["-", "whoami"]) => Reply::json(200, json!({"username": "stager"})),
+        // npmjs (npm/cli#9948): `read-write-stage-only` comes back as
+        // `publish_policy: stage_only`.
+        ("POST", ["-", "npm", "v1", "tokens"]) => {
+            let body = req.json();
+            let stage_only = body["packages_and_scopes_permission"] == "read-write-stage-only";
+            Reply::json(
+                201,
+                json!({
+                    "token": STAGE_CREATED_TOKEN,
+                    "key": "5a5a5a5a-0000-4000-8000-000000000001",
+                    "name": body["name"],
+                    "readonly": false,
+                    "expiry": "2027-01-15T00:00:00.000Z",
+                    "publish_policy": if stage_only { json!("stage_only") } else { Value::Null },
+                }),
+            )
+        }
         ("GET", ["-", "stage"]) => {
             let page: usize = req
                 .query_param("page")
