@@ -400,7 +400,9 @@ fn status_hint(status: StatusCode, endpoint: Endpoint, registry: &str) -> Option
         (404, Endpoint::Trust) => Some(format!(
             "the package does not exist on {registry} (trusted publishing needs a package published once), or it has no configuration with that id"
         )),
-        (404, Endpoint::Stage) => Some("no staged version with that id: `rtok stage list` shows them".into()),
+        (404, Endpoint::Stage) => Some(format!(
+            "no staged version with that id (`rtok stage list` shows them), or {registry} has no stage queue (`/-/stage`)"
+        )),
         (404 | 405 | 501, Endpoint::Logout) => {
             Some(format!("{registry} cannot revoke session tokens (`/-/user/token`)"))
         }
