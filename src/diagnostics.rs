@@ -78,6 +78,21 @@ mod tests {
         assert_eq!(hint(&err).as_deref(), Some("run `rtok login`"));
         assert_eq!(message(&err), "could not list tokens: not logged in");
         let plain: anyhow::Result<()> = Err(anyhow::anyhow!("boom")).context("outer");
+        let stage = crate::registry::RegistryError::failed(
+            crate::registry::error::Request {
+                method: "PUT".into(),
+                url: "https://registry.npmjs.org/x".into(),
+                endpoint: crate::registry::Endpoint::Tokens,
+                registry: "https://registry.npmjs.org/".into(),
+            },
+            crate::registry::Problem::StageRequired {
+                status: reqwest::StatusCode::FORBIDDEN,
+                detail: String::new(),
+            },
+        );
+        let stage = anyhow::Error::new(stage);
+        assert_eq!(exit_code(&stage), 1);
+        assert!(hint(&stage).is_some_and(|h| h.contains("rtok stage approve")));
         assert_eq!(exit_code(&plain.unwrap_err()), 1);
     }
 }

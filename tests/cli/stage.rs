@@ -424,3 +424,49 @@ fn npm_reads_the_same_stage_list_from_the_mock() {
         .success();
     assert_eq!(registry.published(), ["pkg-2@1.0.0"]);
 }
+
+/// Types `keys` at the terminal.
+fn press(session: &mut rexpect::session::PtySession, keys: &str) {
+    session.send(keys).expect("type at the terminal");
+    session.flush().expect("type at the terminal");
+}
+
+#[test]
+fn without_ids_on_a_terminal_the_user_picks_what_to_approve() {
+    let registry = StageRegistry::start(&[], many(3), TwoFactor::Off);
+    let env = env_for(&registry);
+    let mut command = raw_rtok(&env);
+    command.args(["stage", "approve"]);
+    let mut session =
+        rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+    session
+        .exp_string("Pick the versions to approve")
+        .expect("the list");
+    session
+        .exp_string("pkg-3@1.0.0")
+        .expect("the last one listed");
+    press(&mut session, "\u{1b}[B"); // down
+    press(&mut session, " "); // pick the second
+    press(&mut session, "\r"); // confirm
+    let rest = session.exp_eof().expect("rtok exits");
+    assert!(rest.contains("approved pkg-2@1.0.0"), "{rest}");
+    assert_eq!(registry.published(), ["pkg-2@1.0.0"]);
+}
+
+#[test]
+fn reject_on_a_terminal_asks_and_a_no_sends_nothing() {
+    let registry = StageRegistry::start(&[], many(2), TwoFactor::Off);
+    let env = env_for(&registry);
+    for (answer, rejected) in [("n", 0), ("y", 1)] {
+        let mut command = raw_rtok(&env);
+        command.args(["stage", "reject", &stage_id(1)]);
+        let mut session =
+            rexpect::session::spawn_command(command, Some(30_000)).expect("spawn rtok in a pty");
+        session
+            .exp_string("Reject 1 staged version? [y/N] ")
+            .expect("the question");
+        session.send_line(answer).expect("answer");
+        session.exp_eof().expect("rtok exits");
+        assert_eq!(registry.rejected().len(), rejected, "after {answer}");
+    }
+}
