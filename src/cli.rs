@@ -223,7 +223,17 @@ pub enum TrustCommand {
     /// Reads each package's configuration, prints the plan (create; replace, which is revoke
     /// and create since a package holds one; unchanged), and after a confirmation applies it,
     /// a package every 2 s or so, reusing one two-factor code. Without provider flags it reads
-    /// `--manifest` (default ./trust.toml).
+    /// `--manifest` (default ./trust.toml):
+    ///
+    ///   [defaults]                 # applies to every package below
+    ///   github = "acme/tools"      # or gitlab = "group/project" with file = "..."
+    ///   workflow = "release.yml"
+    ///   environment = "npm"        # optional
+    ///   allow = ["stage-publish"]  # "publish", "stage-publish"
+    ///
+    ///   [package."@acme/cli"]      # a name or a glob over the workspace packages
+    ///   allow = ["publish", "stage-publish"]
+    #[command(verbatim_doc_comment)]
     Sync(TrustSyncArgs),
 }
 
