@@ -120,6 +120,199 @@ pub enum Command {
 
     /// Run a command (npm, pnpm, yarn...) with the registry credentials in its environment only
     Exec(ExecArgs),
+
+    /// Staged publishes awaiting approval: list, view, approve (one two-factor step for a
+    /// batch), reject, download
+    Stage {
+        #[command(subcommand)]
+        command: StageCommand,
+    },
+
+    /// Packages' trusted-publishing configurations: list, revoke, and sync a whole monorepo
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StageCommand {
+    /// List the staged versions (every page), optionally of one package
+    #[command(visible_alias = "ls")]
+    List(StageListArgs),
+
+    /// Show one staged version
+    View(StageIdArg),
+
+    /// Approve staged versions: publish them (exit 1 if any failed)
+    ///
+    /// One two-factor step serves the whole batch where the registry accepts it: the `--otp`
+    /// code, or the code typed once, is reused and asked again only when refused. Versions of
+    /// one workspace go in dependency order. With no ids on a terminal, pick from the list.
+    Approve(StageApproveArgs),
+
+    /// Reject staged versions: delete them and their tarballs from the registry
+    Reject(StageRejectArgs),
+
+    /// Download a staged version's tarball
+    Download(StageDownloadArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StageListArgs {
+    /// Only this package's staged versions
+    #[arg(value_name = "PACKAGE")]
+    pub package: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StageIdArg {
+    /// The stage id (a UUID, as `rtok stage list` shows)
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StageApproveArgs {
+    /// Stage ids (UUIDs); none on a terminal: pick from the list
+    #[arg(value_name = "ID", conflicts_with = "all")]
+    pub ids: Vec<String>,
+
+    /// Every staged version (of `--package`, when given)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only this package's staged versions
+    #[arg(long, value_name = "PACKAGE", requires = "all")]
+    pub package: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StageRejectArgs {
+    /// Stage ids (UUIDs)
+    #[arg(value_name = "ID", required = true)]
+    pub ids: Vec<String>,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StageDownloadArgs {
+    /// The stage id (a UUID)
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Where to write the tarball [default: `<name>-<version>-<id>.tgz` here, as npm names it]
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// List packages' trusted-publishing configurations
+    #[command(visible_alias = "ls")]
+    List(TrustListArgs),
+
+    /// Revoke a package's trusted-publishing configuration
+    Revoke(TrustRevokeArgs),
+
+    /// Make packages' trusted-publishing configurations what flags or a manifest say
+    ///
+    /// Reads each package's configuration, prints the plan (create; replace, which is revoke
+    /// and create since a package holds one; unchanged), and after a confirmation applies it,
+    /// a package every 2 s or so, reusing one two-factor code. Without provider flags it reads
+    /// `--manifest` (default ./trust.toml):
+    ///
+    ///   [defaults]                 # applies to every package below
+    ///   github = "acme/tools"      # or gitlab = "group/project" with file = "..."
+    ///   workflow = "release.yml"
+    ///   environment = "npm"        # optional
+    ///   allow = ["stage-publish"]  # "publish", "stage-publish"
+    ///
+    ///   [package."@acme/cli"]      # a name or a glob over the workspace packages
+    ///   allow = ["publish", "stage-publish"]
+    #[command(verbatim_doc_comment)]
+    Sync(TrustSyncArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrustListArgs {
+    /// Packages [default: the `name` in ./package.json]
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+
+    /// Every workspace package of ./package.json `workspaces` or ./pnpm-workspace.yaml
+    #[arg(long)]
+    pub workspaces: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrustRevokeArgs {
+    /// The package
+    #[arg(value_name = "PACKAGE")]
+    pub package: String,
+
+    /// The configuration's id (as `rtok trust list` shows)
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrustSyncArgs {
+    /// Packages to configure [default with provider flags: the `name` in ./package.json]
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+
+    /// Every workspace package (of ./package.json `workspaces` or ./pnpm-workspace.yaml)
+    #[arg(long)]
+    pub workspaces: bool,
+
+    /// GitHub Actions: the repository, OWNER/REPO
+    #[arg(long, value_name = "OWNER/REPO", conflicts_with_all = ["gitlab", "manifest"], requires = "workflow")]
+    pub github: Option<String>,
+
+    /// GitHub Actions: the workflow file name (e.g. `release.yml`)
+    #[arg(long, value_name = "FILE", requires = "github")]
+    pub workflow: Option<String>,
+
+    /// GitLab CI/CD: the project, GROUP/PROJECT
+    #[arg(
+        long,
+        value_name = "GROUP/PROJECT",
+        conflicts_with = "manifest",
+        requires = "file"
+    )]
+    pub gitlab: Option<String>,
+
+    /// GitLab CI/CD: the CI file name (e.g. `.gitlab-ci.yml`)
+    #[arg(long, value_name = "FILE", requires = "gitlab")]
+    pub file: Option<String>,
+
+    /// The CI environment the publisher must run in
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+
+    /// What the publisher may do: `publish`, `stage-publish` (repeatable; at least one)
+    #[arg(long, value_name = "ACTION")]
+    pub allow: Vec<String>,
+
+    /// The trust manifest (TOML) [default: ./trust.toml when no provider flag is given]
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<std::path::PathBuf>,
+
+    /// Print the plan, change nothing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Pause between packages (npm advises about 2 s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide = true, default_value = "2s")]
+    pub pace: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,9 +509,15 @@ pub struct CreateArgs {
     #[arg(long, value_name = "ORG", num_args = 1..)]
     pub orgs: Vec<String>,
 
-    /// Permission on the packages and scopes
+    /// Permission on the packages and scopes (`read-write-stage-only`: publish only by staging)
     #[arg(long, value_enum, value_name = "PERMISSION")]
     pub packages_and_scopes_permission: Option<Permission>,
+
+    /// A stage-only token: it can `npm stage publish` (a human then approves with `rtok stage
+    /// approve`), move dist-tags and deprecate, but never publish directly. Same as
+    /// `--packages-and-scopes-permission read-write-stage-only`
+    #[arg(long, conflicts_with_all = ["read_only", "packages_and_scopes_permission"])]
+    pub stage_only: bool,
 
     /// Permission on the organizations
     #[arg(long, value_enum, value_name = "PERMISSION")]

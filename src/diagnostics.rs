@@ -7,7 +7,10 @@ use crate::config::CredentialError;
 use crate::credential_command::CommandError;
 use crate::failure::{Exit, Failure};
 use crate::keyring::KeyringError;
-use crate::registry::RegistryError;
+use crate::registry::{Refusal, RegistryError};
+
+/// What `E_STAGE_REQUIRED` means and what to run instead.
+pub(crate) const STAGE_REQUIRED_HINT: &str = "the token is stage-only (`read-write-stage-only`), or direct publishing with it is over (npmjs, January 2027): publish with `npm stage publish` (or `pnpm stage publish`), then approve with `rtok stage approve`";
 
 /// The exit code for an error: the first `Failure` or `RegistryError` in its
 /// chain decides.
@@ -41,6 +44,9 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             return failure.hint.clone();
         }
         if let Some(registry) = cause.downcast_ref::<RegistryError>() {
+            if registry.refusal() == Some(Refusal::StageRequired) {
+                return Some(STAGE_REQUIRED_HINT.to_string());
+            }
             return registry.hint();
         }
         if let Some(credential) = cause.downcast_ref::<CredentialError>() {
@@ -72,6 +78,21 @@ mod tests {
         assert_eq!(hint(&err).as_deref(), Some("run `rtok login`"));
         assert_eq!(message(&err), "could not list tokens: not logged in");
         let plain: anyhow::Result<()> = Err(anyhow::anyhow!("boom")).context("outer");
+        let stage = crate::registry::RegistryError::failed(
+            crate::registry::error::Request {
+                method: "PUT".into(),
+                url: "https://registry.npmjs.org/x".into(),
+                endpoint: crate::registry::Endpoint::Tokens,
+                registry: "https://registry.npmjs.org/".into(),
+            },
+            crate::registry::Problem::StageRequired {
+                status: reqwest::StatusCode::FORBIDDEN,
+                detail: String::new(),
+            },
+        );
+        let stage = anyhow::Error::new(stage);
+        assert_eq!(exit_code(&stage), 1);
+        assert!(hint(&stage).is_some_and(|h| h.contains("rtok stage approve")));
         assert_eq!(exit_code(&plain.unwrap_err()), 1);
     }
 }

@@ -33,4 +33,5 @@ pub(crate) mod settings;
 pub(crate) mod severity;
 pub mod time;
 pub mod tokens;
+pub(crate) mod trust_manifest;
 pub(crate) mod yarnrc;

@@ -10,6 +10,7 @@ mod files;
 mod findings;
 mod project;
 mod report;
+mod stage;
 
 use std::time::SystemTime;
 

@@ -2,6 +2,7 @@
 //! (`run(&Settings, &Args, &Printer)` or narrower) and does one job:
 //! settings → registry client → report.
 
+mod batch;
 mod check;
 mod connect;
 mod copies;
@@ -14,8 +15,10 @@ mod oidc;
 mod otp;
 mod scan;
 mod shell;
+mod stage;
 mod status;
 mod token;
+mod trust;
 mod web;
 mod whoami;
 
@@ -56,6 +59,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Oidc { command } => oidc::run(&settings, command, printer).await,
         Command::Keyring { command } => keyring::run(&settings, &command, printer),
         Command::Exec(args) => exec::run(&settings, &args, printer).await,
+        Command::Stage { command } => stage::run(&settings, command, printer).await,
+        Command::Trust { command } => trust::run(&settings, command, printer).await,
         Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

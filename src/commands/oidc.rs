@@ -50,6 +50,10 @@ struct Checked {
     package: String,
     ok: bool,
     error: Option<String>,
+    /// What the package's trust configuration allows (`publish`, `stage
+    /// publish`), when the configured credential may read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allows: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -60,10 +64,23 @@ struct Checks {
 
 impl Report for Checks {
     fn human(&self, printer: &Printer) -> io::Result<()> {
-        let mut table = printer.table(Stream::Stdout, &["package", "state", "reason"]);
+        let with_allows = self.rows.iter().any(|r| r.allows.is_some());
+        let mut header = vec!["package", "state", "reason"];
+        if with_allows {
+            header.push("trust allows");
+        }
+        let mut table = printer.table(Stream::Stdout, &header);
         for row in &self.rows {
             let state = if row.ok { "ok" } else { "failed" };
-            table.add_row([&row.package, state, row.error.as_deref().unwrap_or("")]);
+            let mut cells = vec![
+                row.package.as_str(),
+                state,
+                row.error.as_deref().unwrap_or(""),
+            ];
+            if with_allows {
+                cells.push(row.allows.as_deref().unwrap_or(""));
+            }
+            table.add_row(cells);
         }
         printer.data(&table.to_string())
     }
@@ -175,6 +192,39 @@ fn append_github_env(file: &Path, name: &str, token: &Secret) -> Result<()> {
     Ok(())
 }
 
+/// What each package's trust configuration allows (`publish, stage
+/// publish`, `stage publish`, `none configured`), read with the configured
+/// credential when there is one; `None` where it could not be read (no
+/// credential, a two-factor challenge, a registry without the endpoint).
+async fn trust_allows(
+    settings: &Settings,
+    registry: &crate::registry::Registry,
+    packages: &[String],
+) -> Vec<Option<String>> {
+    let mut allows = Vec::with_capacity(packages.len());
+    let readable = settings.current_token().is_some();
+    for package in packages {
+        if !readable {
+            allows.push(None);
+            continue;
+        }
+        allows.push(
+            match registry.list_trust(package, settings.otp.as_ref()).await {
+                Ok(configs) if configs.is_empty() => Some("none configured".to_string()),
+                Ok(configs) => Some(
+                    configs
+                        .iter()
+                        .map(|c| c.allows_label())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                Err(_) => None,
+            },
+        );
+    }
+    allows
+}
+
 /// `oidc check`: tries the exchange for each package and prints a row each.
 async fn check(settings: &Settings, args: &OidcCheckArgs, printer: &Printer) -> Result<()> {
     let mut packages: Vec<String> = args.package.clone();
@@ -215,13 +265,16 @@ async fn check(settings: &Settings, args: &OidcCheckArgs, printer: &Printer) -> 
     let registry = connect::client(settings, printer, "oidc")?;
     let results = oidc::check_all(&registry, &CiEnv::from_process(), &packages).await?;
     let failed = results.iter().filter(|r| r.is_err()).count();
+    let allows = trust_allows(settings, &registry, &packages).await;
     let rows = packages
         .iter()
         .zip(results)
-        .map(|(package, result)| Checked {
+        .zip(allows)
+        .map(|((package, result), allows)| Checked {
             package: package.clone(),
             ok: result.is_ok(),
             error: result.err(),
+            allows,
         })
         .collect();
     printer.emit(&Checks { rows })?;

@@ -39,6 +39,10 @@ struct Row {
     /// ISO 8601, from the token's entry in the registry's list.
     expires: Option<String>,
     last_used: Option<String>,
+    /// A write token's publish policy where the registry lists one:
+    /// `direct` or `stage-only`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    publish_policy: Option<&'static str>,
     state: State,
     error: Option<String>,
     credential: String,
@@ -81,6 +85,10 @@ impl Report for Status {
         if with_last_used {
             header.push("last used");
         }
+        let with_policy = self.rows.iter().any(|r| r.publish_policy.is_some());
+        if with_policy {
+            header.push("publish");
+        }
         header.extend(["state", "credential"]);
         let mut table = printer.table(Stream::Stdout, &header);
         for row in &self.rows {
@@ -98,6 +106,9 @@ impl Report for Status {
             ];
             if with_last_used {
                 cells.push(row.last_used.as_deref().map(time::date).unwrap_or_default());
+            }
+            if with_policy {
+                cells.push(row.publish_policy.unwrap_or_default().to_string());
             }
             cells.extend([row.state.name().to_string(), row.credential.clone()]);
             table.add_row(cells);
@@ -163,6 +174,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                 user: None,
                 expires: None,
                 last_used: None,
+                publish_policy: None,
                 state: State::Ok,
                 error: None,
                 credential: String::new(),
@@ -262,6 +274,7 @@ fn fill(row: &mut Row, checked: Checked) {
             .last_used()
             .and_then(time::parse)
             .map(time::to_iso8601);
+        row.publish_policy = judge::publish_policy_label(entry);
     }
     if let Expiry::Expiring { left, .. } = checked.expiry {
         row.left = Some(left);
@@ -353,6 +366,7 @@ mod tests {
             user: None,
             expires: Some("2026-06-04T00:00:00.000Z".into()),
             last_used: None,
+            publish_policy: None,
             state,
             error: error.map(str::to_string),
             credential: "npm_aBcD...7890".into(),

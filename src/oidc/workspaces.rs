@@ -78,6 +78,29 @@ pub(crate) fn discover(root: &Path) -> Result<Vec<Member>> {
     expand(root, &patterns)
 }
 
+/// The names `root/<member.dir>/package.json` depends on (`dependencies`,
+/// `devDependencies`, `peerDependencies`, `optionalDependencies`), for
+/// ordering a workspace's packages; unreadable manifests have none.
+pub(crate) fn dependencies(root: &Path, member: &Member) -> Vec<String> {
+    let file = root.join(&member.dir).join("package.json");
+    let Ok(manifest) = read_manifest(&file) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = [
+        "dependencies",
+        "devDependencies",
+        "peerDependencies",
+        "optionalDependencies",
+    ]
+    .iter()
+    .filter_map(|field| manifest.get(*field).and_then(Value::as_object))
+    .flat_map(|deps| deps.keys().cloned())
+    .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn read_manifest(file: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(file)
         .map_err(|err| Failure::new(format!("could not read {}: {err}", file.display())))?;

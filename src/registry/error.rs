@@ -22,6 +22,10 @@ pub(crate) enum Endpoint {
     Logout,
     /// Trusted publishing: the identity token request and the exchange.
     Oidc,
+    /// The stage queue (`/-/stage`).
+    Stage,
+    /// A package's trusted-publishing configuration (`/-/package/<name>/trust`).
+    Trust,
 }
 
 /// How a 401 asked to authenticate (`www-authenticate`).
@@ -71,6 +75,9 @@ pub(crate) enum Refusal {
     OtherClientError,
     /// 5xx: the registry failed.
     ServerFailed,
+    /// A 4xx naming `E_STAGE_REQUIRED`: the token is stage-only, or direct
+    /// publishing with it is over; the version must be staged and approved.
+    StageRequired,
 }
 
 impl Refusal {
@@ -145,6 +152,9 @@ pub(crate) enum Problem {
 
     #[error("{}{detail}", status_text(*status))]
     Status { status: StatusCode, detail: String },
+
+    #[error("{}: the registry accepts this only as a staged publish (E_STAGE_REQUIRED){detail}", status_text(*status))]
+    StageRequired { status: StatusCode, detail: String },
 
     #[error("no complete answer within {after} (`fetch-timeout`)")]
     Timeout { after: String },
@@ -259,6 +269,7 @@ impl RegistryError {
             Problem::Unauthorized { .. } => Refusal::Rejected,
             Problem::OtpRequired { .. } => Refusal::NeedsOtp,
             Problem::IpNotAllowed => Refusal::IpRestricted,
+            Problem::StageRequired { .. } => Refusal::StageRequired,
             Problem::Status { status, detail } => match status.as_u16() {
                 403 => {
                     let npmjs = npmjs
@@ -299,7 +310,9 @@ impl RegistryError {
     /// The HTTP status, when the registry answered.
     pub(crate) fn status(&self) -> Option<StatusCode> {
         match self.problem()? {
-            Problem::Unauthorized { status, .. } | Problem::Status { status, .. } => Some(*status),
+            Problem::Unauthorized { status, .. }
+            | Problem::Status { status, .. }
+            | Problem::StageRequired { status, .. } => Some(*status),
             Problem::OtpRequired { .. } | Problem::IpNotAllowed => Some(StatusCode::UNAUTHORIZED),
             _ => None,
         }
@@ -344,6 +357,8 @@ impl RegistryError {
                 Some("this account or token only allows logins from certain IP ranges".into())
             }
             Problem::Status { status, .. } => status_hint(*status, request.endpoint, registry),
+            // `diagnostics.rs` explains it (what to run instead).
+            Problem::StageRequired { .. } => None,
             Problem::Timeout { .. } => Some(
                 "check the network, or raise `fetch-timeout` (milliseconds) in .npmrc".into(),
             ),
@@ -382,6 +397,12 @@ fn status_hint(status: StatusCode, endpoint: Endpoint, registry: &str) -> Option
             "{registry} has no token API (`/-/npm/v1/tokens`), or the token is not there"
         )),
         (404, Endpoint::Whoami) => Some(format!("{registry} does not answer `/-/whoami`; is it an npm registry?")),
+        (404, Endpoint::Trust) => Some(format!(
+            "the package does not exist on {registry} (trusted publishing needs a package published once), or it has no configuration with that id"
+        )),
+        (404, Endpoint::Stage) => Some(format!(
+            "no staged version with that id (`rtok stage list` shows them), or {registry} has no stage queue (`/-/stage`)"
+        )),
         (404 | 405 | 501, Endpoint::Logout) => {
             Some(format!("{registry} cannot revoke session tokens (`/-/user/token`)"))
         }

@@ -3,7 +3,9 @@
 
 pub(crate) mod error;
 mod permission;
+pub(crate) mod stage;
 pub(crate) mod transport;
+pub(crate) mod trust;
 pub(crate) mod types;
 
 use std::collections::HashSet;
@@ -16,7 +18,9 @@ use url::Url;
 
 pub(crate) use error::{Endpoint, Problem, Refusal, RegistryError, WebAuth};
 pub use permission::Permission;
+pub(crate) use stage::{StageItem, is_stage_id};
 pub(crate) use transport::{Auth, Call, ClientConfig, Event, HttpClient, Observer, Reply};
+pub(crate) use trust::{Allow, Provider, Trust, TrustConfig};
 pub(crate) use types::{CreatedToken, NewToken, TokenRecord};
 
 use crate::display::{display_url, encode_component};

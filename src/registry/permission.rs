@@ -8,6 +8,10 @@ use serde::Serialize;
 pub enum Permission {
     ReadOnly,
     ReadWrite,
+    /// Publish only by staging (`npm stage publish`), which a human then
+    /// approves; npmjs lists such a token with `publish_policy: stage_only`.
+    /// Packages and scopes only: organisations have no such level.
+    ReadWriteStageOnly,
     NoAccess,
 }
 
@@ -33,6 +37,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(Permission::ReadWrite).expect("json"),
             "read-write"
+        );
+        assert_eq!(
+            serde_json::to_value(Permission::ReadWriteStageOnly).expect("json"),
+            "read-write-stage-only"
         );
         assert_eq!(Permission::from_action("none"), Some(Permission::NoAccess));
         assert_eq!(Permission::from_action("admin"), None);

@@ -143,6 +143,26 @@ impl TokenRecord {
             .unwrap_or(false)
     }
 
+    /// `publish_policy` as npmjs lists it (`stage_only`, or absent for a
+    /// token that publishes directly).
+    pub(crate) fn publish_policy(&self) -> Option<&str> {
+        self.text("publish_policy")
+    }
+
+    /// Whether the entry has a `publish_policy` field at all (even `null`):
+    /// the registry speaks of publish policies.
+    pub(crate) fn lists_publish_policy(&self) -> bool {
+        self.fields.contains_key("publish_policy")
+    }
+
+    /// A stage-only token: it can stage a publish, never publish directly
+    /// (`publish_policy: stage_only`; `stage-only` tolerated).
+    pub(crate) fn stage_only(&self) -> bool {
+        self.publish_policy().is_some_and(|p| {
+            p.eq_ignore_ascii_case("stage_only") || p.eq_ignore_ascii_case("stage-only")
+        })
+    }
+
     /// Whether the registry lists the token as revoked (`revoked` set to a
     /// date or `true`; npmjs sends `null` for a live token).
     pub(crate) fn revoked(&self) -> bool {
@@ -247,6 +267,16 @@ impl CreatedToken {
             .unwrap_or_default()
     }
 
+    /// `publish_policy: stage_only` in the registry's answer.
+    pub(crate) fn stage_only(&self) -> bool {
+        self.rest
+            .get("publish_policy")
+            .and_then(Value::as_str)
+            .is_some_and(|p| {
+                p.eq_ignore_ascii_case("stage_only") || p.eq_ignore_ascii_case("stage-only")
+            })
+    }
+
     /// `expiry` or `expires`.
     pub(crate) fn expiry(&self) -> Option<&str> {
         ["expiry", "expires"]
@@ -298,6 +328,10 @@ mod tests {
         }))
         .expect("record");
         assert!(granular.bypass_2fa() && !granular.revoked());
+        assert!(!granular.stage_only());
+        let staged = TokenRecord::from_value(json!({"key": "s", "publish_policy": "stage_only"}))
+            .expect("record");
+        assert!(staged.stage_only() && staged.publish_policy() == Some("stage_only"));
         assert!(granular.has_scopes() && granular.npmjs_shaped());
         let classic = TokenRecord::from_value(json!({
             "key": "c", "token": "abcde...vwxyz", "readonly": false, "revoked": "2026-01-01"

@@ -123,6 +123,21 @@ fn judge_one(
             "a write token that skips two-factor authentication; npm ends direct publishing with these in January 2027 (trusted publishing, `rtok oidc`, replaces them)".to_string(),
         );
     }
+    if judge::publishes_directly(token) {
+        if token.bypass_2fa() {
+            add(
+                "direct-publish",
+                Severity::Error,
+                "a write token that publishes directly and skips two-factor authentication: npmjs stops accepting these in January 2027; create a stage-only one (`rtok token create --stage-only`) or use trusted publishing".to_string(),
+            );
+        } else {
+            add(
+                "direct-publish",
+                Severity::Warning,
+                "a write token that can publish directly; a stage-only token (`rtok token create --stage-only`) publishes only what a human approves".to_string(),
+            );
+        }
+    }
     if judge::all_packages(token) {
         add(
             "all-packages-write",
@@ -154,7 +169,7 @@ mod tests {
             "created": "2026-05-01T00:00:00.000Z", "expiry": "2026-06-20T00:00:00.000Z",
             "accessed": "2026-05-30T00:00:00.000Z", "cidr": ["10.0.0.0/8"], "bypass_2fa": false,
             "revoked": null, "permissions": [{"name": "package", "action": "write"}],
-            "scopes": [{"type": "package", "name": "left-pad"}]
+            "scopes": [{"type": "package", "name": "left-pad"}], "publish_policy": "stage_only"
         })
     }
 
@@ -214,6 +229,17 @@ mod tests {
             (
                 with(|v| v["bypass_2fa"] = json!(true)),
                 vec![("bypass-2fa", Warning)],
+            ),
+            (
+                with(|v| v["publish_policy"] = json!(null)),
+                vec![("direct-publish", Warning)],
+            ),
+            (
+                with(|v| {
+                    v["publish_policy"] = json!(null);
+                    v["bypass_2fa"] = json!(true);
+                }),
+                vec![("direct-publish", Error), ("bypass-2fa", Warning)],
             ),
             (
                 with(|v| v["scopes"] = json!([{"type": "package", "name": "*"}])),

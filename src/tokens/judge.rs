@@ -20,6 +20,26 @@ pub(crate) fn is_write(token: &TokenRecord) -> bool {
             .any(|(_, action)| *action == "write")
 }
 
+/// A write token that can publish directly, where the registry says so: it
+/// speaks npmjs's shape (which lists `publish_policy`) and is not
+/// stage-only. Other registries have no staged publishing to compare with.
+pub(crate) fn publishes_directly(token: &TokenRecord) -> bool {
+    is_write(token) && token.npmjs_shaped() && !token.stage_only()
+}
+
+/// `direct` or `stage-only` for a write token of npmjs's shape; `None`
+/// where the registry has no publish policy to show.
+pub(crate) fn publish_policy_label(token: &TokenRecord) -> Option<&'static str> {
+    if !is_write(token) || !(token.npmjs_shaped() || token.publish_policy().is_some()) {
+        return None;
+    }
+    Some(if token.stage_only() {
+        "stage-only"
+    } else {
+        "direct"
+    })
+}
+
 /// `scopes` holds `{"type": "package", "name": "*"}`.
 pub(crate) fn all_packages(token: &TokenRecord) -> bool {
     token
@@ -122,6 +142,23 @@ mod tests {
             "permissions": [{"name": "package", "action": "write"}]}))));
         assert!(!is_write(&token(json!({"key": "a", "readonly": true,
             "permissions": [{"name": "package", "action": "read"}]}))));
+    }
+
+    #[test]
+    fn direct_publishing_is_judged_on_npmjs_shaped_write_tokens() {
+        let direct = token(json!({"key": "d", "readonly": false, "expiry": null,
+            "permissions": [{"name": "package", "action": "write"}]}));
+        assert!(publishes_directly(&direct));
+        assert_eq!(publish_policy_label(&direct), Some("direct"));
+        let staged = token(json!({"key": "s", "readonly": false, "expiry": null,
+            "publish_policy": "stage_only", "permissions": [{"name": "package", "action": "write"}]}));
+        assert!(!publishes_directly(&staged));
+        assert_eq!(publish_policy_label(&staged), Some("stage-only"));
+        let verdaccio = token(json!({"key": "v", "readonly": false}));
+        assert!(!publishes_directly(&verdaccio));
+        assert_eq!(publish_policy_label(&verdaccio), None);
+        let read = token(json!({"key": "r", "readonly": true, "expiry": null}));
+        assert!(!publishes_directly(&read));
     }
 
     #[test]

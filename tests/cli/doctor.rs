@@ -965,3 +965,32 @@ fn an_unchecked_registry_is_an_error_finding() {
     run.failure(1);
     assert_eq!(codes(&run), vec![pair("check-failed", "error")]);
 }
+
+#[test]
+fn a_publish_token_that_publishes_directly() {
+    let mut entry = good_granular();
+    entry["publish_policy"] = json!(null);
+    let (_registry, env, _) = npmjs_account("direct", entry.clone());
+    package_json(&env, r#"{"name": "@acme/tool"}"#);
+    let run = doctor(&env);
+    run.success();
+    assert_eq!(codes(&run), vec![pair("direct-publish", "warning")]);
+    assert!(
+        finding(&run, "direct-publish")["hint"]
+            .as_str()
+            .expect("hint")
+            .contains("--stage-only"),
+        "{}",
+        run.describe("the hint")
+    );
+    entry["bypass_2fa"] = json!(true);
+    let (_registry, env, _) = npmjs_account("directbypass", entry.clone());
+    package_json(&env, r#"{"name": "@acme/tool"}"#);
+    let run = doctor(&env);
+    run.failure(1);
+    assert_eq!(codes(&run), vec![pair("direct-publish", "error")]);
+    entry["publish_policy"] = json!("stage_only");
+    let (_registry, env, _) = npmjs_account("stageonly", entry);
+    package_json(&env, r#"{"name": "@acme/tool"}"#);
+    assert_eq!(codes(&doctor(&env)), vec![]);
+}

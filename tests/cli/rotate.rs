@@ -392,3 +392,28 @@ fn a_new_token_that_does_not_work_comes_with_a_hint() {
     assert_error(&run, 1, "the new token does not work");
     assert!(hint(&run).contains("rtok doctor"), "{}", run.stderr);
 }
+
+#[test]
+fn a_stage_only_token_is_replaced_by_a_stage_only_one() {
+    let session = "npm_SessionTokenInUseAbCdEfGhIjKlMnOpQr0009";
+    let mut old = granular_token("5a5a5a5a-aaaa-4c5e-9a51-6c1e0c7e0a01", "release");
+    old["publish_policy"] = json!("stage_only");
+    old["scopes"] = json!([{"type": "package", "name": "left-pad"}]);
+    old["permissions"] = json!([{"name": "package", "action": "write"}]);
+    let registry = TokenRegistry::start(
+        session,
+        vec![(old, "npm_OldStageOnlySecretValue000000000000001".into())],
+    );
+    let env = TestEnv::new();
+    env.register_secret(session);
+    env.write_userconfig(&npmrc_for_mock(&registry.url(), session));
+    env.rtok()
+        .args(["token", "rotate", "5a5a5a5a-a", "--password-stdin"])
+        .stdin(PASSWORD)
+        .run()
+        .success();
+    assert_eq!(
+        registry.creates()[0]["packages_and_scopes_permission"],
+        "read-write-stage-only"
+    );
+}

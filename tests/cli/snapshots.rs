@@ -418,6 +418,7 @@ fn token_audit() {
         t["cidr"] = json!(["10.0.0.0/8"]);
         t["permissions"] = json!([{"name": "package", "action": "write"}]);
         t["scopes"] = json!([{"type": "package", "name": "left-pad"}]);
+        t["publish_policy"] = json!("stage_only");
         change(&mut t);
         (t, format!("npm_{key}UnusedSecretAbCdEfGhIjKlMnOpQr"))
     };
@@ -440,6 +441,9 @@ fn token_audit() {
             token("a11a0000aaaa", "everything", &|t| {
                 t["scopes"] = json!([{"type": "package", "name": "*"}])
             }),
+            token("d1ec0000aaaa", "direct", &|t| {
+                t["publish_policy"] = json!(null)
+            }),
         ],
     );
     let env = TestEnv::new();
@@ -456,4 +460,82 @@ fn token_audit() {
         .env("RTOK_TEST_NOW", NOW)
         .run();
     assert_snapshot!("token_audit", transcript(&run));
+}
+
+#[test]
+fn stage_and_trust() {
+    let registry = StageRegistry::start(
+        &["@acme/cli", "@acme/core"],
+        vec![
+            staged_item(1, "@acme/cli", "1.2.0"),
+            staged_item(2, "@acme/core", "1.1.0"),
+        ],
+        TwoFactor::Classic {
+            codes: vec!["123456".into()],
+            once: false,
+        },
+    );
+    let env = TestEnv::new();
+    env.register_secret(STAGE_TOKEN);
+    env.write_userconfig(&registry.npmrc());
+    crate::stage::workspace(
+        &env,
+        &[
+            ("cli", "@acme/cli", &["@acme/core"]),
+            ("core", "@acme/core", &[]),
+        ],
+    );
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    assert_snapshot!(
+        "token_create_stage_only",
+        transcript(
+            &env.rtok()
+                .args([
+                    "token",
+                    "create",
+                    "--stage-only",
+                    "--name",
+                    "release",
+                    "--packages",
+                    "@acme/cli",
+                    "--expires",
+                    "30",
+                    "--password-stdin",
+                ])
+                .stdin("pw")
+                .allow_secret(STAGE_CREATED_TOKEN)
+                .run()
+        )
+    );
+    assert_snapshot!(
+        "stage_list",
+        transcript(&env.rtok().args(["stage", "list"]).run())
+    );
+    assert_snapshot!(
+        "stage_approve",
+        transcript(
+            &env.rtok()
+                .args(["stage", "approve", "--all", "--otp", "123456"])
+                .run()
+        )
+    );
+    assert_snapshot!(
+        "trust_sync_dry_run",
+        transcript(
+            &env.rtok()
+                .args([
+                    "trust",
+                    "sync",
+                    "--workspaces",
+                    "--dry-run",
+                    "--github",
+                    "acme/tools",
+                    "--workflow",
+                    "release.yml",
+                    "--allow",
+                    "stage-publish",
+                ])
+                .run()
+        )
+    );
 }

@@ -29,6 +29,7 @@ fn clean(key: &str, name: &str) -> serde_json::Value {
     token["cidr"] = json!(["10.0.0.0/8"]);
     token["permissions"] = json!([{"name": "package", "action": "write"}]);
     token["scopes"] = json!([{"type": "package", "name": "left-pad"}]);
+    token["publish_policy"] = json!("stage_only");
     token
 }
 
@@ -73,6 +74,13 @@ fn every_code() -> Vec<serde_json::Value> {
         with("a11a0000aaaa", "everything", &|t| {
             t["scopes"] = json!([{"type": "package", "name": "*"}])
         }),
+        with("d1ec0000aaaa", "direct", &|t| {
+            t["publish_policy"] = json!(null)
+        }),
+        with("d2fa0000aaaa", "direct-bypass", &|t| {
+            t["publish_policy"] = json!(null);
+            t["bypass_2fa"] = json!(true);
+        }),
     ]
 }
 
@@ -104,7 +112,7 @@ fn every_code_finds_its_token_and_the_clean_one_is_quiet() {
     run.failure(1);
     assert_eq!(file_tree(&env.root), before, "audit wrote nothing");
     let report = run.json();
-    assert_eq!(report["tokens"], 9);
+    assert_eq!(report["tokens"], 11);
     let found = by_name(&run);
     let expect = |name: &str, codes: &[&str]| {
         assert_eq!(
@@ -122,6 +130,10 @@ fn every_code_finds_its_token_and_the_clean_one_is_quiet() {
     expect("anywhere", &["write-without-cidr"]);
     expect("bypass", &["bypass-2fa"]);
     expect("everything", &["all-packages-write"]);
+    // A write token that can publish directly; an error when it also skips
+    // two-factor (npmjs refuses those from January 2027).
+    expect("direct", &["direct-publish"]);
+    expect("direct-bypass", &["direct-publish", "bypass-2fa"]);
     // The classic session entry: write, no expiry, no CIDR.
     expect("laptop session", &["no-expiry", "write-without-cidr"]);
     let findings = report["findings"].as_array().expect("findings");
@@ -157,7 +169,7 @@ fn every_code_finds_its_token_and_the_clean_one_is_quiet() {
     );
     assert!(
         run.stderr
-            .contains("error: 2 findings at or above `--fail-on error`"),
+            .contains("error: 3 findings at or above `--fail-on error`"),
         "{}",
         run.describe("the failure")
     );
@@ -168,7 +180,8 @@ fn every_code_finds_its_token_and_the_clean_one_is_quiet() {
         assert!(run.stdout.contains(needle), "{}", run.describe(needle));
     }
     assert!(
-        run.stderr.contains("Audited 9 tokens on ") && run.stderr.contains("2 errors, 7 warnings."),
+        run.stderr.contains("Audited 11 tokens on ")
+            && run.stderr.contains("3 errors, 9 warnings."),
         "{}",
         run.describe("the summary")
     );

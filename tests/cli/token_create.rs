@@ -274,3 +274,138 @@ fn on_a_terminal_the_password_and_the_one_time_password_are_asked_for() {
     assert_eq!(requests.len(), 2, "one try, one retry with the code");
     assert_eq!(requests[1].header("npm-otp"), Some("123456"));
 }
+
+/// A registry that creates whatever is asked and says, as npmjs does, that
+/// a `read-write-stage-only` token has `publish_policy: stage_only`.
+fn policy_mock() -> MockRegistry {
+    MockRegistry::start(|req| {
+        let body = req.json();
+        let stage_only = body["packages_and_scopes_permission"] == "read-write-stage-only";
+        let mut created = json!({"token": "npm_CreatedStageToken", "key": "k1", "readonly": false});
+        if stage_only {
+            created["publish_policy"] = json!("stage_only");
+        }
+        Reply::json(201, created)
+    })
+}
+
+#[test]
+fn stage_only_tokens_are_asked_for_as_npm_12_names_them() {
+    for flags in [
+        vec!["--stage-only"],
+        vec!["--packages-and-scopes-permission", "read-write-stage-only"],
+    ] {
+        let mock = policy_mock();
+        let env = TestEnv::new();
+        env.write_userconfig(&npmrc_for_mock(&mock.url(), "session"));
+        let run = env
+            .rtok()
+            .args([
+                "token",
+                "create",
+                "--password-stdin",
+                "--packages",
+                "@acme/cli",
+            ])
+            .args(&flags)
+            .stdin("pw")
+            .allow_secret("npm_CreatedStageToken")
+            .run();
+        run.success();
+        let body = mock.requests()[0].json();
+        assert_eq!(
+            body["packages_and_scopes_permission"], "read-write-stage-only",
+            "{flags:?}: {body}"
+        );
+        assert!(
+            run.stderr.contains("Created a stage-only token"),
+            "{}",
+            run.describe("the kind")
+        );
+        assert!(
+            !run.stderr.contains("warning:"),
+            "{}",
+            run.describe("no warning")
+        );
+    }
+}
+
+#[test]
+fn a_token_that_publishes_directly_gets_a_warning_naming_stage_only() {
+    let mock = policy_mock();
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "session"));
+    let run = env
+        .rtok()
+        .args([
+            "token",
+            "create",
+            "--password-stdin",
+            "--packages-and-scopes-permission",
+            "read-write",
+        ])
+        .stdin("pw")
+        .allow_secret("npm_CreatedStageToken")
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("warning:") && run.stderr.contains("--stage-only"),
+        "{}",
+        run.describe("the warning")
+    );
+    let run = env
+        .rtok()
+        .args(["token", "create", "--password-stdin", "--read-only"])
+        .stdin("pw")
+        .allow_secret("npm_CreatedStageToken")
+        .run();
+    run.success();
+    assert!(
+        !run.stderr.contains("warning:"),
+        "{}",
+        run.describe("read-only: no warning")
+    );
+    // Organisations have no stage-only level; nothing is sent.
+    let before = mock.requests().len();
+    let run = env
+        .rtok()
+        .args([
+            "token",
+            "create",
+            "--password-stdin",
+            "--orgs-permission",
+            "read-write-stage-only",
+        ])
+        .stdin("pw")
+        .run();
+    assert_error(&run, 2, "no stage-only level");
+    assert_eq!(mock.requests().len(), before);
+}
+
+#[test]
+fn e_stage_required_is_explained() {
+    // Its exact shape is undocumented: a 403 with the code in `code`, and
+    // one with it in the message.
+    for body in [
+        json!({"code": "E_STAGE_REQUIRED", "error": "Forbidden"}),
+        json!({"error": "E_STAGE_REQUIRED: this token can only stage publishes"}),
+    ] {
+        let mock = MockRegistry::start(move |_| Reply::json(403, body.clone()));
+        let env = TestEnv::new();
+        env.write_userconfig(&npmrc_for_mock(&mock.url(), "session"));
+        let run = env
+            .rtok()
+            .args(["token", "create", "--password-stdin"])
+            .stdin("pw")
+            .run();
+        assert_error(&run, 1, "E_STAGE_REQUIRED");
+        let hint = hint(&run);
+        assert!(
+            hint.contains("stage-only")
+                && hint.contains("npm stage publish")
+                && hint.contains("rtok stage approve"),
+            "{}",
+            run.describe("the explanation")
+        );
+    }
+}

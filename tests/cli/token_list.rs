@@ -466,3 +466,43 @@ fn token_names_cannot_drive_the_terminal() {
         json!("ci\r\n| fake | row |\u{1b}[2J\u{1b}]0;title\u{7}")
     );
 }
+
+#[test]
+fn shows_each_write_tokens_publish_policy_where_the_registry_lists_one() {
+    let mut staged = granular_token("5a5a5a5a-1111-4c5e-9a51-6c1e0c7e0a01", "ci-stage");
+    staged["publish_policy"] = json!("stage_only");
+    staged["permissions"] = json!([{"name": "package", "action": "write"}]);
+    let mut direct = granular_token("d1d1d1d1-2222-4c5e-9a51-6c1e0c7e0a02", "ci-direct");
+    direct["permissions"] = json!([{"name": "package", "action": "write"}]);
+    let page = token_page(vec![staged, direct], None);
+    let mock = MockRegistry::start(move |_| Reply::json(200, page.clone()));
+    let env = TestEnv::new();
+    env.write_userconfig(&npmrc_for_mock(&mock.url(), "tok"));
+    let run = env.rtok().args(["token", "list"]).run();
+    run.success();
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        run.stdout.contains("publish"),
+        "{}",
+        run.describe("the column")
+    );
+    assert!(
+        row("ci-stage").contains("stage-only"),
+        "{}",
+        run.describe("stage-only")
+    );
+    assert!(
+        row("ci-direct").contains("direct"),
+        "{}",
+        run.describe("direct")
+    );
+    let run = env.rtok().args(["token", "list", "--json"]).run();
+    run.success();
+    assert_eq!(run.json()[0]["publish_policy"], "stage_only");
+}

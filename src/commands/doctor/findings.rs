@@ -130,6 +130,7 @@ pub(super) fn registry_findings(ex: &Examined, github: bool) -> Vec<Finding> {
     REGISTRY_CHECKS
         .iter()
         .flat_map(|check| check(&context))
+        .chain(super::stage::direct_publish(ex))
         .collect()
 }
 

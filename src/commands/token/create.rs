@@ -12,7 +12,7 @@ use crate::cli::CreateArgs;
 use crate::failure::Failure;
 use crate::output::{Printer, Report};
 use crate::prompt;
-use crate::registry::{CreatedToken, NewToken};
+use crate::registry::{CreatedToken, NewToken, Permission};
 use crate::settings::Settings;
 
 /// The created token. It goes to stdout in every format (npm 11 masks it
@@ -28,6 +28,8 @@ impl Report for Created {
             "Created a {} token",
             if created.readonly() {
                 "read-only"
+            } else if created.stage_only() {
+                "stage-only"
             } else {
                 "publish"
             }
@@ -70,6 +72,17 @@ pub(super) async fn run(settings: &Settings, args: &CreateArgs, printer: &Printe
         Failure::new(message)
             .hint("give IPv4 ranges like `--cidr 10.0.0.0/8`, repeated or comma-separated")
     })?;
+    if args.orgs_permission == Some(Permission::ReadWriteStageOnly) {
+        return Err(Failure::usage(
+            "`--orgs-permission` has no stage-only level (only packages and scopes do)",
+        )
+        .hint("use `--stage-only` (or `--packages-and-scopes-permission read-write-stage-only`)")
+        .into());
+    }
+    let permission = match args.stage_only {
+        true => Some(Permission::ReadWriteStageOnly),
+        false => args.packages_and_scopes_permission,
+    };
     settings.require_credential()?;
     let password = prompt::password(&args.password, "create a token", printer)?;
     let new = NewToken {
@@ -83,7 +96,7 @@ pub(super) async fn run(settings: &Settings, args: &CreateArgs, printer: &Printe
         packages_all: args.packages_all,
         scopes: args.scopes.clone(),
         orgs: args.orgs.clone(),
-        packages_and_scopes_permission: args.packages_and_scopes_permission,
+        packages_and_scopes_permission: permission,
         orgs_permission: args.orgs_permission,
         bypass_2fa: args.bypass_2fa,
     };
@@ -95,8 +108,23 @@ pub(super) async fn run(settings: &Settings, args: &CreateArgs, printer: &Printe
         async move { registry.create_token(new, code.as_ref()).await }
     })
     .await?;
+    if publishes_directly(&new) && !created.stage_only() {
+        printer.warn(DIRECT_PUBLISH_WARNING);
+    }
     printer.emit(&Created(created))?;
     Ok(())
+}
+
+/// What npm 12.2.3 says when it creates a token that can publish directly.
+pub(super) const DIRECT_PUBLISH_WARNING: &str = "this token can publish directly to the registry; consider `--stage-only` (`read-write-stage-only`): it can only stage a publish, which a human approves (`rtok stage approve`). npmjs stops accepting bypass-2FA tokens with direct-publish access in January 2027";
+
+/// A request for a write token that is not stage-only.
+pub(super) fn publishes_directly(new: &NewToken) -> bool {
+    !new.readonly
+        && !matches!(
+            new.packages_and_scopes_permission,
+            Some(Permission::ReadOnly | Permission::NoAccess | Permission::ReadWriteStageOnly)
+        )
 }
 
 fn parseable_value(value: &Value) -> String {

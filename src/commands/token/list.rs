@@ -14,6 +14,7 @@ use crate::registry::TokenRecord;
 use crate::settings::Settings;
 use crate::time;
 use crate::tokens::filter::{self, SortKey};
+use crate::tokens::judge;
 
 /// Tokens expiring sooner than this get a warning.
 const EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -136,6 +137,8 @@ pub(super) fn table(
     let with_expiry = tokens.iter().any(|t| t.expiry().is_some());
     let with_last_used = tokens.iter().any(|t| t.last_used().is_some());
     let with_current = current.is_some_and(|key| tokens.iter().any(|t| t.key() == key));
+    // Only where the registry lists a publish policy (npmjs since 2026-09).
+    let with_policy = tokens.iter().any(|t| t.publish_policy().is_some());
     let mut header = vec![
         "id",
         "token",
@@ -149,6 +152,9 @@ pub(super) fn table(
     }
     if with_last_used {
         header.push("last used");
+    }
+    if with_policy {
+        header.push("publish");
     }
     if with_current {
         header.push("in use");
@@ -168,6 +174,9 @@ pub(super) fn table(
         }
         if with_last_used {
             row.push(token.last_used().map(time::date).unwrap_or_default());
+        }
+        if with_policy {
+            row.push(judge::publish_policy_label(token).unwrap_or("").to_string());
         }
         if with_current {
             let here = Some(token.key()) == current;

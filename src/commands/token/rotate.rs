@@ -350,6 +350,16 @@ fn restrictions_of(old: &TokenRecord) -> NewToken {
             _ => {}
         }
     }
+    // A stage-only token stays stage-only (npmjs lists it with
+    // `publish_policy: stage_only` and a plain `write` action).
+    if old.stage_only()
+        && matches!(
+            new.packages_and_scopes_permission,
+            None | Some(Permission::ReadWrite)
+        )
+    {
+        new.packages_and_scopes_permission = Some(Permission::ReadWriteStageOnly);
+    }
     new.expires_days = lifetime_days(old);
     new
 }
@@ -441,6 +451,20 @@ mod tests {
         );
         assert_eq!(new.orgs_permission, Some(Permission::ReadOnly));
         assert_eq!(new.expires_days, Some(30));
+    }
+
+    #[test]
+    fn stage_only_tokens_stay_stage_only() {
+        let old = TokenRecord::from_value(json!({
+            "key": "k", "token": "npm_a...b", "readonly": false, "publish_policy": "stage_only",
+            "scopes": [{"type": "package", "name": "left-pad"}],
+            "permissions": [{"name": "package", "action": "write"}]
+        }))
+        .expect("record");
+        assert_eq!(
+            restrictions_of(&old).packages_and_scopes_permission,
+            Some(Permission::ReadWriteStageOnly)
+        );
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub(super) fn status_problem(
 ) -> Problem {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let detail = detail(parsed.as_ref(), body, secrets);
+    if status.is_client_error() && names_stage_required(parsed.as_ref(), body) {
+        return Problem::StageRequired { status, detail };
+    }
     if status != StatusCode::UNAUTHORIZED {
         return Problem::Status { status, detail };
     }
@@ -59,6 +62,22 @@ pub(super) fn status_problem(
         detail,
         challenge,
         credential_origin,
+    }
+}
+
+/// Whether a refusal names `E_STAGE_REQUIRED` (its exact shape is
+/// undocumented): in the JSON `code`, `error` or `message`, or anywhere in
+/// a body that is not JSON.
+fn names_stage_required(parsed: Option<&serde_json::Value>, body: &[u8]) -> bool {
+    const CODE: &str = "E_STAGE_REQUIRED";
+    match parsed {
+        Some(value) => ["code", "error", "message"].iter().any(|field| {
+            value
+                .get(*field)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|text| text.to_ascii_uppercase().contains(CODE))
+        }),
+        None => String::from_utf8_lossy(body).contains(CODE),
     }
 }
 

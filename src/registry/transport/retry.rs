@@ -56,8 +56,14 @@ pub(crate) fn decide(
             status,
             retry_after,
         } => {
+            // A 429 says the registry did not act on the request, so even
+            // a POST may go again (after its `Retry-After`).
             let retryable = status == 429 || (500..=599).contains(&status);
-            (idempotent && retryable, status_reason(status), retry_after)
+            (
+                retryable && (idempotent || status == 429),
+                status_reason(status),
+                retry_after,
+            )
         }
         Outcome::BrokenBody => (
             idempotent,
@@ -277,6 +283,11 @@ mod tests {
             transient: true,
         };
         assert_eq!(decide(&p, 1, false, &reset, 0.5), Decision::GiveUp);
+        // A 429: the registry says it did not act, so it may go again.
+        assert!(matches!(
+            decide(&p, 1, false, &status(429), 0.5),
+            Decision::Retry { .. }
+        ));
         // Never connected: the server cannot have acted, so it may go again.
         let refused = Outcome::Transport {
             connected: false,

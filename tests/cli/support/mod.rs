@@ -44,6 +44,7 @@ pub mod npm;
 pub mod oidc;
 pub mod scan;
 pub mod snapshot;
+pub mod stage_mock;
 pub mod stateful;
 pub mod tls;
 pub mod verdaccio;
@@ -59,6 +60,9 @@ pub use oidc::{
     path_with, percent_decode,
 };
 pub use snapshot::{snapshot_settings, terminal_text, transcript};
+pub use stage_mock::{
+    STAGE_CREATED_TOKEN, STAGE_TOKEN, StageRegistry, TwoFactor, stage_id, staged_item,
+};
 pub use stateful::{PASSWORD, TokenRegistry, forwarding_proxy, npmjs_mask};
 pub use tls::{ConnectProxy, TestCa, TlsRegistry};
 pub use verdaccio::{User, Verdaccio, http_agent, shared};
