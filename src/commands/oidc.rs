@@ -229,33 +229,7 @@ async fn trust_allows(
 async fn check(settings: &Settings, args: &OidcCheckArgs, printer: &Printer) -> Result<()> {
     let mut packages: Vec<String> = args.package.clone();
     if args.workspaces {
-        let root = current_dir()?;
-        let mut private = Vec::new();
-        for member in workspaces::discover(&root)? {
-            match member.name {
-                Some(name) if member.private => private.push(name),
-                Some(name) => packages.push(name),
-                None => printer.warn(&format!(
-                    "{}/package.json has no `name`; it cannot be published, so it is not checked",
-                    member.dir
-                )),
-            }
-        }
-        if !private.is_empty() {
-            printer.status(&format!(
-                "Not checking {} private workspace package{} (never published): {}",
-                private.len(),
-                if private.len() == 1 { "" } else { "s" },
-                private.join(", ")
-            ));
-        }
-        if packages.is_empty() {
-            return Err(Failure::new(format!(
-                "no publishable workspace packages in {}",
-                root.display()
-            ))
-            .into());
-        }
+        packages.extend(super::trust::workspace_packages(&current_dir()?, printer)?);
     } else if packages.is_empty() {
         packages.push(workspaces::package_name(&current_dir()?)?);
     }

@@ -43,8 +43,9 @@ fn client(settings: &Settings, printer: &Printer) -> Result<Registry> {
 }
 
 /// The publishable workspace packages of `root` (private ones and ones
-/// without a name are skipped, with a line saying so).
-fn workspace_packages(root: &Path, printer: &Printer) -> Result<Vec<String>> {
+/// without a name are skipped, with a line saying so); `oidc check
+/// --workspaces` and `trust --workspaces` both take them from here.
+pub(super) fn workspace_packages(root: &Path, printer: &Printer) -> Result<Vec<String>> {
     let mut packages = Vec::new();
     let mut private = Vec::new();
     for member in workspaces::discover(root)? {
