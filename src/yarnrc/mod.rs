@@ -18,6 +18,7 @@
 mod edit;
 #[cfg_attr(not(test), allow(dead_code))]
 mod read;
+mod resolve;
 mod tree;
 mod uses;
 mod value;
@@ -25,8 +26,9 @@ mod value;
 #[allow(unused_imports)] // the API issue 18 calls; tests use the modules
 pub(crate) use edit::{Change, edit};
 #[allow(unused_imports)]
-pub(crate) use read::{Auth, Entry, Field, Place, Yarnrc, read_file};
-pub(crate) use uses::references_in_file;
+pub(crate) use read::{Auth, Entry, Field, FileError, Place, Yarnrc, read_file};
+pub(crate) use resolve::{Missing, Unresolved, missing_variables, resolve};
+pub(crate) use uses::{DEFAULT_REGISTRY, references_in_file};
 #[allow(unused_imports)]
 pub(crate) use value::{Fallback, NewValue, Value, Variable};
 
