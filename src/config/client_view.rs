@@ -315,87 +315,6 @@ impl Clients {
         from(auth)
     }
 
-    /// Every credential in `client`'s user file: `auth.ini`'s for pnpm,
-    /// the home `.yarnrc.yml`'s for yarn (npm's are the resolver's).
-    pub(crate) fn user_file_credentials(
-        &self,
-        config: &Config,
-        client: Client,
-    ) -> Result<Vec<FileCredential>> {
-        let Some(path) = super::clients::user_file(config, client) else {
-            return Ok(Vec::new());
-        };
-        match client {
-            Client::Npm => Ok(Vec::new()),
-            Client::Pnpm => {
-                let layer = read_ini(&path, LayerKind::User, &self.env)?;
-                let mut keys: Vec<(String, Option<String>)> = Vec::new();
-                for setting in &layer.settings {
-                    if let Some((prefix, scope, _)) = parse_key(&setting.key)
-                        && !keys.contains(&(prefix.clone(), scope.clone()))
-                    {
-                        keys.push((prefix, scope));
-                    }
-                }
-                let merged = merge(std::slice::from_ref(&layer));
-                Ok(keys
-                    .into_iter()
-                    .filter_map(|(prefix, scope)| {
-                        let credential = decide(&merged, &prefix, scope.as_deref())?;
-                        Some(FileCredential {
-                            client,
-                            auth: credential.auth,
-                            origin: credential.origin,
-                            nerf: NerfDart::parse(&prefix)?,
-                            registry: None,
-                            scope,
-                            found: credential.found,
-                        })
-                    })
-                    .collect())
-            }
-            Client::Yarn => {
-                let Some(yarnrc) = yarnrc::read_file(&path)? else {
-                    return Ok(Vec::new());
-                };
-                let mut found = Vec::new();
-                for entry in yarnrc.entries() {
-                    if !matches!(entry.field, Field::AuthToken | Field::AuthIdent) {
-                        continue;
-                    }
-                    let (registry, scope) = match &entry.place {
-                        Place::Registry(key) => (yarn_registry_url(key), None),
-                        Place::Scope(name) => (
-                            yarn_server(&yarnrc, Some(name), &self.env),
-                            Some(format!("@{name}")),
-                        ),
-                        Place::TopLevel => (yarn_server(&yarnrc, None, &self.env), None),
-                    };
-                    let Some(registry) = registry else { continue };
-                    let nerf = NerfDart::from_url(&registry);
-                    let origin = Origin::File {
-                        layer: LayerKind::User,
-                        path: path.clone(),
-                        line: entry.line,
-                        variable: first_variable(&entry.value),
-                    };
-                    if let Some(credential) = yarn_found(entry, &nerf, origin, &self.env) {
-                        found.push(FileCredential {
-                            client,
-                            auth: credential.auth,
-                            origin: credential.origin,
-                            nerf,
-                            registry: Some(registry),
-                            scope,
-                            found: credential.found,
-                        });
-                    }
-                }
-                Ok(found)
-            }
-        }
-    }
-
     /// Every `${VAR}` without a default, in any `.yarnrc.yml` yarn reads
     /// from here, whose variable is unset: yarn stops on each.
     pub(crate) fn yarn_missing_variables(&self) -> Result<Vec<(PathBuf, yarnrc::Missing)>> {
@@ -413,6 +332,87 @@ impl Clients {
             found.extend(missing.into_iter().map(|m| (file.path.clone(), m)));
         }
         Ok(found)
+    }
+}
+
+/// Every credential in `client`'s user file: `auth.ini`'s for pnpm,
+/// the home `.yarnrc.yml`'s for yarn (npm's are the resolver's).
+pub(crate) fn user_file_credentials(
+    config: &Config,
+    client: Client,
+) -> Result<Vec<FileCredential>> {
+    let env = config.env();
+    let Some(path) = super::clients::user_file(config, client) else {
+        return Ok(Vec::new());
+    };
+    match client {
+        Client::Npm => Ok(Vec::new()),
+        Client::Pnpm => {
+            let layer = read_ini(&path, LayerKind::User, env)?;
+            let mut keys: Vec<(String, Option<String>)> = Vec::new();
+            for setting in &layer.settings {
+                if let Some((prefix, scope, _)) = parse_key(&setting.key)
+                    && !keys.contains(&(prefix.clone(), scope.clone()))
+                {
+                    keys.push((prefix, scope));
+                }
+            }
+            let merged = merge(std::slice::from_ref(&layer));
+            Ok(keys
+                .into_iter()
+                .filter_map(|(prefix, scope)| {
+                    let credential = decide(&merged, &prefix, scope.as_deref())?;
+                    Some(FileCredential {
+                        client,
+                        auth: credential.auth,
+                        origin: credential.origin,
+                        nerf: NerfDart::parse(&prefix)?,
+                        registry: None,
+                        scope,
+                        found: credential.found,
+                    })
+                })
+                .collect())
+        }
+        Client::Yarn => {
+            let Some(yarnrc) = yarnrc::read_file(&path)? else {
+                return Ok(Vec::new());
+            };
+            let mut found = Vec::new();
+            for entry in yarnrc.entries() {
+                if !matches!(entry.field, Field::AuthToken | Field::AuthIdent) {
+                    continue;
+                }
+                let (registry, scope) = match &entry.place {
+                    Place::Registry(key) => (yarn_registry_url(key), None),
+                    Place::Scope(name) => (
+                        yarn_server(&yarnrc, Some(name), env),
+                        Some(format!("@{name}")),
+                    ),
+                    Place::TopLevel => (yarn_server(&yarnrc, None, env), None),
+                };
+                let Some(registry) = registry else { continue };
+                let nerf = NerfDart::from_url(&registry);
+                let origin = Origin::File {
+                    layer: LayerKind::User,
+                    path: path.clone(),
+                    line: entry.line,
+                    variable: first_variable(&entry.value),
+                };
+                if let Some(credential) = yarn_found(entry, &nerf, origin, env) {
+                    found.push(FileCredential {
+                        client,
+                        auth: credential.auth,
+                        origin: credential.origin,
+                        nerf,
+                        registry: Some(registry),
+                        scope,
+                        found: credential.found,
+                    });
+                }
+            }
+            Ok(found)
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod scan;
 mod shell;
 mod snapshots;
 mod status;
+mod status_clients;
 mod status_health;
 mod storage;
 mod support;

@@ -400,10 +400,8 @@ fn user_files_list_every_credential_with_its_line_and_registry() {
         "home/.yarnrc.yml",
         "npmRegistryServer: \"https://y.example\"\nnpmAuthToken: top\nnpmRegistries:\n  //r.example:\n    npmAuthToken: reg\nnpmScopes:\n  corp:\n    npmRegistryServer: \"https://corp.example/npm\"\n    npmAuthIdent: \"u:p\"\n",
     );
-    let (config, clients) = fx.load(&[]);
-    let pnpm = clients
-        .user_file_credentials(&config, Client::Pnpm)
-        .expect("auth.ini");
+    let (config, _) = fx.load(&[]);
+    let pnpm = user_file_credentials(&config, Client::Pnpm).expect("auth.ini");
     let summary: Vec<_> = pnpm
         .iter()
         .map(|c| {
@@ -438,9 +436,7 @@ fn user_files_list_every_credential_with_its_line_and_registry() {
             ),
         ]
     );
-    let yarn = clients
-        .user_file_credentials(&config, Client::Yarn)
-        .expect("yarnrc");
+    let yarn = user_file_credentials(&config, Client::Yarn).expect("yarnrc");
     let summary: Vec<_> = yarn
         .iter()
         .map(|c| {
