@@ -47,6 +47,9 @@ struct Row {
     /// the `.npmrc` files and `npm_config_*`, `pnpm` for `auth.ini`, `yarn`
     /// for `.yarnrc.yml`; `null` for rtok's own (keyring, command).
     client: Option<Client>,
+    /// For a scope-specific credential (pnpm's `//host/:@scope:_authToken`,
+    /// yarn's `npmScopes`), the scope it is for.
+    scope: Option<String>,
     /// How long until it expires, when it is expiring.
     #[serde(skip)]
     left: Option<Duration>,
@@ -195,6 +198,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                 error: None,
                 credential: String::new(),
                 client: client_of(&origin),
+                scope: None,
                 left: None,
                 order: reading_order(&origin),
             };
@@ -256,6 +260,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                     error: None,
                     credential: String::new(),
                     client: Some(credential.client),
+                    scope: credential.scope.clone(),
                     left: None,
                     order: (rank, place.0, place.1),
                 };
@@ -448,6 +453,7 @@ mod tests {
             error: error.map(str::to_string),
             credential: "npm_aBcD...7890".into(),
             client: Some(Client::Npm),
+            scope: None,
             left: None,
             order: (0, String::new(), 0),
         }

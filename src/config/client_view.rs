@@ -198,11 +198,6 @@ impl Clients {
         }
     }
 
-    /// The `.yarnrc.yml` files yarn berry reads from here, nearest first.
-    pub(crate) fn yarnrc_paths(&self) -> impl Iterator<Item = &Path> {
-        self.yarnrcs.iter().map(|file| file.path.as_path())
-    }
-
     fn yarn_view(
         &self,
         registry: &Url,
@@ -414,6 +409,51 @@ pub(crate) fn user_file_credentials(
             Ok(found)
         }
     }
+}
+
+/// A `//host/:@scope:_authToken` key of one of npm's files: pnpm 11+ sends
+/// it for the scope's packages; npm ignores it (and sends the host's
+/// token, if any).
+#[derive(Debug, Clone)]
+pub(crate) struct ScopedKey {
+    pub key: String,
+    /// With its `@`.
+    pub scope: String,
+    /// The nerf dart of the host part.
+    pub nerf: NerfDart,
+    pub origin: Origin,
+}
+
+/// Every scope-specific credential key in npm's files (project, user,
+/// global), in file order.
+pub(crate) fn scope_specific_keys(config: &Config) -> Vec<ScopedKey> {
+    let mut found = Vec::new();
+    for kind in [LayerKind::Project, LayerKind::User, LayerKind::Global] {
+        let Some(layer) = config.layer(kind) else {
+            continue;
+        };
+        for setting in &layer.settings {
+            let Some((left, _)) = setting.key.rsplit_once(':') else {
+                continue;
+            };
+            // Only the `:@scope:` spelling: npm reads `//host/@scope/:…` as
+            // a path, which it does use under that path.
+            if !left.contains(":@") {
+                continue;
+            }
+            if let Some((prefix, Some(scope), _)) = parse_key(&setting.key)
+                && let Some(nerf) = NerfDart::parse(&prefix)
+            {
+                found.push(ScopedKey {
+                    key: setting.key.clone(),
+                    scope,
+                    nerf,
+                    origin: setting.origin.clone(),
+                });
+            }
+        }
+    }
+    found
 }
 
 fn npm_view(npm: &Credentials, registry: &Url) -> (Option<LayerCredential>, Vec<LayerCredential>) {
