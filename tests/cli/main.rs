@@ -7,6 +7,7 @@
 mod config_files;
 mod distribution;
 mod doctor;
+mod doctor_clients;
 mod exec;
 mod faults;
 mod interop;
