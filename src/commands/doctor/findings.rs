@@ -538,10 +538,10 @@ fn sent_state(sent: &Sent) -> String {
     match (&sent.credential.found, &sent.checked) {
         (Err(err), _) => format!("which cannot be used: {err}"),
         (Ok(_), Some(checked)) if checked.failure.is_none() => match &checked.user {
-            Some(user) => format!("which works (user {})", visible(user)),
+            Some(user) => format!("which works for {}", visible(user)),
             None => "which works".to_string(),
         },
-        (Ok(_), Some(checked)) => format!("which does not work ({})", checked.state.name()),
+        (Ok(_), Some(checked)) => format!("which does not work: {}", checked.state.name()),
         (Ok(_), None) => "not checked".to_string(),
     }
 }

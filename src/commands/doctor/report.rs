@@ -115,12 +115,11 @@ impl Report for Doctor {
         out.push_str("Registries:\n");
         for entry in &self.registries {
             out.push_str(&format!("  {}{}\n", entry.registry, roles(entry)));
-            let npm = if entry.clients.is_empty() {
-                "uses  "
+            if entry.clients.is_empty() {
+                out.push_str(&format!("    uses   {}\n", credential_line(entry)));
             } else {
-                "npm   "
-            };
-            out.push_str(&format!("    {npm} {}\n", credential_line(entry)));
+                out.push_str(&format!("    {:<11} {}\n", "npm", credential_line(entry)));
+            }
             for hidden in &entry.hidden {
                 let state = match (hidden.state, &hidden.user) {
                     (Some(State::Ok), Some(user)) => format!("ok as {}", visible(user)),
@@ -135,12 +134,12 @@ impl Report for Doctor {
             }
             for client in &entry.clients {
                 out.push_str(&format!(
-                    "    {:<6} {}\n",
-                    client.client.name(),
+                    "    {:<11} {}\n",
+                    client.flavor,
                     client_line(client)
                 ));
                 for hidden in &client.hidden {
-                    out.push_str(&format!("           hides {}\n", hidden.source));
+                    out.push_str(&format!("    {:<11} hides {}\n", "", hidden.source));
                 }
             }
         }
@@ -249,10 +248,10 @@ fn credential_line(entry: &RegistryEntry) -> String {
     line
 }
 
-/// `yarn berry: ~/.yarnrc.yml:4: token of alice`.
+/// `~/.yarnrc.yml:4: token of alice`.
 fn client_line(client: &ClientEntry) -> String {
     let (Some(source), Some(kind)) = (&client.source, client.kind) else {
-        return format!("{}: no credential", client.flavor);
+        return "no credential".to_string();
     };
     let what = kind_words(kind);
     let state = match (&client.user, client.state) {
@@ -261,7 +260,7 @@ fn client_line(client: &ClientEntry) -> String {
         (None, Some(state)) => format!(", {}", state.name()),
         (_, None) => String::new(),
     };
-    format!("{}: {source}: {what}{state}", client.flavor)
+    format!("{source}: {what}{state}")
 }
 
 /// The JSON and human view of a client in use.
