@@ -327,3 +327,41 @@ fn broken_client_files_are_one_line_errors_and_nothing_is_written() {
     assert_error(&run, 1, &env.pnpm_auth_ini().display().to_string());
     assert_eq!(file_tree(&env.root), before);
 }
+
+#[test]
+fn an_unset_variable_in_auth_ini_is_an_empty_token_that_hides_the_npmrc_one() {
+    let reg = shared();
+    let user = reg.new_user("dcempty");
+    let env = TestEnv::new();
+    env.register_secret(&user.token);
+    env.write_userconfig(&reg.npmrc_for(&user));
+    env.write_client_credentials(
+        Client::Pnpm11,
+        &format!("{}:_authToken=${{RTOK_PNPM_UNSET}}\n", reg.nerf_dart()),
+    );
+    std::fs::write(
+        env.project.join("pnpm-lock.yaml"),
+        "lockfileVersion: '9.0'\n",
+    )
+    .expect("lockfile");
+    let run = doctor(&env);
+    run.failure(1);
+    let found = finding(&run, "shadowed-by-client-file");
+    assert_eq!(found["severity"], "error", "{found}");
+    let pnpm = sent_by(&run, "pnpm");
+    assert_eq!(pnpm["state"], "unset-variable");
+    assert_eq!(pnpm["variable"], "RTOK_PNPM_UNSET");
+
+    // True: pnpm sends no token at all, though ~/.npmrc has a good one.
+    let run = env.client(Client::Pnpm11).arg("whoami").run();
+    assert_ne!(run.code, 0, "{}", run.describe("pnpm 11"));
+    assert!(
+        !run.stdout.contains(&user.name),
+        "{}",
+        run.describe("pnpm 11")
+    );
+    eprintln!(
+        "pnpm 11 with an empty auth.ini token: {}",
+        run.stderr.trim()
+    );
+}
