@@ -7,8 +7,8 @@
 //! pnpm 11/12, lowest to highest: the user `.npmrc` (`npmrcAuthFile` /
 //! `NPM_CONFIG_USERCONFIG`, else `~/.npmrc`) < `<config>/auth.ini` < the
 //! project's `.npmrc` (a `${…}` there is never expanded: such a credential
-//! is dropped) < `npm_config_//…` < `pnpm_config_//…` < `pnpm_config__auth`
-//! (JSON). Settings merge key by key, so an unset `${VAR}` in `auth.ini`
+//! is dropped) < `npm_config_//…` < `pnpm_config_//…` < the global
+//! `config.yaml`'s `_auth` < `pnpm_config__auth` (the same map as JSON). Settings merge key by key, so an unset `${VAR}` in `auth.ini`
 //! is an empty token that still hides `~/.npmrc`'s. A scoped package looks
 //! at `//host/:@scope:_authToken` first.
 //!
@@ -75,7 +75,7 @@ impl Flavor {
             }
             Flavor::Pnpm10 => "project .npmrc (no ${VAR}) > user .npmrc",
             Flavor::Pnpm => {
-                "pnpm_config__auth > pnpm_config_//… > npm_config_//… > project .npmrc (no ${VAR}) > auth.ini > user .npmrc"
+                "pnpm_config__auth > config.yaml _auth > pnpm_config_//… > npm_config_//… > project .npmrc (no ${VAR}) > auth.ini > user .npmrc"
             }
             Flavor::YarnClassic => "project .npmrc > user .npmrc > global npmrc",
             Flavor::YarnBerry => {
@@ -142,7 +142,11 @@ impl Clients {
         let home = crate::locate::home_dir(&env);
         let project_root = pnpm_project_root(cwd);
         let project = read_ini(&project_root.join(".npmrc"), LayerKind::Project, &env)?;
-        let user_path = pnpm_user_file(&env, cwd, home.as_deref());
+        let global = match crate::locate::pnpm_config_dir(&env, home.as_deref()) {
+            Some(dir) => read_config_yaml(&dir.join("config.yaml"))?,
+            None => GlobalYaml::default(),
+        };
+        let user_path = pnpm_user_file(&env, cwd, home.as_deref(), global.npmrc_auth_file);
         let user = match &user_path {
             Some(path) => read_ini(path, LayerKind::User, &env)?,
             None => PnpmLayer::default(),
@@ -156,6 +160,8 @@ impl Clients {
             auth_ini,
             project.clone().without_references(),
             env_layer(&env)?,
+            global.auth,
+            env_auth_layer(&env)?,
         ];
         let pnpm10 = vec![
             user.without_scopes(),
@@ -614,6 +620,16 @@ fn env_layer(env: &HashMap<String, String>) -> Result<PnpmLayer> {
             });
         }
     }
+    Ok(PnpmLayer {
+        settings,
+        untrusted: false,
+    })
+}
+
+/// `pnpm_config__auth` (JSON; `PNPM_CONFIG__AUTH` when the lower-case one
+/// is unset or empty), above the global `config.yaml`'s `_auth`.
+fn env_auth_layer(env: &HashMap<String, String>) -> Result<PnpmLayer> {
+    let mut settings = Vec::new();
     let auth = ["pnpm_config__auth", "PNPM_CONFIG__AUTH"]
         .into_iter()
         .find_map(|var| env.get(var).filter(|v| !v.is_empty()).map(|v| (var, v)));
@@ -624,6 +640,96 @@ fn env_layer(env: &HashMap<String, String>) -> Result<PnpmLayer> {
         settings,
         untrusted: false,
     })
+}
+
+/// What pnpm's global `config.yaml` says about credentials.
+#[derive(Debug, Default)]
+struct GlobalYaml {
+    /// `_auth:` (pnpm 11.10+), as settings.
+    auth: PnpmLayer,
+    /// `npmrcAuthFile`: the user file in place of `~/.npmrc`.
+    npmrc_auth_file: Option<String>,
+}
+
+/// Reads `<pnpm config folder>/config.yaml`: `_auth` (`{"<url>": {"@":
+/// {"authToken": …}}}` as in `pnpm_config__auth`) and `npmrcAuthFile`. A
+/// file that is not YAML stops pnpm, and so this.
+fn read_config_yaml(path: &Path) -> Result<GlobalYaml> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let Some(text) = crate::private_file::read_text(path)? else {
+        return Ok(GlobalYaml::default());
+    };
+    let documents = YamlLoader::load_from_str(&text).map_err(|err| {
+        anyhow::anyhow!(
+            "{}: line {}: invalid YAML: {}",
+            path.display(),
+            err.marker().line(),
+            err.info()
+        )
+    })?;
+    let Some(document @ Yaml::Hash(_)) = documents.first() else {
+        return Ok(GlobalYaml::default());
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut settings = Vec::new();
+    if let Yaml::Hash(registries) = &document["_auth"] {
+        for (url, scopes) in registries {
+            let (Some(url), Yaml::Hash(scopes)) = (url.as_str(), scopes) else {
+                continue;
+            };
+            let Ok(parsed) = Url::parse(url) else {
+                continue;
+            };
+            let nerf = crate::npmrc::nerf_dart(&parsed);
+            for (scope, fields) in scopes {
+                let (Some(scope), Some(token)) = (scope.as_str(), fields["authToken"].as_str())
+                else {
+                    continue;
+                };
+                let key = match scope {
+                    "@" => format!("{nerf}:_authToken"),
+                    scope => format!("{nerf}:{scope}:_authToken"),
+                };
+                settings.push(PnpmSetting {
+                    key,
+                    value: token.to_string(),
+                    variable: None,
+                    unset: Vec::new(),
+                    origin: Origin::File {
+                        layer: LayerKind::User,
+                        path: path.to_path_buf(),
+                        line: token_line(&lines, url, scope),
+                        variable: None,
+                    },
+                });
+            }
+        }
+    }
+    Ok(GlobalYaml {
+        auth: PnpmLayer {
+            settings,
+            untrusted: false,
+        },
+        npmrc_auth_file: document["npmrcAuthFile"].as_str().map(str::to_string),
+    })
+}
+
+/// The 1-based line of the `authToken` under `url` and `scope` in a
+/// block-style `_auth:` map (the line of `url` when it is written another
+/// way).
+fn token_line(lines: &[&str], url: &str, scope: &str) -> usize {
+    let Some(at_url) = lines.iter().position(|l| l.contains(url)) else {
+        return 1;
+    };
+    let at_scope = lines[at_url..]
+        .iter()
+        .position(|l| l.contains(scope))
+        .map_or(at_url, |i| at_url + i);
+    lines[at_scope..]
+        .iter()
+        .position(|l| l.contains("authToken"))
+        .map_or(at_url, |i| at_scope + i)
+        + 1
 }
 
 /// `{"<url>": {"@": {"authToken": "…"}, "@org": {"authToken": "…"}}}`
@@ -883,12 +989,14 @@ fn pnpm_project_root(cwd: &Path) -> PathBuf {
 }
 
 /// pnpm 11's user file: `pnpm_config_npmrc_auth_file`,
-/// `pnpm_config_userconfig`, `npm_config_userconfig` (names matched
-/// case-insensitively), else `~/.npmrc`.
+/// `pnpm_config_userconfig`, `npmrcAuthFile` in the global `config.yaml`,
+/// `npm_config_userconfig` (names matched case-insensitively), else
+/// `~/.npmrc`.
 fn pnpm_user_file(
     env: &HashMap<String, String>,
     cwd: &Path,
     home: Option<&Path>,
+    from_config_yaml: Option<String>,
 ) -> Option<PathBuf> {
     let set = |wanted: &str| {
         let mut names: Vec<&String> = env
@@ -898,15 +1006,13 @@ fn pnpm_user_file(
         names.sort();
         names.first().map(|name| env[*name].clone())
     };
-    [
-        "pnpm_config_npmrc_auth_file",
-        "pnpm_config_userconfig",
-        "npm_config_userconfig",
-    ]
-    .into_iter()
-    .find_map(set)
-    .map(|value| crate::locate::resolve_path(&value, cwd, home))
-    .or_else(|| home.map(|home| home.join(".npmrc")))
+    ["pnpm_config_npmrc_auth_file", "pnpm_config_userconfig"]
+        .into_iter()
+        .find_map(set)
+        .or(from_config_yaml)
+        .or_else(|| set("npm_config_userconfig"))
+        .map(|value| crate::locate::resolve_path(&value, cwd, home))
+        .or_else(|| home.map(|home| home.join(".npmrc")))
 }
 
 // ------------------------------------------------------------------ yarn

@@ -32,6 +32,12 @@ impl Fixture {
     }
 
     fn load(&self, env: &[(&str, &str)]) -> (Config, Clients) {
+        let config = self.config(env);
+        let clients = Clients::read(&config, &self.root.join("project/sub")).expect("clients");
+        (config, clients)
+    }
+
+    fn config(&self, env: &[(&str, &str)]) -> Config {
         let mut map: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -41,15 +47,12 @@ impl Fixture {
             "NPM_CONFIG_GLOBALCONFIG".into(),
             self.root.join("none").display().to_string(),
         );
-        let cwd = self.root.join("project/sub");
-        let config = Config::load(&Inputs {
+        Config::load(&Inputs {
             cli: Vec::new(),
             env: map,
-            cwd: cwd.clone(),
+            cwd: self.root.join("project/sub"),
         })
-        .expect("config");
-        let clients = Clients::read(&config, &cwd).expect("clients");
-        (config, clients)
+        .expect("config")
     }
 
     /// What `flavor` sends to the registry for `scope`: the token, `none`,
@@ -159,7 +162,7 @@ fn pnpm_auth_json_beats_everything_and_the_project_npmrc_beats_auth_ini() {
     let (config, _) = fx2.load(&[]);
     let mut env = config.env().clone();
     env.insert("pnpm_config__auth".into(), "{not json".into());
-    assert!(env_layer(&env).is_err());
+    assert!(env_auth_layer(&env).is_err());
 }
 
 #[test]
@@ -492,4 +495,42 @@ fn broken_client_files_are_errors_naming_the_file_and_line() {
     let err = Clients::read(&config, &cwd).expect_err("a folder");
     let message = format!("{err:#}");
     assert!(message.contains("auth.ini"), "{message}");
+}
+
+#[test]
+fn pnpm_reads_auth_from_the_global_config_yaml_below_the_environment() {
+    let fx = Fixture::new();
+    fx.write("home/.npmrc", "//r.example/:_authToken=from-npmrc\n");
+    fx.write(AUTH_INI, "//r.example/:_authToken=from-auth-ini\n");
+    fx.write("project/.npmrc", "//r.example/:_authToken=from-project\n");
+    fx.write(
+        "home/.config/pnpm/config.yaml",
+        "# pnpm's settings\nstoreDir: /tmp/store\n_auth:\n  \"https://r.example/\":\n    \"@\":\n      authToken: from-yaml\n",
+    );
+    assert_eq!(
+        fx.sent(&[], Flavor::Pnpm, None),
+        pair("from-yaml", "home/.config/pnpm/config.yaml:6")
+    );
+    let json = r#"{"https://r.example/": {"@": {"authToken": "from-json"}}}"#;
+    assert_eq!(
+        fx.sent(&[("pnpm_config__auth", json)], Flavor::Pnpm, None)
+            .0,
+        "from-json"
+    );
+    // npmrcAuthFile moves the user file.
+    fx.write(
+        "home/.config/pnpm/config.yaml",
+        "npmrcAuthFile: ~/other.npmrc\n",
+    );
+    fx.write("home/other.npmrc", "//r.example/:_authToken=from-other\n");
+    fs::remove_file(fx.root.join(AUTH_INI)).expect("rm auth.ini");
+    fs::remove_file(fx.root.join("project/.npmrc")).expect("rm project");
+    assert_eq!(
+        fx.sent(&[], Flavor::Pnpm, None),
+        pair("from-other", "home/other.npmrc:1")
+    );
+    // Not YAML: an error naming the file and line.
+    fx.write("home/.config/pnpm/config.yaml", "_auth: [\n");
+    let err = Clients::read(&fx.config(&[]), &fx.root.join("project")).expect_err("invalid");
+    assert!(err.to_string().contains("config.yaml: line "), "{err}");
 }
