@@ -818,7 +818,8 @@ fn pnpm_lookup(
 /// The credential `merged` holds for exactly `prefix` (and `scope`), by
 /// pnpm's order: `_authToken`, then `_auth`, then `username` +
 /// `_password`. A field emptied by an unset `${VAR}` still decides: pnpm
-/// sends nothing.
+/// sends nothing. (pnpm puts a `tokenHelper` above all three; rtok does not
+/// run helpers to see what they print, so one is not modelled yet.)
 fn decide(
     merged: &HashMap<String, PnpmSetting>,
     prefix: &str,

@@ -365,3 +365,104 @@ fn an_unset_variable_in_auth_ini_is_an_empty_token_that_hides_the_npmrc_one() {
         run.stderr.trim()
     );
 }
+
+/// The user the real yarn 4's `npm whoami` prints, if any.
+fn yarn_whoami(env: &TestEnv, extra: &[(&str, &str)]) -> Option<String> {
+    let mut command = env.client(Client::Yarn4).args(["npm", "whoami"]);
+    for (name, value) in extra {
+        command = command.env(name, value);
+    }
+    let run = command.run();
+    if run.code != 0 {
+        return None;
+    }
+    run.stdout_lines()
+        .iter()
+        .find(|l| l.starts_with("➤ YN0000: ") && !l.contains("Done"))
+        .map(|l| l.trim_start_matches("➤ YN0000: ").trim().to_string())
+}
+
+#[test]
+fn what_doctor_says_each_client_sends_is_what_the_real_client_sends() {
+    let reg = shared();
+    let users: Vec<User> = (0..4).map(|_| reg.new_user("dcreal")).collect();
+    let env = TestEnv::new();
+    for user in &users {
+        env.register_secret(&user.token);
+    }
+    std::fs::write(
+        env.project.join("pnpm-lock.yaml"),
+        "lockfileVersion: '9.0'\n",
+    )
+    .expect("pnpm-lock.yaml");
+    std::fs::write(env.project.join("yarn.lock"), "__metadata:\n  version: 8\n")
+        .expect("yarn.lock");
+
+    // pnpm: the project's literal token beats auth.ini (and npm reads it too).
+    env.write_userconfig(&format!("registry={}\n", reg.url));
+    env.write_client_credentials(
+        Client::Pnpm11,
+        &format!("{}:_authToken={}\n", reg.nerf_dart(), users[0].token),
+    );
+    let project_npmrc = env.project.join(".npmrc");
+    std::fs::write(
+        &project_npmrc,
+        format!("{}:_authToken={}\n", reg.nerf_dart(), users[1].token),
+    )
+    .expect("project .npmrc");
+    // yarn: the home file names the registry without a trailing slash, the
+    // project's with one; they are one entry, and the nearer file wins.
+    env.write_client_credentials(Client::Yarn4, &yarnrc_for(&reg.url, &users[2].token));
+    std::fs::write(
+        env.project.join(".yarnrc.yml"),
+        format!(
+            "npmRegistries:\n  \"{}/\":\n    npmAuthToken: {}\n",
+            reg.url.trim_end_matches('/'),
+            users[3].token
+        ),
+    )
+    .expect("project .yarnrc.yml");
+
+    let run = doctor(&env);
+    assert_eq!(
+        sent_by(&run, "pnpm")["user"],
+        json!(users[1].name),
+        "{}",
+        run.describe("pnpm")
+    );
+    assert_eq!(
+        sent_by(&run, "yarn")["user"],
+        json!(users[3].name),
+        "{}",
+        run.describe("yarn")
+    );
+    let run = env.client(Client::Pnpm11).arg("whoami").run();
+    assert_eq!(
+        run.stdout.trim(),
+        users[1].name,
+        "{}",
+        run.describe("pnpm 11")
+    );
+    assert_eq!(
+        yarn_whoami(&env, &[]).as_deref(),
+        Some(users[3].name.as_str())
+    );
+
+    // YARN_NPM_AUTH_TOKEN loses to a matching npmRegistries entry.
+    std::fs::remove_file(env.project.join(".yarnrc.yml")).expect("rm");
+    let with_env = env
+        .rtok()
+        .args(["doctor", "--json"])
+        .env("YARN_NPM_AUTH_TOKEN", &users[0].token)
+        .run();
+    assert_eq!(
+        sent_by(&with_env, "yarn")["user"],
+        json!(users[2].name),
+        "{}",
+        with_env.describe("yarn with YARN_NPM_AUTH_TOKEN")
+    );
+    assert_eq!(
+        yarn_whoami(&env, &[("YARN_NPM_AUTH_TOKEN", &users[0].token)]).as_deref(),
+        Some(users[2].name.as_str())
+    );
+}
