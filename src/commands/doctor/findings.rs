@@ -502,12 +502,12 @@ fn shadowed_credential(cx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-/// What goes into the `Authorization` header, to compare two clients'
-/// credentials without showing either.
-fn header_value(found: &Found) -> Option<&str> {
+/// What goes into the `Authorization` header (scheme and value), to
+/// compare two clients' credentials without showing either.
+fn header_value(found: &Found) -> Option<(&'static str, &str)> {
     match &found.credential {
-        Some(Credential::Bearer(token)) => Some(token.expose()),
-        Some(Credential::Basic { encoded, .. }) => Some(encoded.expose()),
+        Some(Credential::Bearer(token)) => Some(("Bearer", token.expose())),
+        Some(Credential::Basic { encoded, .. }) => Some(("Basic", encoded.expose())),
         None => None,
     }
 }
