@@ -10,6 +10,7 @@ use url::Url;
 
 use super::connect;
 use crate::config::credential::{AuthKind, Credential, CredentialError, Found};
+use crate::config::credentials::Credentials;
 use crate::config::registries;
 use crate::npmrc::{NerfDart, credential_prefixes};
 use crate::output::Printer;
@@ -79,7 +80,33 @@ pub(super) async fn check(
     now: SystemTime,
     within: Duration,
 ) -> Checked {
-    let client = match connect::client_for(settings, printer, registry, "whoami") {
+    let client = connect::client_for(settings, printer, registry, "whoami");
+    check_with(client, registry, found, now, within).await
+}
+
+/// As [`check`], sending `found` alone (nothing of npm's layers): how a
+/// credential that pnpm or yarn would send is checked.
+pub(super) async fn check_alone(
+    settings: &Settings,
+    printer: &Printer,
+    registry: &Url,
+    found: &Found,
+    now: SystemTime,
+    within: Duration,
+) -> Checked {
+    let credentials = Credentials::only(found, registry);
+    let client = connect::client_with(settings, printer, registry, credentials, "whoami");
+    check_with(client, registry, found, now, within).await
+}
+
+async fn check_with(
+    client: Result<crate::registry::Registry, RegistryError>,
+    registry: &Url,
+    found: &Found,
+    now: SystemTime,
+    within: Duration,
+) -> Checked {
+    let client = match client {
         Ok(client) => client,
         Err(err) => return failed(found, err),
     };

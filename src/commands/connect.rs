@@ -28,6 +28,25 @@ pub(super) fn client_for(
     registry: &Url,
     command: &'static str,
 ) -> Result<Registry, RegistryError> {
+    client_with(
+        settings,
+        printer,
+        registry,
+        settings.credentials.clone(),
+        command,
+    )
+}
+
+/// A client for `registry` that sends `credentials` (another client's
+/// credential alone, as `status` and `doctor` check it) with the same
+/// network settings.
+pub(super) fn client_with(
+    settings: &Settings,
+    printer: &Printer,
+    registry: &Url,
+    credentials: crate::config::credentials::Credentials,
+    command: &'static str,
+) -> Result<Registry, RegistryError> {
     // Once per run, however many registries are asked.
     static WARNED_STRICT_SSL: AtomicBool = AtomicBool::new(false);
     if !settings.network.strict_ssl
@@ -38,7 +57,7 @@ pub(super) fn client_for(
     }
     Registry::new(ClientConfig {
         registry: registry.clone(),
-        credentials: settings.credentials.clone(),
+        credentials,
         network: settings.network.clone(),
         command,
         observer: Some(observer(printer)),

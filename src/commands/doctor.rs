@@ -4,7 +4,9 @@
 //! finding with a stable code and a hint that fixes it. It reads files,
 //! asks git and the registries (side by side), and writes nothing. Which
 //! credential each layer holds is the resolver's answer
-//! (`Credentials::layered`); no credential goes over plain HTTP.
+//! (`Credentials::layered`); no credential goes over plain HTTP. For every
+//! other client the folder uses (pnpm, yarn), the same question is asked
+//! of `config::client_view`, by that client's own precedence.
 
 mod files;
 mod findings;
@@ -20,6 +22,7 @@ use url::Url;
 
 use super::check::{self, Checked};
 use crate::config::Origin;
+use crate::config::client_view::{Clients, Flavor};
 use crate::config::credential::{AuthKind, Credential, CredentialError, Found};
 use crate::config::credentials::LayerCredential;
 use crate::display::{display_url, is_loopback};
@@ -30,7 +33,7 @@ use crate::settings::Settings;
 use crate::time;
 use crate::tokens::health::{PLACEHOLDER_TOKEN, Severity, State};
 use crate::tokens::judge::{self, EXPIRING_WITHIN};
-use findings::{file_findings, registry_findings};
+use findings::{client_file_findings, file_findings, registry_findings};
 use project::Package;
 use report::{Doctor, entry};
 
@@ -70,6 +73,37 @@ struct Examined {
     target: Target,
     winner: Winner,
     hidden: Vec<(LayerCredential, Option<Probed>)>,
+    /// What each other client in use sends there.
+    clients: Vec<ClientExamined>,
+}
+
+/// What another client (pnpm, yarn) sends to a target, by its own
+/// precedence, and what asking the registry about it found.
+struct ClientExamined {
+    flavor: Flavor,
+    winner: Option<Sent>,
+    hidden: Vec<Sent>,
+}
+
+/// One credential a client sends or hides.
+struct Sent {
+    credential: LayerCredential,
+    /// `None` when it was not asked about (unusable, or plain HTTP to
+    /// another machine).
+    checked: Option<Box<Checked>>,
+}
+
+impl Sent {
+    /// Whether the registry accepted it.
+    fn works(&self) -> bool {
+        self.checked
+            .as_ref()
+            .is_some_and(|c| c.failure.is_none() && c.state != State::Expired)
+    }
+
+    fn found(&self) -> Option<&Found> {
+        self.credential.found.as_ref().ok()
+    }
 }
 
 /// Whether a credential for `url` would cross the network in the clear.
@@ -90,11 +124,20 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             None
         }
     };
+    let in_use = project::clients_in_use(&root, package.as_ref());
+    // pnpm's and yarn's files, read once; one that cannot be read stops
+    // doctor as a broken .npmrc does (naming the file and line).
+    let clients = Clients::read(&settings.config, &cwd)?;
+    let others: Vec<Flavor> = in_use
+        .iter()
+        .map(|c| c.flavor)
+        .filter(|f| *f != Flavor::Npm)
+        .collect();
     let targets = targets(settings, package.as_ref(), printer);
     let examined: Vec<Examined> = futures_util::stream::iter(
         targets
             .into_iter()
-            .map(|target| examine(settings, printer, target, now)),
+            .map(|target| examine(settings, printer, target, now, &clients, &others)),
     )
     .buffered(check::CONCURRENCY)
     .collect()
@@ -117,10 +160,12 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
         }
     }
     findings.extend(file_findings(settings, printer));
+    findings.extend(client_file_findings(settings, &clients, &others)?);
     // Errors first; within a severity, the order they were found in.
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
 
     let report = Doctor {
+        clients: in_use.iter().map(report::client_in_use).collect(),
         registries: examined.iter().map(entry).collect(),
         findings,
     };
@@ -210,6 +255,8 @@ async fn examine(
     printer: &Printer,
     target: Target,
     now: SystemTime,
+    clients: &Clients,
+    others: &[Flavor],
 ) -> Examined {
     let layered = settings.credentials.layered(&target.url);
     let url = &target.url;
@@ -247,11 +294,62 @@ async fn examine(
     )
     .buffered(check::CONCURRENCY)
     .collect::<Vec<_>>();
-    let (winner, probes) = futures_util::future::join(winner, probes).await;
+    let scope = target
+        .serves
+        .iter()
+        .find(|s| s.starts_with('@'))
+        .map(String::as_str);
+    let views = futures_util::future::join_all(others.iter().map(|flavor| {
+        let view = clients.view(*flavor, &settings.credentials, url, scope);
+        examine_client(settings, printer, url, view, unsent, now)
+    }));
+    let (winner, probes, clients) = futures_util::future::join3(winner, probes, views).await;
     Examined {
         hidden: hidden.into_iter().zip(probes).collect(),
         target,
         winner,
+        clients,
+    }
+}
+
+/// Asks the registry about what another client sends there and what it
+/// hides, each credential alone (`check::check_alone`).
+async fn examine_client(
+    settings: &Settings,
+    printer: &Printer,
+    url: &Url,
+    view: crate::config::client_view::ClientView,
+    unsent: bool,
+    now: SystemTime,
+) -> ClientExamined {
+    let ask = |credential: LayerCredential| async move {
+        let checked = match &credential.found {
+            Ok(found)
+                if !unsent
+                    && found
+                        .token()
+                        .is_none_or(|t| t.expose() != PLACEHOLDER_TOKEN) =>
+            {
+                Some(Box::new(
+                    check::check_alone(settings, printer, url, found, now, EXPIRING_WITHIN).await,
+                ))
+            }
+            _ => None,
+        };
+        Sent {
+            credential,
+            checked,
+        }
+    };
+    let winner = match view.winner {
+        Some(credential) => Some(ask(credential).await),
+        None => None,
+    };
+    let hidden = futures_util::future::join_all(view.hidden.into_iter().map(ask)).await;
+    ClientExamined {
+        flavor: view.flavor,
+        winner,
+        hidden,
     }
 }
 

@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use super::check::{self, Checked};
 use crate::cli::StatusArgs;
-use crate::config::{LayerKind, Origin, registries};
+use crate::client::Client;
+use crate::config::{LayerKind, Origin, client_view, registries};
 use crate::display::display_url;
 use crate::failure::Failure;
 use crate::output::{Format, Printer, Report, Stream, visible};
@@ -46,6 +47,13 @@ struct Row {
     state: State,
     error: Option<String>,
     credential: String,
+    /// The client that reads the credential from where it is: `npm` for
+    /// the `.npmrc` files and `npm_config_*`, `pnpm` for `auth.ini`, `yarn`
+    /// for `.yarnrc.yml`; `null` for rtok's own (keyring, command).
+    client: Option<Client>,
+    /// For a scope-specific credential (pnpm's `//host/:@scope:_authToken`,
+    /// yarn's `npmScopes`), the scope it is for.
+    scope: Option<String>,
     /// How long until it expires, when it is expiring.
     #[serde(skip)]
     left: Option<Duration>,
@@ -81,7 +89,16 @@ struct Status {
 impl Report for Status {
     fn human(&self, printer: &Printer) -> io::Result<()> {
         let with_last_used = self.rows.iter().any(|r| r.last_used.is_some());
-        let mut header = vec!["registry", "source", "kind", "user", "expires"];
+        // The client column only when another client's file has a row.
+        let with_client = self
+            .rows
+            .iter()
+            .any(|r| r.client.is_some_and(|c| c != Client::Npm));
+        let mut header = vec!["registry"];
+        if with_client {
+            header.push("client");
+        }
+        header.extend(["source", "kind", "user", "expires"]);
         if with_last_used {
             header.push("last used");
         }
@@ -92,8 +109,11 @@ impl Report for Status {
         header.extend(["state", "credential"]);
         let mut table = printer.table(Stream::Stdout, &header);
         for row in &self.rows {
-            let mut cells = vec![
-                row.registry.clone(),
+            let mut cells = vec![row.registry.clone()];
+            if with_client {
+                cells.push(row.client.map(Client::name).unwrap_or("rtok").to_string());
+            }
+            cells.extend([
                 row.source.replace('`', ""),
                 row.kind.name().to_string(),
                 match (&row.user, &row.error) {
@@ -103,7 +123,7 @@ impl Report for Status {
                     (None, None) => String::new(),
                 },
                 row.expires.as_deref().map(time::date).unwrap_or_default(),
-            ];
+            ]);
             if with_last_used {
                 cells.push(row.last_used.as_deref().map(time::date).unwrap_or_default());
             }
@@ -118,7 +138,7 @@ impl Report for Status {
 
     /// One line per credential; fields are only ever added at the end.
     fn parseable(&self, printer: &Printer) -> io::Result<()> {
-        printer.data("registry\tsource\tkind\tuser\tcredential\terror\texpires\tstate")?;
+        printer.data("registry\tsource\tkind\tuser\tcredential\terror\texpires\tstate\tclient")?;
         for row in &self.rows {
             let line = [
                 row.registry.as_str(),
@@ -129,6 +149,7 @@ impl Report for Status {
                 row.error.as_deref().unwrap_or(""),
                 row.expires.as_deref().unwrap_or(""),
                 row.state.name(),
+                row.client.map(Client::name).unwrap_or(""),
             ]
             .map(|field| visible(field).into_owned())
             .join("\t");
@@ -141,7 +162,17 @@ impl Report for Status {
 pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printer) -> Result<()> {
     let credentials = &settings.credentials;
     let prefixes = credentials.prefixes();
-    if prefixes.is_empty() {
+    let first = prefixes.len();
+    // pnpm's auth.ini and yarn's home .yarnrc.yml: a file the client
+    // cannot read either is an error naming it, as a broken .npmrc is.
+    let mut in_client_files = Vec::new();
+    for client in [Client::Pnpm, Client::Yarn] {
+        in_client_files.extend(client_view::user_file_credentials(
+            &settings.config,
+            client,
+        )?);
+    }
+    if prefixes.is_empty() && in_client_files.is_empty() {
         return Err(Failure::auth(
             "no registry credentials in the config files or the environment",
         )
@@ -178,6 +209,8 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                 state: State::Ok,
                 error: None,
                 credential: String::new(),
+                client: client_of(&origin),
+                scope: None,
                 left: None,
                 order: reading_order(&origin),
             };
@@ -208,9 +241,65 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
             (index, row)
         })
     });
+    let client_checks = in_client_files
+        .into_iter()
+        .enumerate()
+        .map(|(index, credential)| {
+            let registry = credential
+                .registry
+                .clone()
+                .unwrap_or_else(|| check::registry_for(credential.nerf.as_str(), &known));
+            async move {
+                let origin = &credential.origin;
+                let rank = match credential.client {
+                    Client::Pnpm => 6,
+                    _ => 7,
+                };
+                let place = match origin {
+                    Origin::File { path, line, .. } => (path.display().to_string(), *line),
+                    other => (other.to_string(), 0),
+                };
+                let mut row = Row {
+                    registry: display_url(&registry),
+                    source: origin.to_string(),
+                    storage: origin.storage(),
+                    variable: origin.variable().map(str::to_string),
+                    kind: check::kind_of(credential.auth),
+                    user: None,
+                    expires: None,
+                    last_used: None,
+                    state: State::Ok,
+                    error: None,
+                    credential: String::new(),
+                    client: Some(credential.client),
+                    scope: credential.scope.clone(),
+                    publish_policy: None,
+                    left: None,
+                    order: (rank, place.0, place.1),
+                };
+                match &credential.found {
+                    Ok(found) => {
+                        let checked =
+                            check::check_alone(settings, printer, &registry, found, now, within)
+                                .await;
+                        row.credential = check::masked(found);
+                        fill(&mut row, checked);
+                    }
+                    Err(err) => {
+                        row.state = check::unusable_state(err);
+                        row.error = Some(err.to_string());
+                        row.credential = "(unusable)".into();
+                    }
+                }
+                (first + index, row)
+            }
+        });
     // Registries are asked side by side, a bounded number at a time: the
     // slowest sets the pace, and hundreds of credentials do not exhaust
     // the open-files limit.
+    let checks = checks
+        .map(futures_util::future::Either::Left)
+        .chain(client_checks.map(futures_util::future::Either::Right));
     let mut rows: Vec<(usize, Row)> = futures_util::stream::iter(checks)
         .buffer_unordered(check::CONCURRENCY)
         .collect()
@@ -294,6 +383,14 @@ fn warn_expiring(printer: &Printer, rows: &[Row]) {
     }
 }
 
+/// The client that reads a credential of npm's resolver from where it is.
+fn client_of(origin: &Origin) -> Option<Client> {
+    match origin {
+        Origin::Cli { .. } | Origin::Env { .. } | Origin::File { .. } => Some(Client::Npm),
+        _ => None,
+    }
+}
+
 /// Command line, environment (by variable), then the project, user and
 /// global files (by path and line): the order npm reads settings in.
 fn reading_order(origin: &Origin) -> (u8, String, usize) {
@@ -370,6 +467,8 @@ mod tests {
             state,
             error: error.map(str::to_string),
             credential: "npm_aBcD...7890".into(),
+            client: Some(Client::Npm),
+            scope: None,
             left: None,
             order: (0, String::new(), 0),
         }

@@ -72,6 +72,36 @@ impl Credentials {
         }
     }
 
+    /// Credentials that hold `found` alone, for `registry`: how `status`
+    /// and `doctor` ask a registry about the credential another client
+    /// would send (pnpm's `auth.ini`, yarn's `.yarnrc.yml`), with none of
+    /// npm's layers and nothing stored.
+    pub(crate) fn only(found: &Found, registry: &Url) -> Credentials {
+        let setting = |field: &str, value: &Secret| Setting {
+            key: format!("{}:{field}", found.nerf),
+            value: value.expose().to_string(),
+            unset: Vec::new(),
+            reference: Reference::Literal,
+            variables: Vec::new(),
+            array: false,
+            origin: found.origin.clone(),
+        };
+        let mut fields = Fields::default();
+        match &found.credential {
+            Some(Credential::Bearer(token)) => fields.token = Some(setting("_authToken", token)),
+            Some(Credential::Basic { encoded, .. }) => {
+                fields.auth = Some(setting("_auth", encoded))
+            }
+            None => {}
+        }
+        Credentials {
+            by_prefix: HashMap::from([(found.nerf.as_str().to_string(), fields)]),
+            layers: Vec::new(),
+            registry: Some(registry.clone()),
+            stored: None,
+        }
+    }
+
     /// Adds the credentials rtok's settings name (a `credential-command`, a
     /// keyring record), consulted after npm's layers and fetched on first
     /// use: a command that needs none never runs a command or opens D-Bus.

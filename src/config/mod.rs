@@ -1,6 +1,7 @@
 //! Layered configuration, as npm resolves it: command line, environment,
 //! project `.npmrc`, user `.npmrc`, global `npmrc`, then defaults.
 
+pub(crate) mod client_view;
 pub(crate) mod clients;
 pub(crate) mod credential;
 pub(crate) mod credentials;

@@ -11,23 +11,18 @@
 //! means the original plus exactly the intended change (else it is refused).
 //! Writing the file is the caller's job, through `crate::private_file`.
 
-// the editor and the credential reader wait for issue 18 ("every client,
-// one credential"), where the lead wires them into the commands.
-#[cfg_attr(not(test), allow(dead_code))]
 mod edit;
-#[cfg_attr(not(test), allow(dead_code))]
 mod read;
+mod resolve;
 mod tree;
 mod uses;
 mod value;
 
-#[allow(unused_imports)] // the API issue 18 calls; tests use the modules
 pub(crate) use edit::{Change, edit};
-#[allow(unused_imports)]
 pub(crate) use read::{Auth, Entry, Field, FileError, Place, Yarnrc, read_file};
-pub(crate) use uses::references_in_file;
-#[allow(unused_imports)]
-pub(crate) use value::{Fallback, NewValue, Value, Variable};
+pub(crate) use resolve::{Missing, Unresolved, missing_variables, resolve};
+pub(crate) use uses::{DEFAULT_REGISTRY, references_in_file};
+pub(crate) use value::{NewValue, Value};
 
 /// Why a `.yarnrc.yml` could not be read or edited. No variant holds a
 /// value from the file: a key may be a URL with a password in it and a

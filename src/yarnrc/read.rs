@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::tree::{self, Node};
 use super::{Error, Value};
+use crate::secret::Secret;
 
 /// Where a setting sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub(crate) enum Field {
 }
 
 impl Field {
-    pub(super) fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Field::AuthToken => "npmAuthToken",
             Field::AuthIdent => "npmAuthIdent",
@@ -62,6 +63,9 @@ pub(crate) struct Entry {
     /// 1-based line of the value (of the key when the value is empty).
     pub line: usize,
     pub value: Value,
+    /// The string as written (escapes and `${…}` unresolved), for
+    /// `yarnrc::resolve` in an environment.
+    pub raw: Secret,
 }
 
 /// The settings yarn takes a registry's credential from.
@@ -145,6 +149,12 @@ impl Yarnrc {
         &self.entries
     }
 
+    /// Settings merged from several files (or the environment) by the
+    /// caller, in the order yarn would list them, asked as one file.
+    pub(crate) fn from_entries(entries: Vec<Entry>) -> Yarnrc {
+        Yarnrc { entries }
+    }
+
     /// The settings yarn berry takes the credential for `registry` (and the
     /// package's `scope`, with or without `@`) from: the scope's entry if it
     /// holds a token or an ident; else the `npmRegistries` entry naming the
@@ -172,14 +182,6 @@ impl Yarnrc {
             Some(index) => self.auth_at(Place::Registry(keys[index].to_string())),
             None => self.auth_at(Place::TopLevel),
         }
-    }
-
-    /// The registry a scope's packages come from, as this file says:
-    /// the scope's `npmRegistryServer`, else the top-level one.
-    pub(crate) fn registry_for_scope(&self, scope: &str) -> Option<&Entry> {
-        let scope = Place::Scope(scope.trim_start_matches('@').to_string());
-        self.find(&scope, Field::RegistryServer)
-            .or_else(|| self.find(&Place::TopLevel, Field::RegistryServer))
     }
 
     fn auth_at(&self, place: Place) -> Auth<'_> {
@@ -213,19 +215,21 @@ fn push(entries: &mut Vec<Entry>, place: Place, key: &Node, value: &Node) {
     let Some(field) = key.scalar().and_then(|(text, _)| Field::from_key(text)) else {
         return;
     };
-    let (line, value) = match value.scalar() {
+    let (line, value, raw) = match value.scalar() {
         Some(_) if value.is_nothing() => (
             key.start.line,
-            Value::Literal(crate::secret::Secret::new("")),
+            Value::Literal(Secret::new("")),
+            Secret::new(""),
         ),
-        Some((text, _)) => (value.start.line, Value::classify(text)),
-        None => (value.start.line, Value::Malformed),
+        Some((text, _)) => (value.start.line, Value::classify(text), Secret::new(text)),
+        None => (value.start.line, Value::Malformed, Secret::new("")),
     };
     entries.push(Entry {
         place,
         field,
         line,
         value,
+        raw,
     });
 }
 
@@ -378,11 +382,6 @@ mod tests {
         assert_eq!(
             yarnrc.auth_for("https://r", Some("s")).place,
             Place::TopLevel
-        );
-        assert_eq!(
-            yarnrc.registry_for_scope("@s").map(|e| e.line),
-            None,
-            "no server named anywhere"
         );
     }
 

@@ -7,6 +7,7 @@
 mod config_files;
 mod distribution;
 mod doctor;
+mod doctor_clients;
 mod every_client;
 mod exec;
 mod faults;
@@ -24,6 +25,7 @@ mod shell;
 mod snapshots;
 mod stage;
 mod status;
+mod status_clients;
 mod status_health;
 mod storage;
 mod support;

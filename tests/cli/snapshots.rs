@@ -360,6 +360,39 @@ fn status_with_expiry_on_github_actions() {
     assert_snapshot!("status_expiring_github_actions", transcript(&run));
 }
 
+/// A project that pnpm and yarn also work in: pnpm's auth.ini holds a
+/// stale token that hides the working `.npmrc` one, and yarn has none.
+#[test]
+fn doctor_clients() {
+    require_test_hooks();
+    let (registry, env) = account();
+    std::fs::write(
+        env.project.join("package.json"),
+        "{\"name\": \"tool\", \"version\": \"1.0.0\", \"packageManager\": \"yarn@4.18.1\"}\n",
+    )
+    .expect("package.json");
+    std::fs::write(
+        env.project.join("pnpm-lock.yaml"),
+        "lockfileVersion: '9.0'\n",
+    )
+    .expect("pnpm-lock.yaml");
+    let stale = "npm_StaleAuthIniTokenForSnapshotsAbCdEf01";
+    env.register_secret(stale);
+    env.write_client_credentials(
+        Client::Pnpm11,
+        &format!("{}:_authToken={stale}\n", registry.nerf_dart()),
+    );
+    env.write_client_credentials(
+        Client::Yarn4,
+        &format!("npmRegistryServer: \"{}\"\n", registry.url()),
+    );
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    let run = env.rtok().arg("doctor").env("RTOK_TEST_NOW", NOW).run();
+    assert_snapshot!("doctor_clients", transcript(&run));
+    let run = env.rtok().arg("status").env("RTOK_TEST_NOW", NOW).run();
+    assert_snapshot!("status_clients", transcript(&run));
+}
+
 /// A project whose stale `.npmrc` token hides a working login, a scope
 /// registry without a credential, a user config others can read.
 #[test]

@@ -5,8 +5,9 @@
 use std::time::SystemTime;
 
 use super::report::{Finding, kind_words};
-use super::{Examined, Winner, files};
-use crate::config::credential::CredentialError;
+use super::{ClientExamined, Examined, Sent, Winner, files};
+use crate::config::client_view::{self, Clients, Flavor};
+use crate::config::credential::{Credential, CredentialError, Found};
 use crate::config::{LayerKind, Origin};
 use crate::display::{display_url, is_loopback};
 use crate::output::{Printer, visible};
@@ -105,7 +106,7 @@ impl Context<'_> {
 /// in the order their findings are listed.
 type Check = fn(&Context) -> Vec<Finding>;
 
-const REGISTRY_CHECKS: [Check; 12] = [
+const REGISTRY_CHECKS: [Check; 15] = [
     stored_credential,
     no_credential,
     unset_variable,
@@ -118,6 +119,9 @@ const REGISTRY_CHECKS: [Check; 12] = [
     read_only_or_not_covered,
     plain_http,
     shadowed_credential,
+    shadowed_by_client_file,
+    client_disagreement,
+    yarn_needs_yarnrc,
 ];
 
 /// The findings about one registry's credentials.
@@ -497,6 +501,259 @@ fn shadowed_credential(cx: &Context) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// What goes into the `Authorization` header (scheme and value), to
+/// compare two clients' credentials without showing either.
+fn header_value(found: &Found) -> Option<(&'static str, &str)> {
+    match &found.credential {
+        Some(Credential::Bearer(token)) => Some(("Bearer", token.expose())),
+        Some(Credential::Basic { encoded, .. }) => Some(("Basic", encoded.expose())),
+        None => None,
+    }
+}
+
+/// The credential npm sends here, when it sends one.
+fn npm_found<'a>(cx: &'a Context) -> Option<&'a Found> {
+    match &cx.ex.winner {
+        Winner::Placeholder(found) | Winner::Unsent(found) | Winner::Checked(found, _) => {
+            Some(found)
+        }
+        Winner::None | Winner::Unusable { .. } => None,
+    }
+}
+
+/// Whether npm's credential here works (`None`: not asked).
+fn npm_works(cx: &Context) -> Option<bool> {
+    match &cx.ex.winner {
+        Winner::Checked(_, checked) => {
+            Some(checked.failure.is_none() && checked.state != State::Expired)
+        }
+        Winner::Placeholder(_) | Winner::Unusable { .. } => Some(false),
+        Winner::None | Winner::Unsent(_) => None,
+    }
+}
+
+/// `auth.ini:3 (token, rejected)`-style words for a client's credential.
+fn sent_state(sent: &Sent) -> String {
+    match (&sent.credential.found, &sent.checked) {
+        (Err(err), _) => format!("which cannot be used: {err}"),
+        (Ok(_), Some(checked)) if checked.failure.is_none() => match &checked.user {
+            Some(user) => format!("which works for {}", visible(user)),
+            None => "which works".to_string(),
+        },
+        (Ok(_), Some(checked)) => format!("which does not work: {}", checked.state.name()),
+        (Ok(_), None) => "not checked".to_string(),
+    }
+}
+
+/// The file pnpm 11+ reads above `~/.npmrc`.
+fn is_auth_ini(origin: &Origin) -> bool {
+    matches!(origin, Origin::File { path, .. } if path.file_name().is_some_and(|n| n == "auth.ini"))
+}
+
+/// pnpm 11+ sends a credential from `auth.ini` that hides the `.npmrc`
+/// one npm sends (a stale `pnpm login`, or an unset `${VAR}` that pnpm
+/// reads as an empty token). An error when the hidden one works and the
+/// winner does not.
+fn shadowed_by_client_file(cx: &Context) -> Vec<Finding> {
+    let registry = &cx.registry;
+    let mut findings = Vec::new();
+    for client in cx.ex.clients.iter().filter(|c| c.flavor == Flavor::Pnpm) {
+        let Some(winner) = &client.winner else {
+            continue;
+        };
+        if !is_auth_ini(&winner.credential.origin) {
+            continue;
+        }
+        let winner_value = winner.found().and_then(header_value);
+        let Some(hidden) = client.hidden.iter().find(|h| {
+            matches!(
+                &h.credential.origin,
+                Origin::File {
+                    layer: LayerKind::User,
+                    ..
+                }
+            ) && !is_auth_ini(&h.credential.origin)
+                && h.found().and_then(header_value) != winner_value
+        }) else {
+            continue;
+        };
+        let error = hidden.works() && !winner.works();
+        let at = &winner.credential.origin;
+        let line = match at {
+            Origin::File { path, line, .. } => format!("line {line} of {}", path.display()),
+            other => other.to_string(),
+        };
+        findings.push(cx.finding(
+            "shadowed-by-client-file",
+            if error { Severity::Error } else { Severity::Warning },
+            Some(at),
+            format!(
+                "pnpm 11+ sends the credential from {at} ({}) to {registry}, and never the one at {} ({}) that npm uses: auth.ini is read above ~/.npmrc",
+                sent_state(winner),
+                hidden.credential.origin.place(),
+                sent_state(hidden)
+            ),
+            format!(
+                "run `rtok login --registry {registry} --for pnpm` to replace it, or remove {line} so that pnpm uses the one in {}",
+                hidden.credential.origin.place()
+            ),
+        ));
+    }
+    findings
+}
+
+/// npm and pnpm or yarn send different credentials to one registry (when
+/// it is not the auth.ini case above, which says more).
+fn client_disagreement(cx: &Context) -> Vec<Finding> {
+    let Some(npm) = npm_found(cx) else {
+        return Vec::new();
+    };
+    let npm_value = header_value(npm);
+    let registry = &cx.registry;
+    let mut findings = Vec::new();
+    for client in &cx.ex.clients {
+        let Some(winner) = &client.winner else {
+            continue;
+        };
+        let Some(found) = winner.found() else {
+            continue;
+        };
+        if header_value(found) == npm_value || shadowed_by_auth_ini(client, &npm.origin) {
+            continue;
+        }
+        let name = client.flavor.client().name();
+        let hint = match (npm_works(cx), winner.works()) {
+            (Some(true), false) => format!(
+                "update {name}'s: `rtok login --registry {registry} --for {name}` writes a working token where {name} reads it ({})",
+                winner.credential.origin.place()
+            ),
+            (Some(false), true) => format!(
+                "update npm's: `rtok login --registry {registry} --for npm` replaces the one at {}",
+                npm.origin.place()
+            ),
+            _ => {
+                format!("`rtok login --registry {registry} --for npm,{name}` gives both one token")
+            }
+        };
+        findings.push(cx.finding(
+            "client-disagreement",
+            Severity::Warning,
+            Some(&winner.credential.origin),
+            format!(
+                "npm and {} send different credentials to {registry}: npm the one from {}, {} the one from {} ({})",
+                client.flavor.name(),
+                npm.origin,
+                name,
+                winner.credential.origin,
+                sent_state(winner)
+            ),
+            hint,
+        ));
+    }
+    findings
+}
+
+/// Whether pnpm's auth.ini entry hides exactly the credential npm sends
+/// (`shadowed-by-client-file` says so).
+fn shadowed_by_auth_ini(client: &ClientExamined, npm_origin: &Origin) -> bool {
+    client.flavor == Flavor::Pnpm
+        && client
+            .winner
+            .as_ref()
+            .is_some_and(|w| is_auth_ini(&w.credential.origin))
+        && client
+            .hidden
+            .iter()
+            .any(|h| h.credential.origin == *npm_origin)
+}
+
+/// A yarn berry project whose registry has a credential only where yarn
+/// never looks (an `.npmrc`).
+fn yarn_needs_yarnrc(cx: &Context) -> Vec<Finding> {
+    let Some(origin) = cx.winner_origin() else {
+        return Vec::new();
+    };
+    if !matches!(origin, Origin::File { .. } | Origin::Env { .. }) {
+        return Vec::new();
+    }
+    let registry = &cx.registry;
+    cx.ex
+        .clients
+        .iter()
+        .filter(|c| c.flavor == Flavor::YarnBerry && c.winner.is_none())
+        .map(|_| {
+            cx.finding(
+                "yarn-needs-yarnrc",
+                Severity::Warning,
+                Some(origin),
+                format!(
+                    "this is a yarn berry project, and the credential for {registry} is only at {origin}: yarn never reads .npmrc files or npm_config_* variables, so it sends nothing (`YN0033: No authentication configured for request`)"
+                ),
+                format!(
+                    "run `rtok login --registry {registry} --for yarn` to put it in ~/.yarnrc.yml too"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Findings about the clients' own files: an unset `${VAR}` in a
+/// `.yarnrc.yml` yarn reads here (when yarn berry is in use), and
+/// scope-specific tokens in npm's files that npm ignores.
+pub(super) fn client_file_findings(
+    settings: &Settings,
+    clients: &Clients,
+    in_use: &[Flavor],
+) -> anyhow::Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    if in_use.contains(&Flavor::YarnBerry) {
+        for (path, missing) in clients.yarn_missing_variables()? {
+            let source = format!("{}:{}", path.display(), missing.line);
+            let what = match missing.setting {
+                Some(setting) => format!("`{setting}` at {source}"),
+                None => source.clone(),
+            };
+            findings.push(Finding {
+                code: "yarn-unset-variable",
+                severity: Severity::Error,
+                registry: None,
+                source: Some(source),
+                message: format!(
+                    "{what} refers to `${{{name}}}`, which is not set: every yarn command in this folder stops with `Usage Error: Environment variable not found ({name})`",
+                    name = missing.name
+                ),
+                hint: format!(
+                    "set `{name}`, or write `${{{name}:-}}` so that yarn goes on without it",
+                    name = missing.name
+                ),
+            });
+        }
+    }
+    let known = check::known_registries(settings);
+    for scoped in client_view::scope_specific_keys(&settings.config) {
+        let registry = display_url(&check::registry_for(scoped.nerf.as_str(), &known));
+        let host_key = format!("{}:_authToken", scoped.nerf);
+        findings.push(Finding {
+            code: "npm-ignores-scoped-token",
+            severity: Severity::Warning,
+            registry: Some(registry),
+            source: Some(scoped.origin.to_string()),
+            message: format!(
+                "`{}` ({}) is a token for {} packages only: pnpm 11+ uses it, but npm (and pnpm 10) ignore the key and send `{host_key}` for {} packages instead",
+                scoped.key,
+                scoped.origin.place(),
+                visible(&scoped.scope),
+                visible(&scoped.scope)
+            ),
+            hint: format!(
+                "if npm needs it too, write it as `{host_key}` (`rtok login --scope {}`), or keep the line for pnpm 11+ alone",
+                visible(&scoped.scope)
+            ),
+        });
+    }
+    Ok(findings)
 }
 
 /// Findings about the config files themselves: literal tokens in files git

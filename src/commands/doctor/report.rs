@@ -6,7 +6,9 @@ use std::io;
 
 use serde::Serialize;
 
-use super::{Examined, Winner};
+use super::project::InUse;
+use super::{ClientExamined, Examined, Sent, Winner};
+use crate::client::Client;
 use crate::config::Origin;
 use crate::display::display_url;
 use crate::output::{Printer, Report, visible};
@@ -42,6 +44,37 @@ pub(super) struct RegistryEntry {
     state: Option<State>,
     error: Option<String>,
     hidden: Vec<HiddenEntry>,
+    /// What each other client in use sends here (npm's is above).
+    clients: Vec<ClientEntry>,
+}
+
+/// What one other client sends to a registry, as `--json` has it.
+#[derive(Serialize)]
+struct ClientEntry {
+    client: Client,
+    /// `pnpm 11+`, `yarn berry`: the release line whose rules were used.
+    flavor: &'static str,
+    source: Option<String>,
+    storage: Option<&'static str>,
+    variable: Option<String>,
+    kind: Option<Kind>,
+    /// `null` when it sends nothing.
+    state: Option<State>,
+    user: Option<String>,
+    error: Option<String>,
+    hidden: Vec<HiddenEntry>,
+}
+
+/// A client this folder uses.
+#[derive(Serialize)]
+pub(super) struct ClientInUse {
+    client: Client,
+    flavor: &'static str,
+    /// What says the folder uses it: `pnpm-lock.yaml`, `packageManager in
+    /// package.json`, ...
+    because: String,
+    /// Where it reads credentials, highest first.
+    precedence: &'static str,
 }
 
 #[derive(Serialize)]
@@ -55,19 +88,38 @@ struct HiddenEntry {
     user: Option<String>,
 }
 
-/// `{"registries": [...], "findings": [...]}`.
+/// `{"registries": [...], "findings": [...], "clients": [...]}`.
 #[derive(Serialize)]
 pub(super) struct Doctor {
     pub(super) registries: Vec<RegistryEntry>,
+    /// The clients in use in this folder (npm always).
+    pub(super) clients: Vec<ClientInUse>,
     pub(super) findings: Vec<Finding>,
 }
 
 impl Report for Doctor {
     fn human(&self, printer: &Printer) -> io::Result<()> {
-        let mut out = String::from("Registries:\n");
+        let mut out = String::new();
+        // Only when another client is in use: npm's precedence is the
+        // one everyone knows.
+        if self.clients.len() > 1 {
+            out.push_str("Clients in this folder (where each reads credentials, highest first):\n");
+            for client in &self.clients {
+                out.push_str(&format!(
+                    "  {:<10} ({}) {}\n",
+                    client.flavor, client.because, client.precedence
+                ));
+            }
+            out.push('\n');
+        }
+        out.push_str("Registries:\n");
         for entry in &self.registries {
             out.push_str(&format!("  {}{}\n", entry.registry, roles(entry)));
-            out.push_str(&format!("    uses   {}\n", credential_line(entry)));
+            if entry.clients.is_empty() {
+                out.push_str(&format!("    uses   {}\n", credential_line(entry)));
+            } else {
+                out.push_str(&format!("    {:<11} {}\n", "npm", credential_line(entry)));
+            }
             for hidden in &entry.hidden {
                 let state = match (hidden.state, &hidden.user) {
                     (Some(State::Ok), Some(user)) => format!("ok as {}", visible(user)),
@@ -79,6 +131,16 @@ impl Report for Doctor {
                     hidden.source,
                     hidden.kind.name()
                 ));
+            }
+            for client in &entry.clients {
+                out.push_str(&format!(
+                    "    {:<11} {}\n",
+                    client.flavor,
+                    client_line(client)
+                ));
+                for hidden in &client.hidden {
+                    out.push_str(&format!("    {:<11} hides {}\n", "", hidden.source));
+                }
             }
         }
         if !self.findings.is_empty() {
@@ -186,6 +248,85 @@ fn credential_line(entry: &RegistryEntry) -> String {
     line
 }
 
+/// `~/.yarnrc.yml:4: token of alice`.
+fn client_line(client: &ClientEntry) -> String {
+    let (Some(source), Some(kind)) = (&client.source, client.kind) else {
+        return "no credential".to_string();
+    };
+    let what = kind_words(kind);
+    let state = match (&client.user, client.state) {
+        (Some(user), Some(State::Ok)) => format!(" of {}", visible(user)),
+        (Some(user), Some(state)) => format!(" of {}, {}", visible(user), state.name()),
+        (None, Some(state)) => format!(", {}", state.name()),
+        (_, None) => String::new(),
+    };
+    format!("{source}: {what}{state}")
+}
+
+/// The JSON and human view of a client in use.
+pub(super) fn client_in_use(in_use: &InUse) -> ClientInUse {
+    ClientInUse {
+        client: in_use.flavor.client(),
+        flavor: in_use.flavor.name(),
+        because: in_use.because.clone(),
+        precedence: in_use.flavor.precedence(),
+    }
+}
+
+fn hidden_entry(sent: &Sent) -> HiddenEntry {
+    let origin = &sent.credential.origin;
+    HiddenEntry {
+        source: origin.to_string(),
+        storage: origin.storage(),
+        variable: origin.variable().map(str::to_string),
+        kind: check::kind_of(sent.credential.auth),
+        state: sent.checked.as_ref().map(|c| c.state).or_else(|| {
+            sent.credential
+                .found
+                .as_ref()
+                .err()
+                .map(check::unusable_state)
+        }),
+        user: sent.checked.as_ref().and_then(|c| c.user.clone()),
+    }
+}
+
+fn client_entry(examined: &ClientExamined) -> ClientEntry {
+    let mut entry = ClientEntry {
+        client: examined.flavor.client(),
+        flavor: examined.flavor.name(),
+        source: None,
+        storage: None,
+        variable: None,
+        kind: None,
+        state: None,
+        user: None,
+        error: None,
+        hidden: examined.hidden.iter().map(hidden_entry).collect(),
+    };
+    if let Some(sent) = &examined.winner {
+        let origin = &sent.credential.origin;
+        entry.source = Some(origin.to_string());
+        entry.storage = Some(origin.storage());
+        entry.variable = origin.variable().map(str::to_string);
+        entry.kind = Some(check::kind_of(sent.credential.auth));
+        match (&sent.credential.found, &sent.checked) {
+            (Err(err), _) => {
+                entry.state = Some(check::unusable_state(err));
+                entry.error = Some(err.to_string());
+            }
+            (Ok(_), Some(checked)) => {
+                entry.kind = Some(checked.kind);
+                entry.state = Some(checked.state);
+                entry.user = checked.user.clone();
+                entry.error = checked.failure.as_ref().map(RegistryError::to_string);
+            }
+            (Ok(_), None) => entry.state = Some(State::Unchecked),
+        }
+    }
+    entry
+}
+
 /// How messages name a kind of credential.
 pub(super) fn kind_words(kind: Kind) -> &'static str {
     match kind {
@@ -223,6 +364,7 @@ pub(super) fn entry(ex: &Examined) -> RegistryEntry {
                 user: probed.as_ref().and_then(|p| p.user.clone()),
             })
             .collect(),
+        clients: ex.clients.iter().map(client_entry).collect(),
     };
     let mut credential = |origin: &Origin, kind: Kind, state: State| {
         entry.source = Some(origin.to_string());
