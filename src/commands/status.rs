@@ -170,6 +170,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
         in_client_files.extend(client_view::user_file_credentials(
             &settings.config,
             client,
+            &settings.credentials,
         )?);
     }
     if prefixes.is_empty() && in_client_files.is_empty() {

@@ -199,8 +199,9 @@ impl Clients {
                     .filter_map(|layer| npm.in_layer(layer, registry));
                 (found.next(), found.collect())
             }
-            Flavor::Pnpm => pnpm_view(&self.pnpm, registry, scope),
-            Flavor::Pnpm10 => pnpm_view(&self.pnpm10, registry, None),
+            Flavor::Pnpm => pnpm_view(&self.pnpm, registry, scope, Some(npm)),
+            // pnpm 10 runs a helper only without arguments: never rtok's.
+            Flavor::Pnpm10 => pnpm_view(&self.pnpm10, registry, None, None),
             Flavor::YarnBerry => self.yarn_view(registry, scope),
         };
         ClientView {
@@ -347,6 +348,7 @@ impl Clients {
 pub(crate) fn user_file_credentials(
     config: &Config,
     client: Client,
+    rtok: &Credentials,
 ) -> Result<Vec<FileCredential>> {
     let env = config.env();
     let Some(path) = super::clients::user_file(config, client) else {
@@ -368,7 +370,7 @@ pub(crate) fn user_file_credentials(
             Ok(keys
                 .into_iter()
                 .filter_map(|(prefix, scope)| {
-                    let credential = decide(&merged, &prefix, scope.as_deref())?;
+                    let credential = decide(&merged, &prefix, scope.as_deref(), Some(rtok))?;
                     Some(FileCredential {
                         client,
                         auth: credential.auth,

@@ -313,12 +313,15 @@ pub(super) fn pnpm_view(
     layers: &[PnpmLayer],
     registry: &Url,
     scope: Option<&str>,
+    helper: Helper<'_>,
 ) -> (Option<LayerCredential>, Vec<LayerCredential>) {
-    let winner = pnpm_lookup(&merge(layers), registry, scope);
+    let winner = pnpm_lookup(&merge(layers), registry, scope, helper);
     let hidden = layers
         .iter()
         .rev()
-        .filter_map(|layer| pnpm_lookup(&merge(std::slice::from_ref(layer)), registry, scope))
+        .filter_map(|layer| {
+            pnpm_lookup(&merge(std::slice::from_ref(layer)), registry, scope, helper)
+        })
         .filter(|candidate| winner.as_ref().map(|w| &w.origin) != Some(&candidate.origin))
         .collect();
     (winner, hidden)
@@ -330,29 +333,51 @@ pub(super) fn pnpm_lookup(
     merged: &HashMap<String, PnpmSetting>,
     registry: &Url,
     scope: Option<&str>,
+    helper: Helper<'_>,
 ) -> Option<LayerCredential> {
     let prefixes = credential_prefixes(registry);
     if let Some(scope) = scope
         && let Some(found) = prefixes
             .iter()
-            .find_map(|prefix| decide(merged, prefix, Some(scope)))
+            .find_map(|prefix| decide(merged, prefix, Some(scope), helper))
     {
         return Some(found);
     }
     prefixes
         .iter()
-        .find_map(|prefix| decide(merged, prefix, None))
+        .find_map(|prefix| decide(merged, prefix, None, helper))
+}
+
+/// What rtok resolves a registry's credential to: what `rtok token-helper
+/// <registry>` prints for pnpm. `None`: no rtok resolution at hand, so a
+/// token helper is not modelled.
+pub(crate) type Helper<'a> = Option<&'a Credentials>;
+
+/// The registry a `tokenHelper` value names when it runs rtok's own helper
+/// (`<path>/rtok token-helper <registry>`, as the store writes it).
+fn rtok_helper_registry(value: &str) -> Option<Url> {
+    let mut words = value.split_whitespace();
+    let program = words.next()?;
+    let is_rtok = std::path::Path::new(program)
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with("rtok"));
+    match (is_rtok, words.next(), words.next(), words.next()) {
+        (true, Some("token-helper"), Some(registry), None) => Url::parse(registry).ok(),
+        _ => None,
+    }
 }
 
 /// The credential `merged` holds for exactly `prefix` (and `scope`), by
 /// pnpm's order: `_authToken`, then `_auth`, then `username` +
 /// `_password`. A field emptied by an unset `${VAR}` still decides: pnpm
-/// sends nothing. (pnpm puts a `tokenHelper` above all three; rtok does not
-/// run helpers to see what they print, so one is not modelled yet.)
+/// sends nothing. A `tokenHelper` comes above all three: rtok's own
+/// (`rtok token-helper <registry>`) is what rtok resolves for that registry;
+/// another program is not run to see what it prints, so it is not modelled.
 pub(super) fn decide(
     merged: &HashMap<String, PnpmSetting>,
     prefix: &str,
     scope: Option<&str>,
+    helper: Helper<'_>,
 ) -> Option<LayerCredential> {
     let key = |field: &str| match scope {
         Some(scope) => format!("{prefix}:{scope}:{field}"),
@@ -367,6 +392,27 @@ pub(super) fn decide(
     };
     let counts = |s: &&PnpmSetting| !s.value.is_empty() || !s.unset.is_empty();
     let nerf = NerfDart::parse(prefix)?;
+    if let (Some(setting), Some(rtok)) = (get("tokenHelper"), helper)
+        && let Some(registry) = rtok_helper_registry(&setting.value)
+    {
+        let found = rtok.for_url(&registry).and_then(|found| {
+            found.ok_or_else(|| CredentialError::NotInKeyring {
+                message: format!(
+                    "`{}` ({}) runs `rtok token-helper`, and rtok has no credential for {}",
+                    setting.key,
+                    setting.origin.place(),
+                    crate::display::display_url(&registry)
+                ),
+                hint: format!("log in for pnpm: `rtok login --storage keyring --for pnpm --registry {registry}`"),
+            })
+        });
+        let auth = found.as_ref().map_or(AuthKind::Token, |f| f.kind);
+        return Some(LayerCredential {
+            auth,
+            origin: setting.origin.clone(),
+            found,
+        });
+    }
     if let Some(token) = get("_authToken").filter(counts) {
         return Some(credential(AuthKind::Token, token, &nerf, |value| {
             Some(Credential::Bearer(Secret::new(value)))

@@ -404,7 +404,8 @@ fn user_files_list_every_credential_with_its_line_and_registry() {
         "npmRegistryServer: \"https://y.example\"\nnpmAuthToken: top\nnpmRegistries:\n  //r.example:\n    npmAuthToken: reg\nnpmScopes:\n  corp:\n    npmRegistryServer: \"https://corp.example/npm\"\n    npmAuthIdent: \"u:p\"\n",
     );
     let (config, _) = fx.load(&[]);
-    let pnpm = user_file_credentials(&config, Client::Pnpm).expect("auth.ini");
+    let rtok = Credentials::from_config(&config, &Url::parse(REGISTRY).expect("url"));
+    let pnpm = user_file_credentials(&config, Client::Pnpm, &rtok).expect("auth.ini");
     let summary: Vec<_> = pnpm
         .iter()
         .map(|c| {
@@ -439,7 +440,7 @@ fn user_files_list_every_credential_with_its_line_and_registry() {
             ),
         ]
     );
-    let yarn = user_file_credentials(&config, Client::Yarn).expect("yarnrc");
+    let yarn = user_file_credentials(&config, Client::Yarn, &rtok).expect("yarnrc");
     let summary: Vec<_> = yarn
         .iter()
         .map(|c| {
@@ -533,4 +534,30 @@ fn pnpm_reads_auth_from_the_global_config_yaml_below_the_environment() {
     fx.write("home/.config/pnpm/config.yaml", "_auth: [\n");
     let err = Clients::read(&fx.config(&[]), &fx.root.join("project")).expect_err("invalid");
     assert!(err.to_string().contains("config.yaml: line "), "{err}");
+}
+
+#[test]
+fn rtok_s_token_helper_in_auth_ini_sends_what_rtok_resolves_above_its_token() {
+    let fx = Fixture::new();
+    let nerf = NerfDart::from_url(&Url::parse(REGISTRY).expect("url"));
+    fx.write("home/.npmrc", &format!("{nerf}:_authToken=from-npmrc\n"));
+    fx.write(
+        AUTH_INI,
+        &format!(
+            "{nerf}:_authToken=stale\n{nerf}:tokenHelper=/usr/local/bin/rtok token-helper {REGISTRY}\n"
+        ),
+    );
+    // The helper prints what rtok resolves (here ~/.npmrc's token), and
+    // pnpm puts it above the auth.ini token beside it.
+    let (token, place) = fx.sent(&[], Flavor::Pnpm, None);
+    assert_eq!(token, "from-npmrc");
+    assert!(place.ends_with("auth.ini:2"), "{place}");
+    // pnpm 10 never runs a helper with arguments.
+    assert_eq!(fx.sent(&[], Flavor::Pnpm10, None).0, "from-npmrc");
+    // Another program's helper is not run: the token beside it is named.
+    fx.write(
+        AUTH_INI,
+        &format!("{nerf}:_authToken=stale\n{nerf}:tokenHelper=/opt/vault-helper\n"),
+    );
+    assert_eq!(fx.sent(&[], Flavor::Pnpm, None).0, "stale");
 }
