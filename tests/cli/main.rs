@@ -8,6 +8,7 @@ mod config_files;
 mod distribution;
 mod doctor;
 mod exec;
+mod exec_clients;
 mod faults;
 mod interop;
 mod keyring;
