@@ -15,6 +15,7 @@ mod scan;
 mod shell;
 mod status;
 mod token;
+mod token_helper;
 mod web;
 mod whoami;
 
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Oidc { command } => oidc::run(&settings, command, printer).await,
         Command::Keyring { command } => keyring::run(&settings, &command, printer),
         Command::Exec(args) => exec::run(&settings, &args, printer).await,
+        Command::TokenHelper(args) => token_helper::run(&settings, &args, printer),
         Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

@@ -32,6 +32,7 @@ mod tls_proxy;
 mod token_audit;
 mod token_create;
 mod token_delete;
+mod token_helper;
 mod token_list;
 mod transport;
 mod whoami;
