@@ -223,7 +223,8 @@ pub(crate) fn private_temp_dir(prefix: &str) -> Result<tempfile::TempDir> {
 
 /// Writes `bytes` to `path`, which must not exist yet (an existing file or
 /// a symlink there is an error, never followed), as a new file of mode 0600
-/// from the start: no moment when another user could open it.
+/// from the start: no moment when another user could open it. For files
+/// that live no longer than a process (not flushed to disk).
 pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let describe = || format!("could not write {}", path.display());
     let mut options = fs::OpenOptions::new();
@@ -233,9 +234,10 @@ pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    // Not flushed to disk: the file lives only as long as a child process,
+    // and a crash takes it to nowhere it could be read from later.
     let mut file = options.open(path).with_context(describe)?;
-    file.write_all(bytes).with_context(describe)?;
-    file.sync_all().with_context(describe)
+    file.write_all(bytes).with_context(describe)
 }
 
 /// `.npmrc.rtok-` for `.npmrc`, `.config.toml.rtok-` for `config.toml`: the

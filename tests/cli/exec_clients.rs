@@ -434,3 +434,59 @@ fn the_temporary_userconfig_goes_when_rtok_gets_sigterm() {
     );
     assert_cleaned_up(&env);
 }
+
+#[test]
+fn the_child_gets_one_userconfig_and_pnpm_auth_with_every_route() {
+    let env = TestEnv::new();
+    let configured = "npm_routesconfigured0123456789";
+    let scoped = "npm_routesscoped0123456789";
+    env.register_secret(configured);
+    env.register_secret(scoped);
+    env.write_userconfig(&format!(
+        "registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken={configured}\n\
+         @acme:registry=https://acme.example/npm/\n@two:registry=https://acme.example/npm/\n\
+         //acme.example/npm/:_authToken={scoped}\n"
+    ));
+    let tmp = exec_tmp(&env);
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let run = env
+        .rtok()
+        .env("TMPDIR", &tmp)
+        .env("npm_config_userconfig", &env.userconfig)
+        .env(
+            "pnpm_config__auth",
+            r#"{"https://mine.example/":{"@me":{"authToken":"x"}}}"#,
+        )
+        .args(["exec", "--", "env"])
+        .allow_secret(configured)
+        .allow_secret(scoped)
+        .run();
+    run.success();
+    let vars: Vec<(&str, &str)> = run
+        .stdout_lines()
+        .into_iter()
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let value = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let path = value("NPM_CONFIG_USERCONFIG").expect("NPM_CONFIG_USERCONFIG");
+    assert!(Path::new(path).starts_with(&tmp), "{path}");
+    assert_eq!(value("npm_config_userconfig"), Some(path), "one answer");
+    assert_eq!(value("RTOK_TOKEN_1"), Some(configured));
+    assert_eq!(value("RTOK_TOKEN_2"), Some(scoped));
+    assert_eq!(
+        value("YARN_NPM_REGISTRY_SERVER"),
+        Some("http://127.0.0.1:9")
+    );
+    let auth: serde_json::Value =
+        serde_json::from_str(value("pnpm_config__auth").expect("pnpm_config__auth")).expect("JSON");
+    assert_eq!(
+        auth,
+        json!({
+            "https://mine.example/": {"@me": {"authToken": "x"}},
+            "http://127.0.0.1:9/": {"@": {"authToken": configured}},
+            "https://acme.example/npm/": {"@acme": {"authToken": scoped}, "@two": {"authToken": scoped}},
+        })
+    );
+    assert!(!Path::new(path).exists());
+    assert_cleaned_up(&env);
+}
