@@ -30,6 +30,10 @@ use crate::npmrc::{credential_prefixes, nerf_dart};
 use crate::secret::Secret;
 use crate::yarnrc::{Entry, Field, Place, Value, Yarnrc};
 
+/// The variables `rtok exec` sets by its own rule for the configured
+/// registry, whatever a `.yarnrc.yml` entry names.
+const HOST_FREE: [&str; 2] = ["NODE_AUTH_TOKEN", "YARN_NPM_AUTH_TOKEN"];
+
 /// yarn's registry when no file or variable names one.
 const YARN_DEFAULT_REGISTRY: &str = "https://registry.yarnpkg.com";
 
@@ -114,11 +118,13 @@ pub(crate) fn plan(config: &Config, cwd: &Path, handed: &[Handed]) -> YarnPlan {
                     ),
                     Value::Reference(variables) => {
                         let name = &variables[0].name;
-                        if safe_for(config, cwd, name, &one.url)
-                            && !plan.variables.iter().any(|(n, _)| n == name)
+                        // exec's own rule decides these two (`references`).
+                        if HOST_FREE.contains(&name.as_str())
+                            || plan.variables.iter().any(|(n, _)| n == name)
                         {
+                        } else if safe_for(config, cwd, name, &one.url) {
                             plan.variables.push((name.clone(), secret.clone()));
-                        } else if !safe_for(config, cwd, name, &one.url) {
+                        } else {
                             note(
                                 &mut plan,
                                 file,

@@ -490,3 +490,85 @@ fn the_child_gets_one_userconfig_and_pnpm_auth_with_every_route() {
     assert!(!Path::new(path).exists());
     assert_cleaned_up(&env);
 }
+
+/// yarn sends its top-level token to its own registry and to every scope
+/// without a credential of its own: `YARN_NPM_AUTH_TOKEN` stays unset when
+/// either is another host, with a note naming the line.
+#[test]
+fn yarns_top_level_token_never_goes_to_another_host() {
+    let env = TestEnv::new();
+    let secret = "npm_yarntoplevel0123456789";
+    env.register_secret(secret);
+    env.write_userconfig(&format!(
+        "registry=https://registry.example/\n//registry.example/:_authToken={secret}\n"
+    ));
+    let yarnrc = env.project.join(".yarnrc.yml");
+    let print = |env: &TestEnv| {
+        env.rtok()
+            .args([
+                "exec",
+                "--",
+                "sh",
+                "-c",
+                "printf '%s|%s' \"$YARN_NPM_AUTH_TOKEN\" \"$YARN_NPM_REGISTRY_SERVER\"",
+            ])
+            .allow_secret(secret)
+            .run()
+    };
+
+    // No file names yarn's registry: the configured one becomes it.
+    let run = print(&env);
+    run.success();
+    assert_eq!(run.stdout, format!("{secret}|https://registry.example"));
+
+    // The project names the same registry (yarn's spelling): kept, and
+    // yarn's registry is left to the file.
+    std::fs::write(&yarnrc, "npmRegistryServer: \"https://registry.example\"\n").expect("yarnrc");
+    let run = print(&env);
+    run.success();
+    assert_eq!(run.stdout, format!("{secret}|"));
+
+    // Another registry: unset, with a note.
+    std::fs::write(
+        &yarnrc,
+        "npmRegistryServer: \"https://elsewhere.example\"\n",
+    )
+    .expect("yarnrc");
+    let run = print(&env);
+    run.success();
+    assert_eq!(run.stdout, "|");
+    assert!(
+        run.stderr.contains(&format!(
+            "`YARN_NPM_AUTH_TOKEN` is left unset for the command: {}:1 gives yarn a registry other than https://registry.example/",
+            yarnrc.display()
+        )),
+        "{}",
+        run.describe("the note")
+    );
+
+    // A scope sent elsewhere without a token of its own: unset.
+    std::fs::write(
+        &yarnrc,
+        "npmScopes:\n  corp:\n    npmRegistryServer: \"https://corp.example\"\n",
+    )
+    .expect("yarnrc");
+    let run = print(&env);
+    run.success();
+    assert_eq!(run.stdout, "|");
+    assert!(
+        run.stderr
+            .contains("sends `@corp` to https://corp.example without a token of its own"),
+        "{}",
+        run.describe("the scope note")
+    );
+
+    // ... but with one, the top-level token goes nowhere else.
+    std::fs::write(
+        &yarnrc,
+        "npmScopes:\n  corp:\n    npmRegistryServer: \"https://corp.example\"\n    npmAuthToken: \"${CORP_TOKEN:-}\"\n",
+    )
+    .expect("yarnrc");
+    let run = print(&env);
+    run.success();
+    assert_eq!(run.stdout, format!("{secret}|https://registry.example"));
+}
