@@ -51,9 +51,7 @@ use crate::output::{Printer, visible};
 use crate::secret::Secret;
 use crate::settings::Settings;
 
-/// One credential to put in CMD's environment.
-type Injected = Handed;
-
+/// One credential to put in CMD's environment, from what the resolver found.
 fn handed(found: Found, url: &Url, routes: Vec<Route>) -> Handed {
     let value = match found.credential {
         Some(Credential::Bearer(token)) => HandedValue::Token(token),
@@ -219,7 +217,7 @@ fn host_free_variables(
 /// The variables for CMD: each credential under its nerf dart, and the
 /// first (the configured registry's) token also under each name of
 /// `host_free`.
-fn environment(injected: &[Injected], host_free: &[&str]) -> Vec<(String, Secret)> {
+fn environment(injected: &[Handed], host_free: &[&str]) -> Vec<(String, Secret)> {
     let mut vars = Vec::new();
     for (index, one) in injected.iter().enumerate() {
         match &one.value {
@@ -242,7 +240,7 @@ fn environment(injected: &[Injected], host_free: &[&str]) -> Vec<(String, Secret
 
 /// The configured registry's credential: npm's layers first, then rtok's
 /// settings (credential command, keyring). None at all: exit 4, CMD not run.
-fn configured_credential(settings: &Settings) -> Result<Injected> {
+fn configured_credential(settings: &Settings) -> Result<Handed> {
     match settings.credentials.for_url(&settings.registry)? {
         Some(found) => Ok(handed(
             found,
@@ -267,7 +265,7 @@ async fn trusted_publishing(
     settings: &Settings,
     printer: &Printer,
     package: Option<&str>,
-) -> Result<Injected> {
+) -> Result<Handed> {
     let package = match package {
         Some(package) => package.to_string(),
         None => {
@@ -294,7 +292,7 @@ fn add_other(
     printer: &Printer,
     url: &Url,
     routes: Vec<Route>,
-    injected: &mut Vec<Injected>,
+    injected: &mut Vec<Handed>,
 ) {
     if let Some(known) = injected.iter_mut().find(|i| i.nerf == nerf_dart(url)) {
         for route in routes {

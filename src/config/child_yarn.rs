@@ -19,6 +19,29 @@
 //!   token. `YARN_*` variables cannot set yarn's maps, and replacing the
 //!   file or `HOME` would change far more than the credential, so such a
 //!   layout cannot work: one note per entry names its file and line.
+//!
+//! The layouts that cannot work, precisely (for `doctor` to explain; a
+//! handed registry R with rtok's token T, files as yarn reads them):
+//!
+//! 1. the nearest file with an `npmRegistries` key naming R (with or
+//!    without scheme and trailing slash) gives it `npmAuthToken` as a
+//!    literal other than T: yarn sends that literal to R;
+//! 2. that entry has `npmAuthIdent` and no `npmAuthToken`: yarn sends Basic;
+//! 3. that entry has neither (only `npmAlwaysAuth`, say): yarn sends
+//!    nothing to R, and the top-level token no longer applies;
+//! 4. an `npmScopes.<s>` entry whose registry (its `npmRegistryServer`, else
+//!    the nearest top-level one, else yarn's default) is R holds a literal
+//!    token other than T or an ident: for `@s/…` packages yarn sends that;
+//! 5. an entry whose token is `${VAR}` where another line of the clients'
+//!    files gives `VAR` to another registry: `VAR` stays unset.
+//!
+//! And `YARN_NPM_AUTH_TOKEN` (with `YARN_NPM_REGISTRY_SERVER`) is withheld,
+//! so yarn gets nothing for R from rtok, when yarn's registry
+//! (`YARN_NPM_REGISTRY_SERVER` in rtok's environment, else the nearest
+//! top-level `npmRegistryServer`) is not R, or when an `npmScopes.<s>` entry
+//! sends its packages to another registry with no token or ident of its
+//! own and no `npmRegistries` entry for that registry in any file.
+//! [`plan`] returns exactly these as notes, so doctor can ask it.
 
 use std::path::{Path, PathBuf};
 
