@@ -202,6 +202,13 @@ def main():
         check = [rtok, "exec", "--", "sh", "-c", f'test "$NODE_AUTH_TOKEN" = {TOKEN}']
         variants.append(Variant("rtok exec -- true (token in the keyring)",
                                 [rtok, "exec", "--", true], keyring_env, check))
+        # pnpm 11+'s tokenHelper: `rtok token-helper <registry>`, the same
+        # token from the file and from the keyring.
+        variants.append(Variant("rtok token-helper (token in ~/.npmrc)",
+                                [rtok, "token-helper", REGISTRY], file_env))
+        variants.append(Variant("rtok token-helper (token in the keyring)",
+                                [rtok, "token-helper", REGISTRY], keyring_env,
+                                ["sh", "-c", f'test "$("{rtok}" token-helper {REGISTRY})" = "Bearer {TOKEN}"']))
         # For scale: libsecret's own command-line lookup of the same item.
         variants.append(Variant("secret-tool lookup (libsecret; the lookup alone, for comparison)",
                                 [shutil.which("secret-tool"), "lookup", "service", "rtok",

@@ -121,6 +121,9 @@ pub enum Command {
     /// Run a command (npm, pnpm, yarn...) with the registry credentials in its environment only
     Exec(ExecArgs),
 
+    /// Print `Bearer <token>` for a registry: pnpm's `tokenHelper` (in auth.ini)
+    #[command(hide = true)]
+    TokenHelper(TokenHelperArgs),
     /// Staged publishes awaiting approval: list, view, approve (one two-factor step for a
     /// batch), reject, download
     Stage {
@@ -712,6 +715,14 @@ pub struct ExecArgs {
         value_parser = clap::value_parser!(std::ffi::OsString)
     )]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `rtok token-helper <REGISTRY>`, as pnpm runs it.
+#[derive(Debug, Clone, Args)]
+pub struct TokenHelperArgs {
+    /// The registry whose credential to print (`https://registry.example/`)
+    #[arg(value_name = "REGISTRY")]
+    pub url: String,
 }
 
 #[cfg(test)]

@@ -205,6 +205,41 @@ pub(crate) fn create_private_folder(folder: &Path) -> Result<()> {
         .with_context(|| format!("could not create {}", folder.display()))
 }
 
+/// A new private folder (0700) in the system's temporary folder, removed
+/// with everything in it when the returned guard is dropped: where
+/// `rtok exec` puts the configuration it hands its child.
+pub(crate) fn private_temp_dir(prefix: &str) -> Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o700));
+    }
+    builder
+        .tempdir()
+        .context("could not create a private temporary folder")
+}
+
+/// Writes `bytes` to `path`, which must not exist yet (an existing file or
+/// a symlink there is an error, never followed), as a new file of mode 0600
+/// from the start: no moment when another user could open it. For files
+/// that live no longer than a process (not flushed to disk).
+pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let describe = || format!("could not write {}", path.display());
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // Not flushed to disk: the file lives only as long as a child process,
+    // and a crash takes it to nowhere it could be read from later.
+    let mut file = options.open(path).with_context(describe)?;
+    file.write_all(bytes).with_context(describe)
+}
+
 /// `.npmrc.rtok-` for `.npmrc`, `.config.toml.rtok-` for `config.toml`: the
 /// start of every temporary file name rtok gives a file it replaces.
 fn temporary_prefix(target: &Path) -> String {

@@ -18,6 +18,7 @@ mod shell;
 mod stage;
 mod status;
 mod token;
+mod token_helper;
 mod trust;
 mod web;
 mod whoami;
@@ -61,6 +62,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Exec(args) => exec::run(&settings, &args, printer).await,
         Command::Stage { command } => stage::run(&settings, command, printer).await,
         Command::Trust { command } => trust::run(&settings, command, printer).await,
+        Command::TokenHelper(args) => token_helper::run(&settings, &args, printer),
         Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

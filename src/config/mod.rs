@@ -1,6 +1,8 @@
 //! Layered configuration, as npm resolves it: command line, environment,
 //! project `.npmrc`, user `.npmrc`, global `npmrc`, then defaults.
 
+pub(crate) mod child_config;
+pub(crate) mod child_yarn;
 pub(crate) mod client_view;
 pub(crate) mod clients;
 pub(crate) mod credential;

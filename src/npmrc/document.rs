@@ -187,6 +187,21 @@ impl Document {
         matches.len()
     }
 
+    /// Removes every line from the first `[section]` header on: what npm
+    /// does not read as configuration. Returns how many lines went.
+    pub fn remove_sections(&mut self) -> usize {
+        let Some(first) = self
+            .lines
+            .iter()
+            .position(|line| line.kind == LineKind::Section)
+        else {
+            return 0;
+        };
+        let removed = self.lines.len() - first;
+        self.lines.truncate(first);
+        removed
+    }
+
     /// Removes one line and keeps what the rest of the file means.
     fn remove_line(&mut self, index: usize) {
         let removed = self.lines.remove(index);

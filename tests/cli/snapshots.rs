@@ -571,4 +571,26 @@ fn stage_and_trust() {
                 .run()
         )
     );
+/// `rtok token-helper` without a credential, and the note `rtok exec`
+/// prints for a `.yarnrc.yml` entry it cannot serve.
+#[test]
+fn token_helper_and_exec_notes() {
+    let env = TestEnv::new();
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    env.write_userconfig(
+        "registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken=npm_snapshotexec\n",
+    );
+    env.register_secret("npm_snapshotexec");
+    let run = env
+        .rtok()
+        .args(["token-helper", "https://none.example/"])
+        .run();
+    assert_snapshot!("token_helper_no_credential", transcript(&run));
+    std::fs::write(
+        env.home.join(".yarnrc.yml"),
+        "npmRegistries:\n  \"http://127.0.0.1:9\":\n    npmAuthToken: \"npm_yarnliteral\"\n",
+    )
+    .expect("yarnrc");
+    let run = env.rtok().args(["exec", "--", "true"]).run();
+    assert_snapshot!("exec_yarn_literal_token", transcript(&run));
 }

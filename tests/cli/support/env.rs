@@ -297,6 +297,24 @@ impl RtokCmd {
         self
     }
 
+    /// This command run by `program` with `args` in front of it (`rtok exec
+    /// --`, `sh -c`), keeping its environment, folder and checks:
+    /// `env.client(c).through(rtok, ["exec", "--"])`.
+    pub fn through<I, S>(mut self, program: impl AsRef<OsStr>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut front: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        front.push(std::mem::replace(
+            &mut self.program,
+            program.as_ref().to_owned(),
+        ));
+        front.append(&mut self.args);
+        self.args = front;
+        self
+    }
+
     /// The command line, shell-like, for messages.
     fn display(&self) -> String {
         let program = Path::new(&self.program);
