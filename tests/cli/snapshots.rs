@@ -571,6 +571,8 @@ fn stage_and_trust() {
                 .run()
         )
     );
+}
+
 /// `rtok token-helper` without a credential, and the note `rtok exec`
 /// prints for a `.yarnrc.yml` entry it cannot serve.
 #[test]
