@@ -42,7 +42,6 @@ use super::connect;
 use crate::cli::ExecArgs;
 use crate::config::child_config::{self, Handed, HandedValue, Route};
 use crate::config::child_yarn;
-use crate::config::credential::{Credential, Found};
 use crate::display::display_url;
 use crate::failure::Failure;
 use crate::npmrc::nerf_dart;
@@ -50,21 +49,6 @@ use crate::oidc::{self, workspaces};
 use crate::output::{Printer, visible};
 use crate::secret::Secret;
 use crate::settings::Settings;
-
-/// One credential to put in CMD's environment, from what the resolver found.
-fn handed(found: Found, url: &Url, routes: Vec<Route>) -> Handed {
-    let value = match found.credential {
-        Some(Credential::Bearer(token)) => HandedValue::Token(token),
-        Some(Credential::Basic { encoded, .. }) => HandedValue::Basic(encoded),
-        None => HandedValue::Nothing,
-    };
-    Handed {
-        url: url.clone(),
-        nerf: found.nerf.to_string(),
-        value,
-        routes,
-    }
-}
 
 /// The names the parent may have given a user config file that a client
 /// reads (npm's in any case, pnpm 11's own): each the child gets points at
@@ -242,7 +226,7 @@ fn environment(injected: &[Handed], host_free: &[&str]) -> Vec<(String, Secret)>
 /// settings (credential command, keyring). None at all: exit 4, CMD not run.
 fn configured_credential(settings: &Settings) -> Result<Handed> {
     match settings.credentials.for_url(&settings.registry)? {
-        Some(found) => Ok(handed(
+        Some(found) => Ok(Handed::from_found(
             found,
             &settings.registry,
             configured_routes(settings),
@@ -304,7 +288,7 @@ fn add_other(
     }
     match settings.credentials.for_url(url) {
         Ok(Some(found)) if !injected.iter().any(|i| i.nerf == found.nerf.as_str()) => {
-            injected.push(handed(found, url, routes))
+            injected.push(Handed::from_found(found, url, routes))
         }
         Ok(_) => {}
         Err(err) => printer.warn(&format!(

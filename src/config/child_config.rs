@@ -19,6 +19,7 @@
 
 use url::Url;
 
+use super::credential::{Credential, Found};
 use crate::npmrc::Document;
 use crate::npmrc::expand;
 use crate::npmrc::keys::{credential_target, is_literal_secret, is_secret_key};
@@ -58,6 +59,24 @@ pub(crate) enum Route {
     Default,
     /// `@scope:registry=` names it (the scope with its `@`).
     Scope(String),
+}
+
+impl Handed {
+    /// One credential to put in a child's environment, from what the
+    /// resolver found.
+    pub(crate) fn from_found(found: Found, url: &Url, routes: Vec<Route>) -> Handed {
+        let value = match found.credential {
+            Some(Credential::Bearer(token)) => HandedValue::Token(token),
+            Some(Credential::Basic { encoded, .. }) => HandedValue::Basic(encoded),
+            None => HandedValue::Nothing,
+        };
+        Handed {
+            url: url.clone(),
+            nerf: found.nerf.to_string(),
+            value,
+            routes,
+        }
+    }
 }
 
 /// The child's user config and the variables its `${…}` references name.

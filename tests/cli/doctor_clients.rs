@@ -191,6 +191,13 @@ fn npm_and_yarn_sending_different_tokens_is_a_disagreement() {
     let yarn = sent_by(&run, "yarn");
     assert_eq!(yarn["flavor"], "yarn berry");
     assert_eq!(yarn["user"], json!(yarn_user.name));
+    // `rtok exec` could not replace yarn's own literal token either.
+    let cannot = finding(&run, "yarn-exec-cannot-hand");
+    assert_eq!(cannot["severity"], "warning");
+    assert_eq!(
+        cannot["source"],
+        format!("{}:6", env.yarnrc_yml().display())
+    );
 
     // True: each client sends its own.
     let run = env.npm().arg("whoami").run();
@@ -210,6 +217,7 @@ fn npm_and_yarn_sending_different_tokens_is_a_disagreement() {
     let run = doctor(&env);
     run.success();
     assert!(findings(&run, "client-disagreement").is_empty());
+    assert!(findings(&run, "yarn-exec-cannot-hand").is_empty());
 }
 
 #[test]

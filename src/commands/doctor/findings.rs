@@ -6,6 +6,8 @@ use std::time::SystemTime;
 
 use super::report::{Finding, kind_words};
 use super::{ClientExamined, Examined, Sent, Winner, files};
+use crate::config::child_config::{Handed, Route};
+use crate::config::child_yarn;
 use crate::config::client_view::{self, Clients, Flavor};
 use crate::config::credential::{Credential, CredentialError, Found};
 use crate::config::{LayerKind, Origin};
@@ -699,6 +701,40 @@ fn yarn_needs_yarnrc(cx: &Context) -> Vec<Finding> {
         .collect()
 }
 
+/// What `rtok exec -- yarn ...` could not hand yarn berry here for the
+/// configured registry (the layouts `config::child_yarn` names): each is a
+/// warning with the line that stands in the way.
+fn yarn_exec_findings(settings: &Settings) -> Vec<Finding> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let Ok(Some(found)) = settings.credentials.for_url(&settings.registry) else {
+        return Vec::new();
+    };
+    let registry = display_url(&settings.registry);
+    let handed = Handed::from_found(found, &settings.registry, vec![Route::Default]);
+    child_yarn::plan(&settings.config, &cwd, &[handed])
+        .notes
+        .into_iter()
+        .map(|note| {
+            let source = note.split(": ").next().map(str::to_string);
+            Finding {
+                code: "yarn-exec-cannot-hand",
+                severity: Severity::Warning,
+                registry: Some(registry.clone()),
+                source,
+                message: format!(
+                    "`rtok exec -- yarn ...` cannot hand yarn berry the credential for {registry}: {}",
+                    visible(&note)
+                ),
+                hint: format!(
+                    "remove that entry so that rtok exec can hand yarn the token, or keep the token there too: `rtok login --registry {registry} --for yarn`"
+                ),
+            }
+        })
+        .collect()
+}
+
 /// Findings about the clients' own files: an unset `${VAR}` in a
 /// `.yarnrc.yml` yarn reads here (when yarn berry is in use), and
 /// scope-specific tokens in npm's files that npm ignores.
@@ -730,6 +766,9 @@ pub(super) fn client_file_findings(
                 ),
             });
         }
+    }
+    if in_use.contains(&Flavor::YarnBerry) {
+        findings.extend(yarn_exec_findings(settings));
     }
     let known = check::known_registries(settings);
     for scoped in client_view::scope_specific_keys(&settings.config) {
