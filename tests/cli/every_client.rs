@@ -427,3 +427,88 @@ fn a_broken_client_file_stops_the_login_before_anything_is_written() {
     assert_eq!(env.read_userconfig(), npmrc);
     assert!(!env.yarnrc_yml().exists());
 }
+
+#[test]
+fn a_keyring_login_for_pnpm_names_rtok_as_its_token_helper_and_no_file_holds_the_token() {
+    let reg = shared();
+    let user = reg.new_user("everyhelper");
+    let env = TestEnv::new();
+    let keyring = PrivateKeyring::start(&env);
+    env.register_secret(&user.password);
+    let files = files_for(&reg.url);
+    write_files(&env, &files);
+
+    let run = keyring
+        .apply(env.rtok().args([
+            "login",
+            "--storage",
+            "keyring",
+            "--for",
+            "npm,pnpm,yarn",
+            "--auth-type",
+            "legacy",
+            "--username",
+            &user.name,
+            "--password-stdin",
+            "--json",
+        ]))
+        .stdin(format!("{}\n", user.password))
+        .run();
+    run.success();
+    let token = keyring
+        .secret_tool_lookup(&reg.nerf_dart())
+        .expect("the token is in the keyring");
+    env.register_secret(&token);
+    let json = run.json();
+    assert_eq!(json["copies"][0]["place"], "the system keyring");
+    assert_eq!(json["copies"][2]["client"], "yarn");
+    assert_eq!(json["copies"][2]["place"], serde_json::Value::Null);
+    assert!(
+        json["copies"][2]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("yarn reads no keyring")),
+        "{json}"
+    );
+
+    // npm's and yarn's files are as they were; pnpm's names rtok.
+    assert_eq!(env.read_userconfig(), files.npmrc);
+    assert_eq!(read(&env.yarnrc_yml()), files.yarnrc);
+    assert_eq!(
+        read(&env.pnpm_auth_ini()),
+        format!(
+            "{}{}:tokenHelper={} token-helper {}\n",
+            files.auth_ini,
+            reg.nerf_dart(),
+            env!("CARGO_BIN_EXE_rtok"),
+            reg.url
+        )
+    );
+    assert_no_file_contains(&env.root, &token);
+
+    // pnpm 11 and 12 ask rtok, and rtok's status and doctor say so.
+    for client in [Client::Pnpm11, Client::Pnpm12] {
+        let run = keyring.apply(env.client(client).arg("whoami")).run();
+        assert_eq!(
+            run.stdout.trim(),
+            user.name,
+            "{}",
+            run.describe(client.name())
+        );
+    }
+    let run = keyring.apply(env.rtok().args(["status", "--json"])).run();
+    run.success();
+    let rows = run.json();
+    let pnpm_row = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["client"] == "pnpm")
+        .unwrap_or_else(|| panic!("a pnpm row: {rows}"));
+    assert_eq!(pnpm_row["user"], json!(user.name), "{pnpm_row}");
+
+    // logout takes the helper line out with the keyring item.
+    let run = keyring.apply(env.rtok().arg("logout")).run();
+    run.success();
+    assert_eq!(read(&env.pnpm_auth_ini()), files.auth_ini);
+    assert_eq!(keyring.secret_tool_lookup(&reg.nerf_dart()), None);
+}

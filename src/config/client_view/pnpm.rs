@@ -43,7 +43,13 @@ impl PnpmLayer {
 }
 
 /// The credential fields pnpm reads under a registry (tokenHelper aside).
-pub(super) const PNPM_FIELDS: [&str; 4] = ["_authToken", "_auth", "username", "_password"];
+pub(super) const PNPM_FIELDS: [&str; 5] = [
+    "_authToken",
+    "_auth",
+    "username",
+    "_password",
+    "tokenHelper",
+];
 
 /// `//host/path/:field`, `//host/path/:@scope:field` or
 /// `//host/path/@scope/:field` → (prefix, scope, field).
