@@ -125,6 +125,12 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             ));
             None
         }
+        Origin::Provider { name, .. } => {
+            printer.status(&format!(
+                "The token came from the `{name}` provider; sign out with its own tool."
+            ));
+            None
+        }
         Origin::Oidc { .. } => None,
     };
 

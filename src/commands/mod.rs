@@ -37,6 +37,10 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     };
     let cwd = std::env::current_dir().context("could not read the current folder")?;
     let settings = Settings::resolve(&cli.global, process_env(), cwd)?;
+    let notes = printer.clone();
+    settings
+        .credentials
+        .set_notes(std::sync::Arc::new(move |note: &str| notes.verbose(note)));
     // doctor reports a config file open to others as a finding instead.
     let config_warnings: Vec<&String> = match command {
         Command::Doctor => settings.config.warnings_without_exposed().collect(),

@@ -115,6 +115,45 @@ impl Credentials {
         }
     }
 
+    /// After the registry rejected `used` (a 401), whether a request to
+    /// `url` may be sent once more: true when its credential comes from a
+    /// provider rtok runs, whose cached token was dropped and fetched again
+    /// (once per registry and run). npm's own layers are never renewed.
+    pub(crate) fn renew(&self, url: &Url, used: &Secret) -> Result<bool, CredentialError> {
+        let from_npm = self.walk(url)?.is_some();
+        match &self.stored {
+            Some(stored) if !from_npm => stored.renew(url, used),
+            _ => Ok(false),
+        }
+    }
+
+    /// A provider's token for exactly this nerf dart with its expiry: the
+    /// cached one when it has more than `at_least` left, else a fresh one
+    /// (`rtok refresh`). `None` when no provider serves it.
+    pub(crate) fn provider_token(
+        &self,
+        nerf: &str,
+        at_least: std::time::Duration,
+    ) -> Result<Option<(Secret, Option<std::time::SystemTime>)>, CredentialError> {
+        match &self.stored {
+            Some(stored) => stored.provider_token(nerf, at_least),
+            None => Ok(None),
+        }
+    }
+
+    /// When the provider token this run fetched for `nerf` expires, if known.
+    pub(crate) fn provider_expiry(&self, nerf: &str) -> Option<std::time::SystemTime> {
+        self.stored.as_ref()?.expiry(nerf)
+    }
+
+    /// Where `--verbose` notes about stored credentials go (that provider
+    /// tokens stay in memory for lack of a keyring).
+    pub(crate) fn set_notes(&self, sink: super::stored::NoteSink) {
+        if let Some(stored) = &self.stored {
+            stored.set_notes(sink);
+        }
+    }
+
     /// The credential for exactly this nerf dart (no walking up), as npm's
     /// `getCredentialsByURI` looks it up for login and logout.
     pub(crate) fn at(&self, reg_key: &str) -> Result<Option<Found>, CredentialError> {
