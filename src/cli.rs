@@ -120,6 +120,25 @@ pub enum Command {
 
     /// Run a command (npm, pnpm, yarn...) with the registry credentials in its environment only
     Exec(ExecArgs),
+
+    /// Write fresh tokens of the registries' providers (CodeArtifact, gcloud, az, gh) into the
+    /// client files, for tools that only read files (cron, CI steps)
+    Refresh(RefreshArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RefreshArgs {
+    /// Every registry with a provider, not only the configured one (`--registry`/`--scope`)
+    #[arg(long, conflicts_with_all = ["registry", "scope"])]
+    pub all: bool,
+
+    /// The clients whose files get the token (comma-separated) [default: npm]
+    #[arg(long = "for", value_name = "CLIENTS", value_delimiter = ',', value_parser = ["npm", "pnpm", "yarn"])]
+    pub clients: Vec<String>,
+
+    /// Leave a written token alone while it has more than this left (e.g. `30m`)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "15m")]
+    pub min_remaining: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

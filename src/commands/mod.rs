@@ -11,6 +11,7 @@ mod login;
 mod logout;
 mod oidc;
 mod otp;
+mod refresh;
 mod scan;
 mod shell;
 mod status;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Oidc { command } => oidc::run(&settings, command, printer).await,
         Command::Keyring { command } => keyring::run(&settings, &command, printer),
         Command::Exec(args) => exec::run(&settings, &args, printer).await,
+        Command::Refresh(args) => refresh::run(&settings, &args, printer),
         Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

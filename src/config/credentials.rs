@@ -91,7 +91,7 @@ impl Credentials {
     /// credentials for the URL.
     pub(crate) fn for_url(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
         if let Some(found) = self.walk(url)? {
-            return Ok(Some(found));
+            return self.provider_behind(found).map(Some);
         }
         let fallback = self.registry.as_ref().filter(|registry| {
             *registry != url
@@ -101,7 +101,7 @@ impl Credentials {
         if let Some(registry) = fallback
             && let Some(found) = self.walk(registry)?
         {
-            return Ok(Some(found));
+            return self.provider_behind(found).map(Some);
         }
         let Some(stored) = &self.stored else {
             return Ok(None);
@@ -120,11 +120,30 @@ impl Credentials {
     /// provider rtok runs, whose cached token was dropped and fetched again
     /// (once per registry and run). npm's own layers are never renewed.
     pub(crate) fn renew(&self, url: &Url, used: &Secret) -> Result<bool, CredentialError> {
-        let from_npm = self.walk(url)?.is_some();
+        let from_provider = self
+            .for_url(url)?
+            .is_some_and(|found| found.origin.is_provider());
         match &self.stored {
-            Some(stored) if !from_npm => stored.renew(url, used),
+            Some(stored) if from_provider => stored.renew(url, used),
             _ => Ok(false),
         }
+    }
+
+    /// A file's token that `rtok refresh` wrote for a registry with a
+    /// provider stands for that provider: the provider's current token is
+    /// used (cached, fetched again when it expires or is rejected), so a
+    /// refreshed file never leaves rtok itself with an expired token.
+    fn provider_behind(&self, found: Found) -> Result<Found, CredentialError> {
+        let Some(stored) = &self.stored else {
+            return Ok(found);
+        };
+        let written = found
+            .token()
+            .is_some_and(|token| stored.written_by_refresh(found.nerf.as_str(), token));
+        if !written {
+            return Ok(found);
+        }
+        Ok(stored.at(found.nerf.as_str())?.unwrap_or(found))
     }
 
     /// A provider's token for exactly this nerf dart with its expiry: the

@@ -279,6 +279,16 @@ impl StoredSources {
         Ok(Some((held.token, held.expires)))
     }
 
+    /// Whether `token` is the one `rtok refresh` last wrote into files for
+    /// the registry with nerf dart `nerf` (its recorded fingerprint).
+    pub(crate) fn written_by_refresh(&self, nerf: &str, token: &Secret) -> bool {
+        self.config
+            .at(nerf)
+            .filter(|settings| source(settings).is_some_and(|s| s.provider().is_some()))
+            .and_then(|settings| settings.refreshed.as_ref())
+            .is_some_and(|refreshed| refreshed.fingerprint == fingerprint(token))
+    }
+
     /// The expiry of the token this run holds for `nerf`, when known.
     pub(crate) fn expiry(&self, nerf: &str) -> Option<SystemTime> {
         let fetched = self.fetched.lock().ok()?;
@@ -438,4 +448,50 @@ impl StoredSources {
 
 fn poisoned() -> CredentialError {
     CredentialError::Poisoned
+}
+
+/// Whether the `.npmrc` at `path` still holds, as npm reads it (the last
+/// `<nerf>:_authToken` line), the token whose [`fingerprint`] is
+/// `fingerprint`: the token `rtok refresh` wrote, not one written since.
+pub(crate) fn file_holds(path: &std::path::Path, nerf: &str, fingerprint_: &str) -> bool {
+    let Ok(Some(bytes)) = crate::private_file::read_regular(path) else {
+        return false;
+    };
+    let document = crate::npmrc::Document::parse(bytes);
+    let key = format!("{nerf}:_authToken");
+    document
+        .entries()
+        .filter(|located| located.entry.key == key)
+        .last()
+        .is_some_and(|located| fingerprint(&Secret::new(located.entry.value.clone())) == fingerprint_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_holds_the_token_refresh_wrote_until_another_replaces_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".npmrc");
+        let written = fingerprint(&Secret::new("tok-1"));
+        assert!(!file_holds(&path, "//r.example/", &written), "no file");
+        std::fs::write(&path, "//r.example/:_authToken=tok-1\n").expect("write");
+        assert!(file_holds(&path, "//r.example/", &written));
+        assert!(!file_holds(&path, "//other.example/", &written));
+        std::fs::write(&path, "//r.example/:_authToken=tok-1\n//r.example/:_authToken=tok-2\n")
+            .expect("write");
+        assert!(!file_holds(&path, "//r.example/", &written));
+        assert_ne!(written, fingerprint(&Secret::new("tok-2")));
+        assert!(!written.contains("tok"));
+    }
+
+    #[test]
+    fn a_token_lasts_while_more_than_the_margin_is_left() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert!(lasts(None, now, REUSE_MARGIN));
+        assert!(lasts(Some(now + Duration::from_secs(301)), now, REUSE_MARGIN));
+        assert!(!lasts(Some(now + Duration::from_secs(300)), now, REUSE_MARGIN));
+        assert!(!lasts(Some(now - Duration::from_secs(1)), now, REUSE_MARGIN));
+    }
 }
