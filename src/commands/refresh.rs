@@ -20,7 +20,7 @@ use crate::config::stored;
 use crate::display::display_url;
 use crate::failure::Failure;
 use crate::output::{Printer, Report};
-use crate::rtok_config::{RegistrySettings, Refreshed};
+use crate::rtok_config::{Refreshed, RegistrySettings};
 use crate::settings::Settings;
 use crate::time;
 
@@ -161,12 +161,16 @@ pub(super) fn run(settings: &Settings, args: &RefreshArgs, printer: &Printer) ->
 /// The registries to refresh: every one with a provider (`--all`), else
 /// the configured registry, which must have one.
 fn targets<'a>(settings: &'a Settings, args: &RefreshArgs) -> Result<Vec<&'a RegistrySettings>> {
-    let has_provider = |r: &&RegistrySettings| {
-        stored::source(r).is_some_and(|source| source.provider().is_some())
-    };
+    let has_provider =
+        |r: &&RegistrySettings| stored::source(r).is_some_and(|source| source.provider().is_some());
     let config = settings.rtok.path.display();
     if args.all {
-        let all: Vec<_> = settings.rtok.registries().iter().filter(has_provider).collect();
+        let all: Vec<_> = settings
+            .rtok
+            .registries()
+            .iter()
+            .filter(has_provider)
+            .collect();
         if all.is_empty() {
             return Err(Failure::new(format!("no registry in {config} has a provider"))
                 .hint(format!(
@@ -209,7 +213,8 @@ fn still_fresh(
     let expires = time::parse(&recorded.expires)?;
     let left = expires.duration_since(now).ok()?;
     let everywhere = files.iter().all(|file| {
-        recorded.files.contains(file) && stored::file_holds(file, &target.nerf, &recorded.fingerprint)
+        recorded.files.contains(file)
+            && stored::file_holds(file, &target.nerf, &recorded.fingerprint)
     });
     (left > args.min_remaining && everywhere).then(|| recorded.expires.clone())
 }

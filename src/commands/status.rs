@@ -183,6 +183,8 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                         check::check(settings, printer, &registry, &found, now, within).await;
                     row.credential = check::masked(&found);
                     fill(&mut row, checked);
+                    let expiry = credentials.provider_expiry_of(&found);
+                    provider_expiry(&mut row, expiry, now, args);
                 }
                 // A credential that cannot be used (an unset or malformed
                 // `${VAR}`) is a row that says why, never skipped.
@@ -265,6 +267,33 @@ fn fill(row: &mut Row, checked: Checked) {
     }
     if let Expiry::Expiring { left, .. } = checked.expiry {
         row.left = Some(left);
+    }
+}
+
+/// A provider's token (or the one `rtok refresh` wrote) expires when the
+/// provider said: expired once past it, expiring within
+/// `--expiring-within`, else within refresh's default 15 minutes.
+fn provider_expiry(
+    row: &mut Row,
+    expiry: Option<std::time::SystemTime>,
+    now: std::time::SystemTime,
+    args: &StatusArgs,
+) {
+    let Some(at) = expiry else { return };
+    row.expires = Some(time::to_iso8601(at));
+    if !matches!(row.state, State::Ok | State::Rejected | State::Expiring) {
+        return;
+    }
+    let soon = args.expiring_within.unwrap_or(Duration::from_secs(15 * 60));
+    match at.duration_since(now) {
+        Err(_) => row.state = State::Expired,
+        Ok(left) if left <= soon && row.state != State::Rejected => {
+            row.state = State::Expiring;
+            row.left = Some(left);
+        }
+        // A 12-hour token is not "expiring" by the 7 days of long-lived ones.
+        Ok(_) if row.state == State::Expiring => row.state = State::Ok,
+        Ok(_) => {}
     }
 }
 

@@ -160,9 +160,20 @@ impl Credentials {
         }
     }
 
-    /// When the provider token this run fetched for `nerf` expires, if known.
-    pub(crate) fn provider_expiry(&self, nerf: &str) -> Option<std::time::SystemTime> {
-        self.stored.as_ref()?.expiry(nerf)
+    /// When a provider's credential expires: the token this run fetched
+    /// (or took from the cache) for a provider origin, or, for a file's
+    /// token that `rtok refresh` wrote, the expiry it recorded.
+    pub(crate) fn provider_expiry_of(&self, found: &Found) -> Option<std::time::SystemTime> {
+        let stored = self.stored.as_ref()?;
+        let nerf = found.nerf.as_str();
+        if found.origin.is_provider() {
+            return stored.expiry(nerf);
+        }
+        let token = found.token()?;
+        stored
+            .written_by_refresh(nerf, token)
+            .then(|| stored.recorded_expiry(nerf))
+            .flatten()
     }
 
     /// Where `--verbose` notes about stored credentials go (that provider

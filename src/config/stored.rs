@@ -266,7 +266,7 @@ impl StoredSources {
         let mut fetched = self.fetched.lock().map_err(|_| poisoned())?;
         let cached = match fetched.get(nerf) {
             Some(Ok(held)) => Some(held.clone()),
-            _ => self.from_cache(settings, &provider, now),
+            _ => self.cached(settings, &provider, now),
         };
         let held = match cached {
             Some(held) if held.expires.is_some() && lasts(held.expires, now, at_least) => held,
@@ -289,6 +289,12 @@ impl StoredSources {
             .is_some_and(|refreshed| refreshed.fingerprint == fingerprint(token))
     }
 
+    /// The expiry `rtok refresh` recorded for what it wrote for `nerf`.
+    pub(crate) fn recorded_expiry(&self, nerf: &str) -> Option<SystemTime> {
+        let refreshed = self.config.at(nerf)?.refreshed.as_ref()?;
+        crate::time::parse(&refreshed.expires)
+    }
+
     /// The expiry of the token this run holds for `nerf`, when known.
     pub(crate) fn expiry(&self, nerf: &str) -> Option<SystemTime> {
         let fetched = self.fetched.lock().ok()?;
@@ -297,7 +303,7 @@ impl StoredSources {
 
     /// The token from the keyring's cache, when it is there and lasts more
     /// than [`REUSE_MARGIN`].
-    fn from_cache(
+    fn cached(
         &self,
         settings: &RegistrySettings,
         provider: &Provider<'_>,
@@ -412,7 +418,7 @@ impl StoredSources {
             _ => {}
         }
         if let Some(provider) = source.provider() {
-            let held = match self.from_cache(settings, &provider, now) {
+            let held = match self.cached(settings, &provider, now) {
                 Some(held) => Ok(held),
                 None => self.run_provider(settings, &provider),
             };
@@ -463,7 +469,9 @@ pub(crate) fn file_holds(path: &std::path::Path, nerf: &str, fingerprint_: &str)
         .entries()
         .filter(|located| located.entry.key == key)
         .last()
-        .is_some_and(|located| fingerprint(&Secret::new(located.entry.value.clone())) == fingerprint_)
+        .is_some_and(|located| {
+            fingerprint(&Secret::new(located.entry.value.clone())) == fingerprint_
+        })
 }
 
 #[cfg(test)]
@@ -479,8 +487,11 @@ mod tests {
         std::fs::write(&path, "//r.example/:_authToken=tok-1\n").expect("write");
         assert!(file_holds(&path, "//r.example/", &written));
         assert!(!file_holds(&path, "//other.example/", &written));
-        std::fs::write(&path, "//r.example/:_authToken=tok-1\n//r.example/:_authToken=tok-2\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "//r.example/:_authToken=tok-1\n//r.example/:_authToken=tok-2\n",
+        )
+        .expect("write");
         assert!(!file_holds(&path, "//r.example/", &written));
         assert_ne!(written, fingerprint(&Secret::new("tok-2")));
         assert!(!written.contains("tok"));
@@ -490,8 +501,20 @@ mod tests {
     fn a_token_lasts_while_more_than_the_margin_is_left() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert!(lasts(None, now, REUSE_MARGIN));
-        assert!(lasts(Some(now + Duration::from_secs(301)), now, REUSE_MARGIN));
-        assert!(!lasts(Some(now + Duration::from_secs(300)), now, REUSE_MARGIN));
-        assert!(!lasts(Some(now - Duration::from_secs(1)), now, REUSE_MARGIN));
+        assert!(lasts(
+            Some(now + Duration::from_secs(301)),
+            now,
+            REUSE_MARGIN
+        ));
+        assert!(!lasts(
+            Some(now + Duration::from_secs(300)),
+            now,
+            REUSE_MARGIN
+        ));
+        assert!(!lasts(
+            Some(now - Duration::from_secs(1)),
+            now,
+            REUSE_MARGIN
+        ));
     }
 }

@@ -1007,10 +1007,10 @@ storage = "keyring"
             files: vec![PathBuf::from("/home/u/.npmrc")],
             fingerprint: "abcdef012345".into(),
         };
-        edit(&path, |e| {
-            Ok(assert!(e.record_refresh("//npm.pkg.github.com/", &record)))
-        })
-        .expect("record");
+        let recorded = edit(&path, |e| {
+            Ok(e.record_refresh("//npm.pkg.github.com/", &record))
+        });
+        assert!(recorded.expect("record"));
         let after = fs::read_to_string(&path).expect("read");
         assert!(after.starts_with("# mine\n[registry.\"https://npm.pkg.github.com/\"]\nprovider = \"gh\"   # the gh CLI\n"), "{after}");
         assert!(
@@ -1024,16 +1024,14 @@ storage = "keyring"
             expires: "2027-01-02T00:00:00.000Z".into(),
             ..record
         };
-        edit(&path, |e| {
-            Ok(assert!(e.record_refresh("//npm.pkg.github.com/", &later)))
-        })
-        .expect("record");
+        let recorded = edit(&path, |e| {
+            Ok(e.record_refresh("//npm.pkg.github.com/", &later))
+        });
+        assert!(recorded.expect("record"));
         let again = fs::read_to_string(&path).expect("read");
         assert_eq!(again, after.replace("2027-01-01", "2027-01-02"));
-        edit(&path, |e| {
-            Ok(assert!(!e.record_refresh("//other/", &later)))
-        })
-        .expect("none");
+        let recorded = edit(&path, |e| Ok(e.record_refresh("//other/", &later)));
+        assert!(!recorded.expect("none"));
     }
 
     #[test]
