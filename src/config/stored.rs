@@ -410,8 +410,10 @@ impl StoredSources {
     ) -> Result<Secret, CredentialError> {
         let mut fetched = self.fetched.lock().map_err(|_| poisoned())?;
         let now = crate::time::now();
+        // What this run fetched serves the run while it has not expired
+        // (the margin is for reusing a token in a later run).
         match fetched.get(&settings.nerf) {
-            Some(Ok(held)) if lasts(held.expires, now, REUSE_MARGIN) => {
+            Some(Ok(held)) if lasts(held.expires, now, Duration::ZERO) => {
                 return Ok(held.token.clone());
             }
             Some(Err(err)) => return Err(err.clone()),
