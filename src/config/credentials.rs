@@ -160,6 +160,16 @@ impl Credentials {
         }
     }
 
+    /// The credential rtok's settings give exactly this nerf dart (its
+    /// provider's token, fetched or reused as every request does), leaving
+    /// npm's layers aside: whether the provider works.
+    pub(crate) fn stored_at(&self, nerf: &str) -> Result<Option<Found>, CredentialError> {
+        match &self.stored {
+            Some(stored) => stored.at(nerf),
+            None => Ok(None),
+        }
+    }
+
     /// When a provider's credential expires: the token this run fetched
     /// (or took from the cache) for a provider origin, or, for a file's
     /// token that `rtok refresh` wrote, the expiry it recorded.

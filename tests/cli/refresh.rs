@@ -248,3 +248,48 @@ fn doctor_finds_a_refreshed_token_that_expired_since() {
     assert_eq!(stale["source"], env.userconfig.display().to_string());
     let _ = nerf;
 }
+
+#[test]
+fn a_refreshed_files_token_stands_for_its_provider_in_rtok() {
+    // The registry takes only the second token: the one refresh wrote has
+    // been revoked (or has expired) since.
+    let mock = MockRegistry::start(|req| match req.bearer() {
+        Some("gho_second_token") => Reply::json(200, json!({"username": "renewed"})),
+        _ => Reply::json(401, json!({"error": "bad token"})),
+    });
+    let env = TestEnv::new();
+    env.register_secret("gho_first_token");
+    env.register_secret("gho_second_token");
+    let keyring = PrivateKeyring::start(&env);
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    env.write_rtok_settings(&format!(
+        "[registry.\"{}\"]\nprovider = \"gh\"\n",
+        mock.url()
+    ));
+    let tools = FakeTools::new(&env);
+    tools.gh(1, "gho_first_token");
+    tools.gh(2, "gho_second_token");
+    keyring
+        .apply(tools.apply(env.rtok().arg("refresh")))
+        .run()
+        .success();
+    // rtok itself: the file's token is the provider's, so the 401 renews it.
+    let run = keyring.apply(tools.apply(env.rtok().arg("whoami"))).run();
+    run.success();
+    assert_eq!(run.stdout.trim(), "renewed");
+    assert_eq!(tools.calls("gh").len(), 2);
+    // A token the user wrote by hand is theirs: never renewed.
+    env.write_userconfig(&format!(
+        "registry={}\n{}:_authToken=gho_first_token\n# mine\n",
+        mock.url(),
+        mock.nerf_dart()
+    ));
+    std::fs::write(
+        env.rtok_settings(),
+        format!("[registry.\"{}\"]\nprovider = \"gh\"\n", mock.url()),
+    )
+    .expect("settings");
+    let run = keyring.apply(tools.apply(env.rtok().arg("whoami"))).run();
+    run.failure(4);
+    assert_eq!(tools.calls("gh").len(), 2);
+}

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::report::Finding;
 use crate::config::credential::CredentialError;
-use crate::config::stored::{self, REUSE_MARGIN};
+use crate::config::stored;
 use crate::display::display_url;
 use crate::rtok_config::RegistrySettings;
 use crate::settings::Settings;
@@ -36,10 +36,7 @@ fn provider_failed(
     registry: &RegistrySettings,
     source: &stored::Source,
 ) -> Option<Finding> {
-    let err = settings
-        .credentials
-        .provider_token(&registry.nerf, REUSE_MARGIN)
-        .err()?;
+    let err = settings.credentials.stored_at(&registry.nerf).err()?;
     let hint = match &err {
         CredentialError::Command(command) => command.hint(),
         other => other.hint(),

@@ -96,9 +96,10 @@ exit "$(cat "$dir/{name}.code.$i" 2>/dev/null || echo 0)"
     /// `aws codeartifact get-authorization-token --output json`, as AWS
     /// CLI v2 prints it: `expiration` with an offset.
     pub fn aws(&self, n: usize, token: &str, expires_in: Duration) {
+        let at = iso8601(SystemTime::now() + expires_in);
         let out = format!(
-            "{{\n    \"authorizationToken\": \"{token}\",\n    \"expiration\": \"{}\"\n}}\n",
-            format!("{}+00:00", &iso8601(SystemTime::now() + expires_in)[..19])
+            "{{\n    \"authorizationToken\": \"{token}\",\n    \"expiration\": \"{}+00:00\"\n}}\n",
+            &at[..19]
         );
         self.queue("aws", n, &out, "", 0);
     }
