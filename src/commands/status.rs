@@ -30,7 +30,8 @@ use crate::tokens::judge::{self, EXPIRING_WITHIN, Expiry};
 struct Row {
     registry: String,
     source: String,
-    /// Where the secret is kept: `file`, `env`, `keyring`, `command`.
+    /// Where the secret is kept: `file`, `env`, `keyring`, `command`,
+    /// `provider`.
     storage: &'static str,
     /// The environment variable that holds the secret, if one does.
     variable: Option<String>,
@@ -48,6 +49,9 @@ struct Row {
     /// Where the row goes: the order npm reads the settings in.
     #[serde(skip)]
     order: (u8, String, usize),
+    /// Its token comes from a provider (its expiry is the provider's).
+    #[serde(skip)]
+    provided: bool,
 }
 
 impl Row {
@@ -57,6 +61,12 @@ impl Row {
             return err.clone();
         }
         match (self.state, self.left, &self.expires) {
+            // Short-lived: hours and minutes, not days.
+            (State::Expiring, Some(left), Some(at)) if self.provided => format!(
+                "expires at {} UTC, in {} min",
+                time::to_iso8601(time::parse(at).unwrap_or(time::now()))[..16].replace('T', " "),
+                left.as_secs().div_ceil(60)
+            ),
             (State::Expiring, Some(left), Some(at)) => format!(
                 "expires on {}, in {}",
                 time::date(at),
@@ -168,6 +178,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                 credential: String::new(),
                 left: None,
                 order: reading_order(&origin),
+                provided: false,
             };
             match found {
                 Ok(Some(found)) if unchecked => {
@@ -281,6 +292,7 @@ fn provider_expiry(
 ) {
     let Some(at) = expiry else { return };
     row.expires = Some(time::to_iso8601(at));
+    row.provided = true;
     if !matches!(row.state, State::Ok | State::Rejected | State::Expiring) {
         return;
     }
@@ -301,8 +313,13 @@ fn provider_expiry(
 /// run, but it is worth a line.
 fn warn_expiring(printer: &Printer, rows: &[Row]) {
     for row in rows.iter().filter(|r| r.state == State::Expiring) {
+        let fix = if row.provided {
+            "rtok fetches a new one itself; `rtok refresh` writes one for npm"
+        } else {
+            "`rtok token rotate` replaces it"
+        };
         printer.warn(&format!(
-            "the credential for {} ({}) {}; `rtok token rotate` replaces it",
+            "the credential for {} ({}) {}; {fix}",
             row.registry,
             row.source.replace('`', ""),
             row.detail()
@@ -387,6 +404,7 @@ mod tests {
             credential: "npm_aBcD...7890".into(),
             left: None,
             order: (0, String::new(), 0),
+            provided: false,
         }
     }
 

@@ -474,3 +474,35 @@ fn doctor_reports_a_failing_provider() {
         "{failed}"
     );
 }
+
+#[test]
+fn status_warns_of_a_provider_token_about_to_expire_in_minutes() {
+    let mock = accepting(&["ca-ten-minutes-left"]);
+    let env = TestEnv::new();
+    env.register_secret("ca-ten-minutes-left");
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    env.write_rtok_settings(&settings_for(
+        &mock.url(),
+        "provider = \"codeartifact\"\ndomain = \"acme\"\n",
+    ));
+    let tools = FakeTools::new(&env);
+    tools.aws(1, "ca-ten-minutes-left", Duration::from_secs(600));
+    let run = tools.apply(env.rtok().arg("status")).run();
+    run.success();
+    assert!(
+        run.stdout.contains("expiring"),
+        "{}",
+        run.describe("expiring")
+    );
+    let warning = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.starts_with("warning: "))
+        .unwrap_or_else(|| panic!("{}", run.describe("a warning")))
+        .to_string();
+    assert!(
+        warning.contains("in 10 min") || warning.contains("in 9 min"),
+        "{warning}"
+    );
+    assert!(warning.contains("`rtok refresh`"), "{warning}");
+}
