@@ -205,9 +205,18 @@ fn a_rejected_provider_token_is_fetched_again_and_the_request_sent_once_more() {
     // gcloud prints an expired token without complaint, then a fresh one.
     tools.gcloud(1, "ya29.first-token");
     tools.gcloud(2, "ya29.second-token");
-    let run = keyring.apply(tools.apply(env.rtok().arg("whoami"))).run();
+    // `-v` names the retry; no token appears in any output (registered).
+    let run = keyring
+        .apply(tools.apply(env.rtok().args(["whoami", "-v"])))
+        .run();
     run.success();
     assert_eq!(run.stdout.trim(), "user0");
+    assert!(
+        run.stderr
+            .contains("rejected the provider's token; fetched a new one"),
+        "{}",
+        run.describe("the retry in -v")
+    );
     assert_eq!(tools.calls("gcloud").len(), 2);
     let sent: Vec<Option<String>> = mock
         .requests()
