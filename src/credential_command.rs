@@ -1,6 +1,7 @@
 //! A registry's `credential-command` (rtok's settings): a program such as
 //! `gh auth token`, `op read op://...` or `pass show npm` whose standard
-//! output is the token. Run without a shell, stdin closed, with
+//! output is the token; and the tools of provider presets (`provider/`
+//! reads their output). Run without a shell, stdin closed, with
 //! `RTOK_REGISTRY=<registry URL>` in its environment and a 30 s limit. Its
 //! stdout is never shown; the first line of its stderr may be.
 
