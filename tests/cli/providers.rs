@@ -515,3 +515,22 @@ fn status_warns_of_a_provider_token_about_to_expire_in_minutes() {
     );
     assert!(warning.contains("`rtok refresh`"), "{warning}");
 }
+
+#[test]
+fn logout_leaves_a_provider_token_to_its_tool() {
+    let mock = accepting(&["gho_logout_keeps_me"]);
+    let env = TestEnv::new();
+    env.register_secret("gho_logout_keeps_me");
+    env.write_userconfig(&format!("registry={}\n", mock.url()));
+    env.write_rtok_settings(&settings_for(&mock.url(), "provider = \"gh\"\n"));
+    let tools = FakeTools::new(&env);
+    tools.gh(1, "gho_logout_keeps_me");
+    let run = tools.apply(env.rtok().arg("logout")).run();
+    run.success();
+    assert!(
+        run.stderr.contains("sign out with that tool"),
+        "{}",
+        run.describe("note")
+    );
+    assert!(mock.requests().is_empty(), "nothing revoked");
+}
