@@ -136,6 +136,10 @@ pub enum Command {
         #[command(subcommand)]
         command: TrustCommand,
     },
+
+    /// Write fresh tokens of the registries' providers (CodeArtifact, gcloud, az, gh) into the
+    /// client files, for tools that only read files (cron, CI steps)
+    Refresh(RefreshArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,6 +320,20 @@ pub struct TrustSyncArgs {
     /// Pause between packages (npm advises about 2 s)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide = true, default_value = "2s")]
     pub pace: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RefreshArgs {
+    /// Every registry with a provider, not only the configured one (`--registry`/`--scope`)
+    #[arg(long, conflicts_with_all = ["registry", "scope"])]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub clients: ClientsArg,
+
+    /// Leave a written token alone while it has more than this left (e.g. `30m`)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "15m")]
+    pub min_remaining: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! A registry's `credential-command` (rtok's settings): a program such as
 //! `gh auth token`, `op read op://...` or `pass show npm` whose standard
-//! output is the token. Run without a shell, stdin closed, with
+//! output is the token; and the tools of provider presets (`provider/`
+//! reads their output). Run without a shell, stdin closed, with
 //! `RTOK_REGISTRY=<registry URL>` in its environment and a 30 s limit. Its
 //! stdout is never shown; the first line of its stderr may be.
 
@@ -24,43 +25,64 @@ const MAX_OUTPUT: u64 = 64 * 1024;
 /// as written in the settings (never its output).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum CommandError {
-    #[error("the credential command `{command}` for {registry} was not found")]
-    NotFound { command: String, registry: String },
-    #[error("the credential command `{command}` for {registry} could not be started: {reason}")]
+    #[error("{} for {registry} was not found", who(.command, .provider))]
+    NotFound {
+        command: String,
+        registry: String,
+        provider: Option<&'static str>,
+    },
+    #[error("{} for {registry} could not be started: {reason}", who(.command, .provider))]
     NotStarted {
         command: String,
         registry: String,
+        provider: Option<&'static str>,
         reason: String,
     },
-    #[error("the credential command `{command}` for {registry} {status}{}", stderr_suffix(.stderr))]
+    #[error("{} for {registry} {status}{}", who(.command, .provider), stderr_suffix(.stderr))]
     Failed {
         command: String,
         registry: String,
+        provider: Option<&'static str>,
         /// `exited with status 1`, `was killed by signal 9`.
         status: String,
         /// The first line of its stderr, if it printed one.
         stderr: Option<String>,
     },
     #[error(
-        "the credential command `{command}` for {registry} did not finish within {limit} and was stopped"
+        "{} for {registry} did not finish within {limit} and was stopped", who(.command, .provider)
     )]
     TimedOut {
         command: String,
         registry: String,
+        provider: Option<&'static str>,
         /// `30 s`, or `500 ms` for a limit under a second.
         limit: String,
     },
-    #[error("the credential command `{command}` for {registry} printed no token")]
-    Empty { command: String, registry: String },
+    #[error("{} for {registry} printed no token", who(.command, .provider))]
+    Empty {
+        command: String,
+        registry: String,
+        provider: Option<&'static str>,
+    },
     #[error(
-        "the credential command `{command}` for {registry} printed something that is not a token ({why})"
+        "{} for {registry} printed something that is not a token ({why})", who(.command, .provider)
     )]
     NotAToken {
         command: String,
         registry: String,
+        provider: Option<&'static str>,
         /// `not one line of text`, `not text`, `it holds whitespace`.
         why: &'static str,
     },
+}
+
+/// The command as messages name it: `the credential command `...``, or
+/// `the codeartifact provider (`aws ...`)`.
+fn who(command: &str, provider: &Option<&'static str>) -> String {
+    match provider {
+        None => format!("the credential command `{command}`"),
+        Some(name) => format!("the `{name}` provider (`{command}`)"),
+    }
 }
 
 fn stderr_suffix(stderr: &Option<String>) -> String {
@@ -72,36 +94,113 @@ fn stderr_suffix(stderr: &Option<String>) -> String {
 
 impl CommandError {
     pub(crate) fn hint(&self) -> String {
-        let command = match self {
-            CommandError::NotFound { command, .. }
-            | CommandError::NotStarted { command, .. }
-            | CommandError::Failed { command, .. }
-            | CommandError::TimedOut { command, .. }
-            | CommandError::Empty { command, .. }
-            | CommandError::NotAToken { command, .. } => command,
+        let (command, provider) = match self {
+            CommandError::NotFound {
+                command, provider, ..
+            }
+            | CommandError::NotStarted {
+                command, provider, ..
+            }
+            | CommandError::Failed {
+                command, provider, ..
+            }
+            | CommandError::TimedOut {
+                command, provider, ..
+            }
+            | CommandError::Empty {
+                command, provider, ..
+            }
+            | CommandError::NotAToken {
+                command, provider, ..
+            } => (command, provider),
         };
-        format!(
-            "run `{command}` yourself to see what is wrong, or change `credential-command` in rtok's config.toml"
-        )
+        match (self, provider) {
+            (CommandError::NotFound { .. }, Some(_)) => format!(
+                "install `{}` and sign in with it, or change `provider` in rtok's config.toml",
+                command.split(' ').next().unwrap_or(command)
+            ),
+            (_, Some(_)) => format!(
+                "run `{command}` yourself to see what is wrong (signed in? right account?), or change `provider` in rtok's config.toml"
+            ),
+            (_, None) => format!(
+                "run `{command}` yourself to see what is wrong, or change `credential-command` in rtok's config.toml"
+            ),
+        }
+    }
+
+    /// Output that is no token: what the parsers of `provider/` report.
+    pub(crate) fn not_a_token(
+        argv: &[String],
+        registry: &Url,
+        provider: Option<&'static str>,
+        why: &'static str,
+    ) -> CommandError {
+        CommandError::NotAToken {
+            command: shown(argv),
+            registry: display_url(registry),
+            provider,
+            why,
+        }
     }
 }
 
 /// Runs `argv` for `registry` and returns its trimmed stdout as the token.
+#[cfg(test)]
 pub(crate) fn run(argv: &[String], registry: &Url) -> Result<Secret, CommandError> {
     run_with_timeout(argv, registry, timeout())
 }
 
 /// [`run`] with another limit.
+#[cfg(test)]
 pub(crate) fn run_with_timeout(
     argv: &[String],
     registry: &Url,
     limit: Duration,
 ) -> Result<Secret, CommandError> {
+    let text = output_with_timeout(argv, registry, None, limit)?;
+    bare_token(&text).map_err(|why| CommandError::not_a_token(argv, registry, None, why))
+}
+
+/// Runs `argv` for `registry` (a `credential-command`, or a provider's
+/// tool, named by `provider`) and returns its stdout as text, trimmed and
+/// not empty, for the caller to read the token from.
+pub(crate) fn output(
+    argv: &[String],
+    registry: &Url,
+    provider: Option<&'static str>,
+) -> Result<String, CommandError> {
+    output_with_timeout(argv, registry, provider, timeout())
+}
+
+/// Output that is one word of text: the token. Anything else is why not.
+pub(crate) fn bare_token(text: &str) -> Result<Secret, &'static str> {
+    let token = text.trim();
+    if token.starts_with('<') {
+        return Err("it looks like HTML");
+    }
+    if token.contains(['\n', '\r']) || token.len() as u64 >= MAX_OUTPUT {
+        return Err("not one line of text");
+    }
+    // A token is one word: `tok with spaces` sent as `Bearer tok with
+    // spaces` is a malformed header value at best.
+    if token.contains(char::is_whitespace) {
+        return Err("it holds whitespace");
+    }
+    Ok(Secret::new(token))
+}
+
+fn output_with_timeout(
+    argv: &[String],
+    registry: &Url,
+    provider: Option<&'static str>,
+    limit: Duration,
+) -> Result<String, CommandError> {
     let command = shown(argv);
     let registry_shown = display_url(registry);
     let not_started = |reason: String| CommandError::NotStarted {
         command: command.clone(),
         registry: registry_shown.clone(),
+        provider,
         reason,
     };
     let Some((program, args)) = argv.split_first() else {
@@ -124,6 +223,7 @@ pub(crate) fn run_with_timeout(
         std::io::ErrorKind::NotFound => CommandError::NotFound {
             command: command.clone(),
             registry: registry_shown.clone(),
+            provider,
         },
         _ => not_started(err.to_string()),
     })?;
@@ -135,6 +235,7 @@ pub(crate) fn run_with_timeout(
         return Err(CommandError::TimedOut {
             command,
             registry: registry_shown,
+            provider,
             limit: if limit < Duration::from_secs(1) {
                 format!("{} ms", limit.as_millis())
             } else {
@@ -153,34 +254,28 @@ pub(crate) fn run_with_timeout(
         return Err(CommandError::Failed {
             command,
             registry: registry_shown,
+            provider,
             status: describe_status(status),
             stderr: first,
         });
     }
-    let not_a_token = |why| CommandError::NotAToken {
-        command: command.clone(),
-        registry: registry_shown.clone(),
-        why,
-    };
     let Ok(text) = String::from_utf8(out) else {
-        return Err(not_a_token("not text"));
+        return Err(CommandError::NotAToken {
+            command,
+            registry: registry_shown,
+            provider,
+            why: "not text",
+        });
     };
-    let token = text.trim();
-    if token.is_empty() {
+    let text = text.trim();
+    if text.is_empty() {
         return Err(CommandError::Empty {
             command,
             registry: registry_shown,
+            provider,
         });
     }
-    if token.contains(['\n', '\r']) || token.len() as u64 >= MAX_OUTPUT {
-        return Err(not_a_token("not one line of text"));
-    }
-    // A token is one word: `tok with spaces` sent as `Bearer tok with
-    // spaces` is a malformed header value at best.
-    if token.contains(char::is_whitespace) {
-        return Err(not_a_token("it holds whitespace"));
-    }
-    Ok(Secret::new(token))
+    Ok(text.to_string())
 }
 
 /// The command as messages show it: words joined by spaces, quoted when

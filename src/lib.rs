@@ -25,6 +25,7 @@ pub(crate) mod oidc;
 pub mod output;
 pub(crate) mod private_file;
 pub(crate) mod prompt;
+pub(crate) mod provider;
 pub(crate) mod registry;
 pub(crate) mod rtok_config;
 pub(crate) mod scan;

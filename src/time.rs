@@ -58,6 +58,36 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|err| format!("`{text}` is not a duration like `30d` or `12h` ({err})"))
 }
 
+/// An ISO 8601 time that may end in a UTC offset (`+00:00`, `-07:00`), as
+/// the AWS CLI writes them; else as [`parse`].
+pub fn parse_with_offset(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let time_part = text.find('T').map_or(0, |t| t + 1);
+    let sign_at = text[time_part..]
+        .rfind(['+', '-'])
+        .map(|i| i + time_part)
+        .filter(|_| time_part > 0);
+    let Some(at) = sign_at else {
+        return parse(text);
+    };
+    let (base, offset) = text.split_at(at);
+    let sign = if offset.starts_with('-') { -1i64 } else { 1 };
+    let digits: String = offset[1..].chars().filter(char::is_ascii_digit).collect();
+    if digits.len() != 4 {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits[2..].parse().ok()?;
+    let local = humantime::parse_rfc3339_weak(base).ok()?;
+    let shift = Duration::from_secs(u64::try_from(hours * 3600 + minutes * 60).ok()?);
+    // `12:00-07:00` is 19:00 UTC.
+    if sign < 0 {
+        local.checked_add(shift)
+    } else {
+        local.checked_sub(shift)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +107,20 @@ mod tests {
         assert!(parse("yesterday").is_none());
         assert_eq!(date("2023-11-14T22:13:20.000Z"), "2023-11-14");
         assert_eq!(date("garbage-value"), "garbage-va");
+    }
+
+    #[test]
+    fn offsets_are_applied() {
+        let utc = parse("2023-11-14T22:13:20Z").expect("utc");
+        assert_eq!(parse_with_offset("2023-11-14T22:13:20+00:00"), Some(utc));
+        assert_eq!(parse_with_offset("2023-11-14T15:13:20-07:00"), Some(utc));
+        assert_eq!(
+            parse_with_offset("2023-11-15T00:13:20.000+02:00"),
+            Some(utc)
+        );
+        assert_eq!(parse_with_offset("2023-11-14T22:13:20.000Z"), Some(utc));
+        assert_eq!(parse_with_offset("2023-11-14"), parse("2023-11-14"));
+        assert!(parse_with_offset("2023-11-14T22:13:20+7").is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod files;
 mod findings;
 mod project;
+mod providers;
 mod report;
 mod stage;
 
@@ -161,6 +162,7 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
     }
     findings.extend(file_findings(settings, printer));
     findings.extend(client_file_findings(settings, &clients, &others)?);
+    findings.extend(providers::findings(settings, now));
     // Errors first; within a severity, the order they were found in.
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
 

@@ -93,6 +93,20 @@ impl Report for LoggedIn {
 }
 
 pub(super) async fn run(settings: &Settings, args: &LoginArgs, printer: &Printer) -> Result<()> {
+    // A registry whose tokens come from a provider needs no login.
+    if let Some(preset) = settings
+        .rtok
+        .for_url(&settings.registry)
+        .and_then(|r| r.provider.as_ref())
+    {
+        printer.status(&format!(
+            "No login needed: rtok gets tokens for {} from the `{}` provider ({}); sign in with that tool if it asks. `rtok refresh` writes one into ~/.npmrc for tools that only read files.",
+            settings.registry_display(),
+            preset.name(),
+            settings.rtok.path.display()
+        ));
+        return Ok(());
+    }
     let storage = match args.storage {
         Some(StorageChoice::File) => Storage::File,
         Some(StorageChoice::Keyring) => Storage::Keyring,

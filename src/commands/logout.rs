@@ -85,6 +85,14 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
                 "check `--registry`/`--scope`; `rtok login --registry {registry_shown}` logs in"
             ))
         })?;
+    // A provider's token belongs to its tool's session: rtok neither
+    // revokes nor removes it.
+    if let Origin::Provider { name, .. } = &found.origin {
+        printer.status(&format!(
+            "The token for {registry_shown} comes from the `{name}` provider; sign out with that tool. Nothing was revoked or removed."
+        ));
+        return Ok(());
+    }
     let registry = connect::client(settings, printer, "logout")?;
     let username = registry.whoami().await.ok();
 
@@ -152,6 +160,8 @@ pub(super) async fn run(settings: &Settings, printer: &Printer) -> Result<()> {
             ));
             None
         }
+        // Returned above.
+        Origin::Provider { .. } => None,
         Origin::Oidc { .. } => None,
     };
 

@@ -13,6 +13,7 @@ mod login;
 mod logout;
 mod oidc;
 mod otp;
+mod refresh;
 mod scan;
 mod shell;
 mod stage;
@@ -42,6 +43,10 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     };
     let cwd = std::env::current_dir().context("could not read the current folder")?;
     let settings = Settings::resolve(&cli.global, process_env(), cwd)?;
+    let notes = printer.clone();
+    settings
+        .credentials
+        .set_notes(std::sync::Arc::new(move |note: &str| notes.verbose(note)));
     // doctor reports a config file open to others as a finding instead.
     let config_warnings: Vec<&String> = match command {
         Command::Doctor => settings.config.warnings_without_exposed().collect(),
@@ -63,6 +68,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Stage { command } => stage::run(&settings, command, printer).await,
         Command::Trust { command } => trust::run(&settings, command, printer).await,
         Command::TokenHelper(args) => token_helper::run(&settings, &args, printer),
+        Command::Refresh(args) => refresh::run(&settings, &args, printer),
         Command::Completions { .. } | Command::Man | Command::Scan(_) => Ok(()),
     }
 }

@@ -31,7 +31,8 @@ use crate::tokens::judge::{self, EXPIRING_WITHIN, Expiry};
 struct Row {
     registry: String,
     source: String,
-    /// Where the secret is kept: `file`, `env`, `keyring`, `command`.
+    /// Where the secret is kept: `file`, `env`, `keyring`, `command`,
+    /// `provider`.
     storage: &'static str,
     /// The environment variable that holds the secret, if one does.
     variable: Option<String>,
@@ -60,6 +61,9 @@ struct Row {
     /// Where the row goes: the order npm reads the settings in.
     #[serde(skip)]
     order: (u8, String, usize),
+    /// Its token comes from a provider (its expiry is the provider's).
+    #[serde(skip)]
+    provided: bool,
 }
 
 impl Row {
@@ -69,6 +73,12 @@ impl Row {
             return err.clone();
         }
         match (self.state, self.left, &self.expires) {
+            // Short-lived: hours and minutes, not days.
+            (State::Expiring, Some(left), Some(at)) if self.provided => format!(
+                "expires at {} UTC, in {} min",
+                time::to_iso8601(time::parse(at).unwrap_or(time::now()))[..16].replace('T', " "),
+                left.as_secs().div_ceil(60)
+            ),
             (State::Expiring, Some(left), Some(at)) => format!(
                 "expires on {}, in {}",
                 time::date(at),
@@ -214,6 +224,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                 scope: None,
                 left: None,
                 order: reading_order(&origin),
+                provided: false,
             };
             match found {
                 Ok(Some(found)) if unchecked => {
@@ -229,6 +240,8 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                         check::check(settings, printer, &registry, &found, now, within).await;
                     row.credential = check::masked(&found);
                     fill(&mut row, checked);
+                    let expiry = credentials.provider_expiry_of(&found);
+                    provider_expiry(&mut row, expiry, now, args);
                 }
                 // A credential that cannot be used (an unset or malformed
                 // `${VAR}`) is a row that says why, never skipped.
@@ -275,6 +288,7 @@ pub(super) async fn run(settings: &Settings, args: &StatusArgs, printer: &Printe
                     client: Some(credential.client),
                     scope: credential.scope.clone(),
                     publish_policy: None,
+                    provided: false,
                     left: None,
                     order: (rank, place.0, place.1),
                 };
@@ -371,12 +385,45 @@ fn fill(row: &mut Row, checked: Checked) {
     }
 }
 
+/// A provider's token (or the one `rtok refresh` wrote) expires when the
+/// provider said: expired once past it, expiring within
+/// `--expiring-within`, else within refresh's default 15 minutes.
+fn provider_expiry(
+    row: &mut Row,
+    expiry: Option<std::time::SystemTime>,
+    now: std::time::SystemTime,
+    args: &StatusArgs,
+) {
+    let Some(at) = expiry else { return };
+    row.expires = Some(time::to_iso8601(at));
+    row.provided = true;
+    if !matches!(row.state, State::Ok | State::Rejected | State::Expiring) {
+        return;
+    }
+    let soon = args.expiring_within.unwrap_or(Duration::from_secs(15 * 60));
+    match at.duration_since(now) {
+        Err(_) => row.state = State::Expired,
+        Ok(left) if left <= soon && row.state != State::Rejected => {
+            row.state = State::Expiring;
+            row.left = Some(left);
+        }
+        // A 12-hour token is not "expiring" by the 7 days of long-lived ones.
+        Ok(_) if row.state == State::Expiring => row.state = State::Ok,
+        Ok(_) => {}
+    }
+}
+
 /// Without `--expiring-within`, an expiring credential does not fail the
 /// run, but it is worth a line.
 fn warn_expiring(printer: &Printer, rows: &[Row]) {
     for row in rows.iter().filter(|r| r.state == State::Expiring) {
+        let fix = if row.provided {
+            "rtok fetches a new one itself; `rtok refresh` writes one for npm"
+        } else {
+            "`rtok token rotate` replaces it"
+        };
         printer.warn(&format!(
-            "the credential for {} ({}) {}; `rtok token rotate` replaces it",
+            "the credential for {} ({}) {}; {fix}",
             row.registry,
             row.source.replace('`', ""),
             row.detail()
@@ -472,6 +519,7 @@ mod tests {
             scope: None,
             left: None,
             order: (0, String::new(), 0),
+            provided: false,
         }
     }
 

@@ -121,7 +121,7 @@ impl Credentials {
     /// credentials for the URL.
     pub(crate) fn for_url(&self, url: &Url) -> Result<Option<Found>, CredentialError> {
         if let Some(found) = self.walk(url)? {
-            return Ok(Some(found));
+            return self.provider_behind(found).map(Some);
         }
         let fallback = self.registry.as_ref().filter(|registry| {
             *registry != url
@@ -131,7 +131,7 @@ impl Credentials {
         if let Some(registry) = fallback
             && let Some(found) = self.walk(registry)?
         {
-            return Ok(Some(found));
+            return self.provider_behind(found).map(Some);
         }
         let Some(stored) = &self.stored else {
             return Ok(None);
@@ -142,6 +142,85 @@ impl Credentials {
                 Some(registry) => stored.for_url(registry),
                 None => Ok(None),
             },
+        }
+    }
+
+    /// After the registry rejected `used` (a 401), whether a request to
+    /// `url` may be sent once more: true when its credential comes from a
+    /// provider rtok runs, whose cached token was dropped and fetched again
+    /// (once per registry and run). npm's own layers are never renewed.
+    pub(crate) fn renew(&self, url: &Url, used: &Secret) -> Result<bool, CredentialError> {
+        let from_provider = self
+            .for_url(url)?
+            .is_some_and(|found| found.origin.is_provider());
+        match &self.stored {
+            Some(stored) if from_provider => stored.renew(url, used),
+            _ => Ok(false),
+        }
+    }
+
+    /// A file's token that `rtok refresh` wrote for a registry with a
+    /// provider stands for that provider: the provider's current token is
+    /// used (cached, fetched again when it expires or is rejected), so a
+    /// refreshed file never leaves rtok itself with an expired token.
+    fn provider_behind(&self, found: Found) -> Result<Found, CredentialError> {
+        let Some(stored) = &self.stored else {
+            return Ok(found);
+        };
+        let written = found
+            .token()
+            .is_some_and(|token| stored.written_by_refresh(found.nerf.as_str(), token));
+        if !written {
+            return Ok(found);
+        }
+        Ok(stored.at(found.nerf.as_str())?.unwrap_or(found))
+    }
+
+    /// A provider's token for exactly this nerf dart with its expiry: the
+    /// cached one when it has more than `at_least` left, else a fresh one
+    /// (`rtok refresh`). `None` when no provider serves it.
+    pub(crate) fn provider_token(
+        &self,
+        nerf: &str,
+        at_least: std::time::Duration,
+    ) -> Result<Option<(Secret, Option<std::time::SystemTime>)>, CredentialError> {
+        match &self.stored {
+            Some(stored) => stored.provider_token(nerf, at_least),
+            None => Ok(None),
+        }
+    }
+
+    /// The credential rtok's settings give exactly this nerf dart (its
+    /// provider's token, fetched or reused as every request does), leaving
+    /// npm's layers aside: whether the provider works.
+    pub(crate) fn stored_at(&self, nerf: &str) -> Result<Option<Found>, CredentialError> {
+        match &self.stored {
+            Some(stored) => stored.at(nerf),
+            None => Ok(None),
+        }
+    }
+
+    /// When a provider's credential expires: the token this run fetched
+    /// (or took from the cache) for a provider origin, or, for a file's
+    /// token that `rtok refresh` wrote, the expiry it recorded.
+    pub(crate) fn provider_expiry_of(&self, found: &Found) -> Option<std::time::SystemTime> {
+        let stored = self.stored.as_ref()?;
+        let nerf = found.nerf.as_str();
+        if found.origin.is_provider() {
+            return stored.expiry(nerf);
+        }
+        let token = found.token()?;
+        stored
+            .written_by_refresh(nerf, token)
+            .then(|| stored.recorded_expiry(nerf))
+            .flatten()
+    }
+
+    /// Where `--verbose` notes about stored credentials go (that provider
+    /// tokens stay in memory for lack of a keyring).
+    pub(crate) fn set_notes(&self, sink: super::stored::NoteSink) {
+        if let Some(stored) = &self.stored {
+            stored.set_notes(sink);
         }
     }
 

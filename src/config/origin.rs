@@ -45,6 +45,11 @@ pub(crate) enum Origin {
     Keyring,
     /// A `credential-command` from rtok's settings.
     Command { argv: Vec<String> },
+    /// A provider preset from rtok's settings (`provider = "gcloud"`).
+    Provider {
+        name: &'static str,
+        argv: Vec<String>,
+    },
     /// A trusted-publishing token exchanged for a CI identity.
     #[allow(dead_code)] // until `exec --oidc` lands (issue 12)
     Oidc { package: String },
@@ -63,8 +68,16 @@ impl Origin {
             Origin::Cli { .. } => "cli",
             Origin::Keyring => "keyring",
             Origin::Command { .. } => "command",
+            Origin::Provider { .. } => "provider",
             Origin::Oidc { .. } => "oidc",
         }
+    }
+
+    /// Whether the credential comes from a provider rtok runs (a preset or
+    /// a `credential-command`): one that can be fetched again after the
+    /// registry rejected it.
+    pub(crate) fn is_provider(&self) -> bool {
+        matches!(self, Origin::Provider { .. } | Origin::Command { .. })
     }
 
     /// The environment variable behind the credential, if any.
@@ -107,6 +120,7 @@ impl fmt::Display for Origin {
             }
             Origin::Keyring => f.write_str("keyring"),
             Origin::Command { argv } => write!(f, "command: {}", argv.join(" ")),
+            Origin::Provider { name, .. } => write!(f, "provider: {name}"),
             Origin::Oidc { package } => write!(f, "OIDC exchange for {package}"),
         }
     }

@@ -10,6 +10,7 @@
 //! keyring.delete("//registry.npmjs.org/")?;
 //! ```
 
+pub(crate) mod cache;
 mod core_store;
 #[cfg(all(
     unix,

@@ -74,6 +74,52 @@ pub(crate) struct RegistrySettings {
     pub keyring: bool,
     /// `credential-command = [argv]`: its standard output is the token.
     pub credential_command: Option<Vec<String>>,
+    /// `provider = "codeartifact" | "gcloud" | "azure" | "gh"`: a preset
+    /// that knows its tool's command line and output.
+    pub provider: Option<ProviderPreset>,
+    /// What `rtok refresh` last wrote into client files (never the token).
+    pub refreshed: Option<Refreshed>,
+}
+
+/// A provider preset as rtok's settings name it, with its own settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProviderPreset {
+    /// AWS CodeArtifact: `domain`, optional `domain-owner`, `region` and
+    /// `duration` (a duration such as `"2h"`).
+    CodeArtifact {
+        domain: String,
+        domain_owner: Option<String>,
+        region: Option<String>,
+        duration: Option<std::time::Duration>,
+    },
+    /// Google Artifact Registry through `gcloud`.
+    Gcloud,
+    /// Azure Artifacts through `az`.
+    Azure,
+    /// GitHub Packages through `gh`.
+    Gh,
+}
+
+impl ProviderPreset {
+    /// The name written in the settings.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            ProviderPreset::CodeArtifact { .. } => "codeartifact",
+            ProviderPreset::Gcloud => "gcloud",
+            ProviderPreset::Azure => "azure",
+            ProviderPreset::Gh => "gh",
+        }
+    }
+}
+
+/// `rtok refresh`'s record for a registry: `refreshed-expires` (ISO 8601),
+/// `refreshed-files` and `refreshed-fingerprint` (a short hash that tells
+/// whether a file still holds the token refresh wrote; never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refreshed {
+    pub expires: String,
+    pub files: Vec<PathBuf>,
+    pub fingerprint: String,
 }
 
 /// rtok's settings as loaded (an empty set when the file does not exist).
@@ -346,6 +392,55 @@ impl Editor {
         removed
     }
 
+    /// Records what `rtok refresh` wrote for the registry with nerf dart
+    /// `nerf` (its table exists: it names the provider): the token's
+    /// expiry, the files, and the token's fingerprint. Never the token.
+    /// `false` when there is no such table.
+    pub(crate) fn record_refresh(&mut self, nerf: &str, refreshed: &Refreshed) -> bool {
+        let Some(registries) = self
+            .document
+            .get_mut("registry")
+            .and_then(Item::as_table_like_mut)
+        else {
+            return false;
+        };
+        let Some(key) = registries
+            .iter()
+            .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf))
+            .map(|(key, _)| key.to_string())
+        else {
+            return false;
+        };
+        let Some(table) = registries.get_mut(&key).and_then(Item::as_table_like_mut) else {
+            return false;
+        };
+        let files: toml_edit::Array = refreshed
+            .files
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        for (name, value) in [
+            ("refreshed-expires", Value::from(refreshed.expires.as_str())),
+            ("refreshed-files", Value::Array(files)),
+            (
+                "refreshed-fingerprint",
+                Value::from(refreshed.fingerprint.as_str()),
+            ),
+        ] {
+            match table.get_mut(name).and_then(Item::as_value_mut) {
+                Some(old) => {
+                    let decor = old.decor().clone();
+                    *old = value;
+                    *old.decor_mut() = decor;
+                }
+                None => {
+                    table.insert(name, Item::Value(value));
+                }
+            }
+        }
+        true
+    }
+
     /// Puts the comments that stood above a removed table (at `position`)
     /// in front of the table that followed it, or at the end of the file.
     fn keep_comments(&mut self, position: Option<isize>, prefix: &str) {
@@ -589,13 +684,127 @@ fn registry_settings(name: &str, item: &Item, shown: &str) -> Result<RegistrySet
             Some(argv)
         }
     };
+    let provider = provider_preset(table, &place)?;
+    if provider.is_some() && credential_command.is_some() {
+        return Err(format!(
+            "{place}: `provider` and `credential-command` cannot both be set; keep one"
+        ));
+    }
+    let refreshed = match (
+        table.get("refreshed-expires").and_then(Item::as_str),
+        table.get("refreshed-fingerprint").and_then(Item::as_str),
+    ) {
+        (Some(expires), Some(fingerprint)) => Some(Refreshed {
+            expires: expires.to_string(),
+            fingerprint: fingerprint.to_string(),
+            files: table
+                .get("refreshed-files")
+                .and_then(Item::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }),
+        _ => None,
+    };
     Ok(RegistrySettings {
         key: name.to_string(),
         nerf: nerf_dart(&url),
         url,
         keyring,
         credential_command,
+        provider,
+        refreshed,
     })
+}
+
+/// The keys a `[registry."<url>"]` table may hold.
+const REGISTRY_KEYS: [&str; 10] = [
+    "storage",
+    "credential-command",
+    "provider",
+    "domain",
+    "domain-owner",
+    "region",
+    "duration",
+    "refreshed-expires",
+    "refreshed-files",
+    "refreshed-fingerprint",
+];
+
+/// `provider = "..."` and its settings, checked.
+fn provider_preset(
+    table: &dyn toml_edit::TableLike,
+    place: &str,
+) -> Result<Option<ProviderPreset>, String> {
+    let text = |key: &str| -> Result<Option<String>, String> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(item) => match item.as_str() {
+                Some(value) if !value.trim().is_empty() => Ok(Some(value.trim().to_string())),
+                _ => Err(format!("{place}: `{key}` must be a non-empty string")),
+            },
+        }
+    };
+    let Some(name) = text("provider")? else {
+        for key in ["domain", "domain-owner", "region", "duration"] {
+            if table.get(key).is_some() {
+                return Err(format!(
+                    "{place}: `{key}` is a setting of `provider = \"codeartifact\"`, which is not set"
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let preset = match name.as_str() {
+        "codeartifact" => {
+            let domain = text("domain")?.ok_or_else(|| {
+                format!("{place}: `provider = \"codeartifact\"` needs `domain` (the CodeArtifact domain)")
+            })?;
+            let duration = match text("duration")? {
+                None => None,
+                Some(value) => {
+                    let duration = crate::time::parse_duration(&value)
+                        .map_err(|err| format!("{place}: `duration`: {err}"))?;
+                    // CodeArtifact accepts 15 minutes to 12 hours (0: the
+                    // role session's own length).
+                    if duration.as_secs() != 0 && !(900..=43_200).contains(&duration.as_secs()) {
+                        return Err(format!(
+                            "{place}: `duration` must be between 15m and 12h (CodeArtifact's limits)"
+                        ));
+                    }
+                    Some(duration)
+                }
+            };
+            ProviderPreset::CodeArtifact {
+                domain,
+                domain_owner: text("domain-owner")?,
+                region: text("region")?,
+                duration,
+            }
+        }
+        "gcloud" => ProviderPreset::Gcloud,
+        "azure" => ProviderPreset::Azure,
+        "gh" => ProviderPreset::Gh,
+        other => {
+            return Err(format!(
+                "{place}: `provider` must be \"codeartifact\", \"gcloud\", \"azure\" or \"gh\" (not `{other}`); any other tool: `credential-command`"
+            ));
+        }
+    };
+    if !matches!(preset, ProviderPreset::CodeArtifact { .. }) {
+        for key in ["domain", "domain-owner", "region", "duration"] {
+            if table.get(key).is_some() {
+                return Err(format!(
+                    "{place}: `{key}` is a setting of `provider = \"codeartifact\"`, not of `{name}`"
+                ));
+            }
+        }
+    }
+    Ok(Some(preset))
 }
 
 fn unknown_keys(name: &str, item: &Item, shown: &str) -> Vec<String> {
@@ -605,7 +814,7 @@ fn unknown_keys(name: &str, item: &Item, shown: &str) -> Vec<String> {
     table
         .iter()
         .map(|(key, _)| key)
-        .filter(|key| !matches!(*key, "storage" | "credential-command"))
+        .filter(|key| !REGISTRY_KEYS.contains(key))
         .map(|key| {
             format!(
                 "{shown}: rtok does not know the setting `{key}` of `[registry.\"{name}\"]`; it is ignored"
@@ -800,6 +1009,87 @@ storage = "keyring"
             assert!(edited.is_err());
             assert_eq!(fs::read_to_string(&path).expect("read"), text);
         }
+    }
+
+    #[test]
+    fn providers_are_read_and_checked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write(
+            &dir,
+            "[registry.\"https://acme-123456789012.d.codeartifact.us-east-1.amazonaws.com/npm/repo/\"]\nprovider = \"codeartifact\"\ndomain = \"acme\"\ndomain-owner = \"123456789012\"\nregion = \"us-east-1\"\nduration = \"2h\"\n\n[registry.\"https://npm.pkg.github.com/\"]\nprovider = \"gh\"\n",
+        );
+        let config = RtokConfig::load(&path).expect("load");
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        assert_eq!(
+            config.registries()[0].provider,
+            Some(ProviderPreset::CodeArtifact {
+                domain: "acme".into(),
+                domain_owner: Some("123456789012".into()),
+                region: Some("us-east-1".into()),
+                duration: Some(std::time::Duration::from_secs(7200)),
+            })
+        );
+        assert_eq!(config.registries()[1].provider, Some(ProviderPreset::Gh));
+        for (text, needle) in [
+            ("provider = \"jfrog\"\n", "`provider` must be"),
+            ("provider = \"codeartifact\"\n", "needs `domain`"),
+            (
+                "provider = \"codeartifact\"\ndomain = \"d\"\nduration = \"5m\"\n",
+                "between 15m and 12h",
+            ),
+            (
+                "provider = \"codeartifact\"\ndomain = \"d\"\nduration = \"soon\"\n",
+                "`duration`",
+            ),
+            ("provider = \"gh\"\ndomain = \"d\"\n", "not of `gh`"),
+            ("domain = \"d\"\n", "which is not set"),
+            (
+                "provider = \"gh\"\ncredential-command = [\"x\"]\n",
+                "cannot both be set",
+            ),
+        ] {
+            let path = write(&dir, &format!("[registry.\"https://r.example/\"]\n{text}"));
+            let err = RtokConfig::load(&path).expect_err(text);
+            let message = crate::diagnostics::message(&err);
+            assert!(message.contains(needle), "{text:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn refresh_records_keep_the_rest_of_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = "# mine\n[registry.\"https://npm.pkg.github.com/\"]\nprovider = \"gh\"   # the gh CLI\n\n[audit]\nfail-on = \"warning\"\n";
+        let path = write(&dir, text);
+        let record = Refreshed {
+            expires: "2027-01-01T00:00:00.000Z".into(),
+            files: vec![PathBuf::from("/home/u/.npmrc")],
+            fingerprint: "abcdef012345".into(),
+        };
+        let recorded = edit(&path, |e| {
+            Ok(e.record_refresh("//npm.pkg.github.com/", &record))
+        });
+        assert!(recorded.expect("record"));
+        let after = fs::read_to_string(&path).expect("read");
+        assert!(after.starts_with("# mine\n[registry.\"https://npm.pkg.github.com/\"]\nprovider = \"gh\"   # the gh CLI\n"), "{after}");
+        assert!(
+            after.ends_with("[audit]\nfail-on = \"warning\"\n"),
+            "{after}"
+        );
+        let config = RtokConfig::load(&path).expect("load");
+        assert_eq!(config.registries()[0].refreshed.as_ref(), Some(&record));
+        // Recording again replaces the values in place.
+        let later = Refreshed {
+            expires: "2027-01-02T00:00:00.000Z".into(),
+            ..record
+        };
+        let recorded = edit(&path, |e| {
+            Ok(e.record_refresh("//npm.pkg.github.com/", &later))
+        });
+        assert!(recorded.expect("record"));
+        let again = fs::read_to_string(&path).expect("read");
+        assert_eq!(again, after.replace("2027-01-01", "2027-01-02"));
+        let recorded = edit(&path, |e| Ok(e.record_refresh("//other/", &later)));
+        assert!(!recorded.expect("none"));
     }
 
     #[test]

@@ -596,3 +596,27 @@ fn token_helper_and_exec_notes() {
     let run = env.rtok().args(["exec", "--", "true"]).run();
     assert_snapshot!("exec_yarn_literal_token", transcript(&run));
 }
+
+#[test]
+fn refresh() {
+    require_test_hooks();
+    let registry = MockRegistry::start(|_| Reply::json(200, json!({"username": "x"})));
+    let env = TestEnv::new();
+    env.register_secret("gho_snapshot_refresh_token");
+    env.write_userconfig(&format!("registry={}\n", registry.url()));
+    env.write_rtok_settings(&format!(
+        "[registry.\"{}\"]\nprovider = \"gh\"\n",
+        registry.url()
+    ));
+    let tools = FakeTools::new(&env);
+    tools.gh(1, "gho_snapshot_refresh_token");
+    let _settings = snapshot_settings(&env).bind_to_scope();
+    let refresh = || {
+        tools
+            .apply(env.rtok().arg("refresh"))
+            .env("RTOK_TEST_NOW", NOW)
+            .run()
+    };
+    assert_snapshot!("refresh_written", transcript(&refresh()));
+    assert_snapshot!("refresh_left_alone", transcript(&refresh()));
+}

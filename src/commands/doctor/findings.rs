@@ -238,9 +238,12 @@ fn unusable(cx: &Context) -> Vec<Finding> {
     let Winner::Unusable { origin, err, .. } = &cx.ex.winner else {
         return Vec::new();
     };
+    // A provider that fails is `provider-failed` (doctor/providers.rs).
     if matches!(
         err,
-        CredentialError::UnsetVariable { .. } | CredentialError::MalformedReference { .. }
+        CredentialError::UnsetVariable { .. }
+            | CredentialError::MalformedReference { .. }
+            | CredentialError::Command(_)
     ) {
         return Vec::new();
     }

@@ -977,6 +977,22 @@ impl<'a> Store<'a> {
             .with_context(|| format!("could not lock {}", path.display()))?;
         Ok(file)
     }
+
+    /// Records in rtok's settings what `rtok refresh` wrote for the
+    /// registry with nerf dart `nerf` (the token's expiry, the files, its
+    /// fingerprint; never the token), under the keyring lock every record
+    /// change is made under.
+    pub(crate) fn record_refresh(
+        &self,
+        nerf: &str,
+        refreshed: &rtok_config::Refreshed,
+    ) -> Result<Change> {
+        let _lock = self.lock_keyring()?;
+        self.edit_settings(|editor| {
+            editor.record_refresh(nerf, refreshed);
+            Ok(())
+        })
+    }
 }
 
 /// The `tokenHelper` value that makes pnpm 11+ ask rtok for the registry's

@@ -90,6 +90,9 @@ pub(crate) struct Call<'a> {
     /// Set once a redirect took the request to another origin: its errors
     /// then name that origin, not the configured registry.
     left_origin: bool,
+    /// Set once the request was sent again with a provider's new token
+    /// after a 401: it is not renewed twice.
+    renewed: bool,
 }
 
 impl<'a> Call<'a> {
@@ -105,6 +108,7 @@ impl<'a> Call<'a> {
             display_url: None,
             gone_after_retry_is_success: false,
             left_origin: false,
+            renewed: false,
         }
     }
 
@@ -183,10 +187,12 @@ pub(crate) struct ClientConfig {
     pub observer: Option<Observer>,
 }
 
-/// What one request came to: the reply, or a redirect to follow.
+/// What one request came to: the reply, a redirect to follow, or the
+/// same request again with a provider's new token (after a 401).
 enum Sent {
     Reply(Reply),
     Redirect(Hop),
+    Renewed,
 }
 
 /// What one attempt got: an answer (with its body, or why the body could
@@ -261,10 +267,15 @@ impl HttpClient {
     /// the error the last attempt maps to.
     pub(crate) async fn send(&self, call: Call<'_>) -> Result<Reply, RegistryError> {
         let mut call = call;
-        for _ in 0..=MAX_REDIRECTS {
+        let mut hops = 0;
+        while hops <= MAX_REDIRECTS {
             match self.send_once(&call).await? {
                 Sent::Reply(reply) => return Ok(reply),
-                Sent::Redirect(hop) => call = call.redirected(hop),
+                Sent::Redirect(hop) => {
+                    hops += 1;
+                    call = call.redirected(hop);
+                }
+                Sent::Renewed => call.renewed = true,
             }
         }
         let request = self.shown_request(&call, &call.secrets);
@@ -344,6 +355,15 @@ impl HttpClient {
                     if let Some(sent) = redirect_of(call, &answer) {
                         return sent.map_err(|problem| RegistryError::failed(request, problem));
                     }
+                    if self.renewed(call, &answer, &authorization, &secrets) {
+                        self.emit(Event::Retry {
+                            method: &request.method,
+                            url: &request.url,
+                            reason: "the registry rejected the provider's token; fetched a new one",
+                            wait: Duration::ZERO,
+                        });
+                        return Ok(Sent::Renewed);
+                    }
                     let origin = authorization.origin.clone();
                     return self
                         .finish(call, request, answer, attempt, &secrets, origin)
@@ -386,6 +406,42 @@ impl HttpClient {
             },
             Err(err) => Attempt::Failed(err),
         }
+    }
+
+    /// Whether a rejected request (a 401 that is not a one-time-password
+    /// challenge) carried a provider's token that was then fetched again:
+    /// the request is then sent once more. Which credentials count is
+    /// `config/`'s answer (`Origin::is_provider`, `Credentials::renew`).
+    fn renewed(
+        &self,
+        call: &Call<'_>,
+        answer: &Attempt,
+        authorization: &Authorization,
+        secrets: &[&Secret],
+    ) -> bool {
+        if call.renewed || !matches!(call.auth, Auth::Configured) {
+            return false;
+        }
+        let Attempt::Answered {
+            status,
+            headers,
+            body: Ok(body),
+        } = answer
+        else {
+            return false;
+        };
+        if *status != StatusCode::UNAUTHORIZED
+            || !matches!(
+                response::status_problem(call, *status, headers, body, secrets, None),
+                Problem::Unauthorized { .. }
+            )
+        {
+            return false;
+        }
+        let (Some(origin), Some(used)) = (&authorization.origin, &authorization.secret) else {
+            return false;
+        };
+        origin.is_provider() && self.credentials.renew(&call.url, used).unwrap_or(false)
     }
 
     /// The last attempt's answer as the caller gets it.

@@ -36,6 +36,7 @@
 
 pub mod clients;
 pub mod env;
+pub mod fake_tools;
 pub mod fixtures;
 pub mod gate;
 pub mod keyring;
@@ -51,6 +52,7 @@ pub mod verdaccio;
 
 pub use clients::{Client, yarnrc_for};
 pub use env::{DEFAULT_TIMEOUT, RtokCmd, Run, TestEnv};
+pub use fake_tools::FakeTools;
 pub use fixtures::{assert_error, file_tree, hint, npmrc_for_mock, raw_rtok, require_test_hooks};
 pub use gate::Gate;
 pub use keyring::{PrivateKeyring, assert_no_file_contains};
