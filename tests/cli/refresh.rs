@@ -293,3 +293,68 @@ fn a_refreshed_files_token_stands_for_its_provider_in_rtok() {
     run.failure(4);
     assert_eq!(tools.calls("gh").len(), 2);
 }
+
+#[test]
+fn refresh_for_every_client_writes_each_file_and_a_second_run_changes_nothing() {
+    use crate::support::clients::Client;
+    let mock = MockRegistry::start(|_| Reply::json(200, json!({"username": "x"})));
+    let env = TestEnv::new();
+    env.register_secret("codeartifact-every-client-token");
+    let url = mock.url();
+    let nerf = mock.nerf_dart();
+    let npmrc = busy_npmrc(&url, &nerf);
+    let auth_ini =
+        format!("; pnpm, mine\r\n{nerf}:_authToken=old-expired-token\r\nstrict-ssl=true\r\n");
+    let yarnrc = format!(
+        "# yarn, mine\nnpmRegistries:\n  \"{}\":   # the company registry\n    npmAuthToken: old-expired-token\n    npmAlwaysAuth: true\n",
+        url.trim_end_matches('/')
+    );
+    env.write_userconfig(&npmrc);
+    env.write_client_credentials(Client::Pnpm11, &auth_ini);
+    env.write_client_credentials(Client::Yarn4, &yarnrc);
+    env.write_rtok_settings(&format!(
+        "[registry.\"{url}\"]\nprovider = \"codeartifact\"\ndomain = \"acme\"\n"
+    ));
+    let tools = FakeTools::new(&env);
+    tools.aws(1, "codeartifact-every-client-token", 12 * HOUR);
+
+    let run = tools
+        .apply(env.rtok().args(["refresh", "--for", "npm,pnpm,yarn"]))
+        .run();
+    run.success();
+    let fresh = |text: &str| text.replace("old-expired-token", "codeartifact-every-client-token");
+    assert_eq!(env.read_userconfig(), fresh(&npmrc));
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).expect("read");
+    assert_eq!(read(&env.pnpm_auth_ini()), fresh(&auth_ini));
+    assert_eq!(read(&env.yarnrc_yml()), fresh(&yarnrc));
+
+    // The token lasts 12 hours: a second run fetches nothing and writes nothing.
+    let before: Vec<Vec<u8>> = [
+        env.userconfig.clone(),
+        env.pnpm_auth_ini(),
+        env.yarnrc_yml(),
+        env.rtok_settings(),
+    ]
+    .iter()
+    .map(|p| std::fs::read(p).expect("read"))
+    .collect();
+    let run = tools
+        .apply(env.rtok().args(["refresh", "--for", "npm,pnpm,yarn"]))
+        .run();
+    run.success();
+    assert!(
+        run.stderr.contains("left alone"),
+        "{}",
+        run.describe("left alone")
+    );
+    let after: Vec<Vec<u8>> = [
+        env.userconfig.clone(),
+        env.pnpm_auth_ini(),
+        env.yarnrc_yml(),
+        env.rtok_settings(),
+    ]
+    .iter()
+    .map(|p| std::fs::read(p).expect("read"))
+    .collect();
+    assert_eq!(before, after, "byte for byte");
+}
