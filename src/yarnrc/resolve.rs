@@ -5,6 +5,7 @@
 //! variable not found`).
 
 use super::tree::{self, Kind, Node};
+use super::value::{Piece, pieces};
 use super::{Error, Field};
 
 /// Why yarn cannot resolve a value.
@@ -24,83 +25,47 @@ pub(crate) fn resolve(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, Unresolved> {
-    let mut chars = text.chars().peekable();
-    resolve_in(&mut chars, lookup, false, true)
+    let pieces = pieces(text).ok_or(Unresolved::Malformed)?;
+    evaluate(&pieces, lookup, true)
 }
 
-type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
-
-/// Reads up to the end (`nested`: up to the `}` that closes a default);
-/// `used`: whether the text is part of the result (an unused default's
+/// `used`: whether the pieces are part of the result (an unused default's
 /// unset variables are no error).
-fn resolve_in(
-    chars: &mut Chars<'_>,
+fn evaluate(
+    pieces: &[Piece],
     lookup: &dyn Fn(&str) -> Option<String>,
-    nested: bool,
     used: bool,
 ) -> Result<String, Unresolved> {
     let mut out = String::new();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.peek() {
-                Some(&next @ ('\\' | '$' | '}')) => {
-                    chars.next();
-                    out.push(next);
-                }
-                _ => out.push('\\'),
-            },
-            '$' if chars.peek() == Some(&'{') => {
-                chars.next();
-                let mut name = String::new();
-                while let Some(&c) = chars.peek() {
-                    let fits = if name.is_empty() {
-                        c.is_ascii_alphabetic()
-                    } else {
-                        c.is_alphanumeric() || c == '_'
-                    };
-                    if !fits {
-                        break;
-                    }
-                    name.push(c);
-                    chars.next();
-                }
-                if name.is_empty() {
-                    return Err(Unresolved::Malformed);
-                }
-                let value = if used { lookup(&name) } else { None };
-                match chars.next() {
-                    Some('}') => match value {
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Var { name, default } => {
+                let value = if used { lookup(name) } else { None };
+                match default {
+                    None => match value {
                         Some(value) => out.push_str(&value),
-                        None if used => return Err(Unresolved::Unset(name)),
+                        None if used => return Err(Unresolved::Unset(name.clone())),
                         None => {}
                     },
-                    Some(':') if chars.next() == Some('-') => {
-                        let takes_default = value.as_deref().is_none_or(str::is_empty);
-                        let default = resolve_in(chars, lookup, true, used && takes_default)?;
-                        out.push_str(if takes_default {
-                            &default
+                    Some(default) => {
+                        let takes_default = if default.when_empty {
+                            value.as_deref().is_none_or(str::is_empty)
                         } else {
-                            value.as_deref().unwrap_or_default()
-                        });
+                            value.is_none()
+                        };
+                        let text = evaluate(&default.pieces, lookup, used && takes_default)?;
+                        match (takes_default, value) {
+                            (true, _) => out.push_str(&text),
+                            (false, Some(value)) => out.push_str(&value),
+                            (false, None) => {}
+                        }
                     }
-                    Some('-') => {
-                        let takes_default = value.is_none();
-                        let default = resolve_in(chars, lookup, true, used && takes_default)?;
-                        out.push_str(value.as_deref().unwrap_or(&default));
-                    }
-                    _ => return Err(Unresolved::Malformed),
                 }
             }
-            '}' if nested => return Ok(out),
-            '}' => return Err(Unresolved::Malformed),
-            c => out.push(c),
         }
     }
-    if nested {
-        Err(Unresolved::Malformed)
-    } else {
-        Ok(out)
-    }
+    Ok(out)
 }
 
 /// A variable yarn needs and does not have: the 1-based line of the scalar

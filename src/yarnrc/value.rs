@@ -38,17 +38,15 @@ pub(crate) struct Fallback {
 impl Value {
     /// Reads a string as yarn berry's interpolation does.
     pub(crate) fn classify(text: &str) -> Value {
-        let mut chars = text.chars().peekable();
+        let Some(pieces) = pieces(text) else {
+            return Value::Malformed;
+        };
         let mut variables = Vec::new();
-        match interpolate(&mut chars, &mut variables, false) {
-            Some(literal) if chars.peek().is_none() => {
-                if variables.is_empty() {
-                    Value::Literal(Secret::new(literal))
-                } else {
-                    Value::Reference(variables)
-                }
-            }
-            _ => Value::Malformed,
+        collect(&pieces, &mut variables);
+        if variables.is_empty() {
+            Value::Literal(Secret::new(text_of(&pieces)))
+        } else {
+            Value::Reference(variables)
         }
     }
 
@@ -62,23 +60,53 @@ impl Value {
     }
 }
 
+/// A string as yarn's interpolation reads it: the one parser of its
+/// grammar, which `classify` (what a value is) and `resolve::resolve` (what
+/// yarn makes of it in an environment) both walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Piece {
+    /// Text, escapes resolved.
+    Text(String),
+    /// `${NAME}`, `${NAME:-default}` or `${NAME-default}`.
+    Var {
+        name: String,
+        default: Option<DefaultText>,
+    },
+}
+
+/// The default of a reference: used when the variable is unset, or also
+/// when it is empty (`when_empty`, for `:-`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct DefaultText {
+    pub when_empty: bool,
+    pub pieces: Vec<Piece>,
+}
+
+/// The pieces of `text`, or `None` for what yarn rejects (a `${` that is
+/// not a reference, an unclosed one, a stray `}`).
+pub(super) fn pieces(text: &str) -> Option<Vec<Piece>> {
+    let mut chars = text.chars().peekable();
+    read(&mut chars, false)
+}
+
 /// Reads up to the end (or, `nested`, up to the `}` closing a default,
-/// which is consumed); returns the text with escapes resolved and references
-/// left out, or `None` for what yarn rejects.
-fn interpolate(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    variables: &mut Vec<Variable>,
-    nested: bool,
-) -> Option<String> {
-    let mut literal = String::new();
+/// which is consumed).
+fn read(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, nested: bool) -> Option<Vec<Piece>> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let flush = |text: &mut String, pieces: &mut Vec<Piece>| {
+        if !text.is_empty() {
+            pieces.push(Piece::Text(std::mem::take(text)));
+        }
+    };
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.peek() {
                 Some(&next @ ('\\' | '$' | '}')) => {
                     chars.next();
-                    literal.push(next);
+                    text.push(next);
                 }
-                _ => literal.push('\\'),
+                _ => text.push('\\'),
             },
             '$' if chars.peek() == Some(&'{') => {
                 chars.next();
@@ -98,31 +126,66 @@ fn interpolate(
                 if name.is_empty() {
                     return None;
                 }
-                let index = variables.len();
-                variables.push(Variable {
-                    name,
-                    fallback: None,
-                });
-                let when_empty = match chars.next()? {
-                    '}' => continue,
-                    ':' if chars.next()? == '-' => true,
-                    '-' => false,
+                let default = match chars.next()? {
+                    '}' => None,
+                    ':' if chars.next()? == '-' => Some(DefaultText {
+                        when_empty: true,
+                        pieces: read(chars, true)?,
+                    }),
+                    '-' => Some(DefaultText {
+                        when_empty: false,
+                        pieces: read(chars, true)?,
+                    }),
                     _ => return None,
                 };
-                let text = interpolate(chars, variables, true)?;
-                variables[index].fallback = Some(Fallback {
-                    text: Secret::new(text),
-                    when_empty,
-                });
+                flush(&mut text, &mut pieces);
+                pieces.push(Piece::Var { name, default });
             }
             // Closes a default; outside one, yarn's pattern meets a `}` it
-            // has no variable for (not traced further: taken as an error,
-            // so rtok never builds on it).
-            '}' => return nested.then_some(literal),
-            c => literal.push(c),
+            // has no variable for (taken as an error, so rtok never builds
+            // on it).
+            '}' if nested => {
+                flush(&mut text, &mut pieces);
+                return Some(pieces);
+            }
+            '}' => return None,
+            c => text.push(c),
         }
     }
-    (!nested).then_some(literal)
+    if nested {
+        return None;
+    }
+    flush(&mut text, &mut pieces);
+    Some(pieces)
+}
+
+/// The references in order of appearance, nested ones after theirs.
+fn collect(pieces: &[Piece], variables: &mut Vec<Variable>) {
+    for piece in pieces {
+        if let Piece::Var { name, default } = piece {
+            variables.push(Variable {
+                name: name.clone(),
+                fallback: default.as_ref().map(|d| Fallback {
+                    text: Secret::new(text_of(&d.pieces)),
+                    when_empty: d.when_empty,
+                }),
+            });
+            if let Some(default) = default {
+                collect(&default.pieces, variables);
+            }
+        }
+    }
+}
+
+/// The text of `pieces` with references left out.
+fn text_of(pieces: &[Piece]) -> String {
+    pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Text(text) => Some(text.as_str()),
+            Piece::Var { .. } => None,
+        })
+        .collect()
 }
 
 /// A value for rtok to write.
