@@ -118,6 +118,8 @@ fn npmrc_token(env: &TestEnv, nerf: &str) -> String {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{nerf}:_authToken=")))
         .unwrap_or_else(|| panic!("no token line in {text}"))
+        // npm's ini quotes a value with `=` in it.
+        .trim_matches('"')
         .to_string()
 }
 
@@ -146,18 +148,38 @@ fn one_login_serves_npm_pnpm_and_yarn_and_keeps_every_other_byte() {
 
     // Each file: the user's bytes, then the registry's token.
     let nerf = reg.nerf_dart();
+    // As npm writes a value with `=` in it: quoted.
+    let written = if token.contains('=') {
+        format!("\"{token}\"")
+    } else {
+        token.clone()
+    };
     assert_eq!(
         env.read_userconfig(),
-        format!("{}{nerf}:_authToken={token}\n", files.npmrc)
+        format!("{}{nerf}:_authToken={written}\n", files.npmrc)
     );
     assert_eq!(
         read(&env.pnpm_auth_ini()),
-        format!("{}{nerf}:_authToken={token}\n", files.auth_ini)
+        format!("{}{nerf}:_authToken={written}\n", files.auth_ini)
     );
+    // Quoted when YAML would not read the token back as itself plain (a
+    // Verdaccio token may end in `=`).
+    let plain = token
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '='));
+    let scalar = if plain {
+        token.clone()
+    } else {
+        format!("\"{token}\"")
+    };
     assert_eq!(
         read(&env.yarnrc_yml()),
         format!(
-            "{}npmRegistries:\n  \"{}\":\n    npmAuthToken: {token}\n",
+            "{}npmRegistries:\n  \"{}\":\n    npmAuthToken: {scalar}\n",
             files.yarnrc,
             reg.url.trim_end_matches('/')
         )

@@ -170,7 +170,9 @@ impl TestEnv {
                 cmd.env("pnpm_config_update_notifier", "false")
             }
             // No telemetry, no `yarnPath` from an rc file, plain output.
+            // CI=true (as on CI) makes yarn 4 refuse to write a lockfile.
             Client::Yarn4 => cmd
+                .env("YARN_ENABLE_IMMUTABLE_INSTALLS", "false")
                 .env("YARN_IGNORE_PATH", "1")
                 .env("YARN_ENABLE_TELEMETRY", "0")
                 .env("YARN_ENABLE_PROGRESS_BARS", "0")
