@@ -81,7 +81,6 @@ const PLATFORM: Platform = if cfg!(target_os = "macos") {
 /// `shared/docs/clients-2026.md` §1.3 reads it: no other variable (no
 /// `PNPM_CONFIG_DIR`, not `PNPM_HOME`, which is the store and binaries)
 /// moves it. `None` only when the rule needs a home folder and there is none.
-#[cfg_attr(not(test), allow(dead_code))] // read and written once issue 18 is wired in
 pub(crate) fn pnpm_config_dir(
     env: &HashMap<String, String>,
     home: Option<&Path>,
@@ -111,7 +110,6 @@ fn pnpm_config_dir_on(
 /// pnpm 11/12's user credential file, `<pnpm config folder>/auth.ini`: npm's
 /// ini dialect (so `crate::npmrc::Document` edits it), read above `~/.npmrc`
 /// (clients-2026.md §1.3, §1.5).
-#[cfg_attr(not(test), allow(dead_code))] // read and written once issue 18 is wired in
 pub(crate) fn pnpm_auth_ini(env: &HashMap<String, String>, home: Option<&Path>) -> Option<PathBuf> {
     Some(pnpm_config_dir(env, home)?.join("auth.ini"))
 }
@@ -122,7 +120,6 @@ pub(crate) fn pnpm_auth_ini(env: &HashMap<String, String>, home: Option<&Path>) 
 /// `os.homedir()`, else `/usr/local/share` (clients-2026.md §1.6). Berry
 /// would take an empty `YARN_RC_FILENAME` as the name; rtok takes it as
 /// unset, as a file cannot have an empty name.
-#[cfg_attr(not(test), allow(dead_code))] // read and written once issue 18 is wired in
 pub(crate) fn yarnrc_home(env: &HashMap<String, String>, home: Option<&Path>) -> PathBuf {
     let name = env
         .iter()

@@ -31,7 +31,6 @@ pub(crate) fn user_file(config: &Config, client: Client) -> Option<PathBuf> {
     }
 }
 
-#[allow(dead_code)] // the store's client places use it (issue 18, in progress)
 /// The user credential file of `client`, or an error that says why there
 /// is none.
 pub(crate) fn require_user_file(config: &Config, client: Client) -> Result<ClientFile> {
@@ -63,7 +62,6 @@ pub(crate) fn existing(config: &Config) -> Vec<ClientFile> {
         .collect()
 }
 
-#[allow(dead_code)] // login, rotate and keyring export use it (issue 18, in progress)
 /// The clients a write is for: those named on the command line (`--for`),
 /// else exactly those of the `clients` setting, else npm and every client
 /// whose user credential file already exists. In `Client::ALL` order, each

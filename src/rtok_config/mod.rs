@@ -213,7 +213,6 @@ impl RtokConfig {
         self.storage
     }
 
-    #[allow(dead_code)] // login, rotate and keyring export read it (issue 18, in progress)
     /// The `clients` setting, when the file has one.
     pub(crate) fn clients(&self) -> Option<&[Client]> {
         self.clients.as_deref()
