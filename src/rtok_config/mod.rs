@@ -329,6 +329,17 @@ impl Editor {
         }
     }
 
+    /// The `[registry."<url>"]` key that names the registry with nerf dart
+    /// `nerf`, as the file spells it.
+    fn registry_key(&self, nerf: &str) -> Option<String> {
+        self.document
+            .get("registry")?
+            .as_table_like()?
+            .iter()
+            .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf))
+            .map(|(key, _)| key.to_string())
+    }
+
     /// Removes the keyring record of the registry with nerf dart `nerf`:
     /// a `storage` line the user wrote (with a comment, or rtok's
     /// [`WAS_FILE`] mark) goes back to `"file"`; one rtok wrote goes, and so
@@ -336,17 +347,13 @@ impl Editor {
     /// it, which may belong to the file or the next table. `false` when
     /// there was no record.
     pub(crate) fn forget_keyring(&mut self, nerf: &str) -> bool {
+        let Some(key) = self.registry_key(nerf) else {
+            return false;
+        };
         let Some(registries) = self
             .document
             .get_mut("registry")
             .and_then(Item::as_table_like_mut)
-        else {
-            return false;
-        };
-        let Some(key) = registries
-            .iter()
-            .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf))
-            .map(|(key, _)| key.to_string())
         else {
             return false;
         };
@@ -396,21 +403,16 @@ impl Editor {
     /// expiry, the files, and the token's fingerprint. Never the token.
     /// `false` when there is no such table.
     pub(crate) fn record_refresh(&mut self, nerf: &str, refreshed: &Refreshed) -> bool {
-        let Some(registries) = self
+        let Some(key) = self.registry_key(nerf) else {
+            return false;
+        };
+        let Some(table) = self
             .document
             .get_mut("registry")
             .and_then(Item::as_table_like_mut)
+            .and_then(|registries| registries.get_mut(&key))
+            .and_then(Item::as_table_like_mut)
         else {
-            return false;
-        };
-        let Some(key) = registries
-            .iter()
-            .find(|(key, _)| key_nerf(key).as_deref() == Some(nerf))
-            .map(|(key, _)| key.to_string())
-        else {
-            return false;
-        };
-        let Some(table) = registries.get_mut(&key).and_then(Item::as_table_like_mut) else {
             return false;
         };
         let files: toml_edit::Array = refreshed
