@@ -97,6 +97,11 @@ fn assert_nobody_is_logged_in(env: &TestEnv) {
 }
 
 fn login_for_all(env: &TestEnv, user: &crate::support::verdaccio::User) -> Run {
+    legacy_login_for_all(env, &user.name, &user.password)
+}
+
+/// `rtok login --for npm,pnpm,yarn` with a user name and password.
+fn legacy_login_for_all(env: &TestEnv, name: &str, password: &str) -> Run {
     env.rtok()
         .args([
             "login",
@@ -105,10 +110,10 @@ fn login_for_all(env: &TestEnv, user: &crate::support::verdaccio::User) -> Run {
             "--auth-type",
             "legacy",
             "--username",
-            &user.name,
+            name,
             "--password-stdin",
         ])
-        .stdin(format!("{}\n", user.password))
+        .stdin(format!("{password}\n"))
         .run()
 }
 
@@ -406,20 +411,7 @@ fn a_broken_client_file_stops_the_login_before_anything_is_written() {
         "# mine\nnpmRegistries:\n  \"x\": [unclosed\n",
     );
     let yarnrc = read(&env.yarnrc_yml());
-    let run = env
-        .rtok()
-        .args([
-            "login",
-            "--for",
-            "npm,pnpm,yarn",
-            "--auth-type",
-            "legacy",
-            "--username",
-            "u",
-            "--password-stdin",
-        ])
-        .stdin("pw\n")
-        .run();
+    let run = legacy_login_for_all(&env, "u", "pw");
     assert_error(
         &run,
         1,
@@ -431,20 +423,7 @@ fn a_broken_client_file_stops_the_login_before_anything_is_written() {
 
     std::fs::remove_file(env.yarnrc_yml()).expect("rm");
     std::fs::create_dir_all(env.pnpm_auth_ini()).expect("auth.ini as a folder");
-    let run = env
-        .rtok()
-        .args([
-            "login",
-            "--for",
-            "npm,pnpm,yarn",
-            "--auth-type",
-            "legacy",
-            "--username",
-            "u",
-            "--password-stdin",
-        ])
-        .stdin("pw\n")
-        .run();
+    let run = legacy_login_for_all(&env, "u", "pw");
     assert_error(&run, 1, &env.pnpm_auth_ini().display().to_string());
     assert_eq!(env.read_userconfig(), npmrc);
     assert!(!env.yarnrc_yml().exists());
