@@ -30,11 +30,16 @@ pub(super) fn targets(
         )
         .into());
     }
-    // Only pnpm's token helper names it; an unknown path is refused there.
-    let program = std::env::current_exe().unwrap_or_default();
+    let program = rtok_program();
     let store = settings.store();
     chosen
         .into_iter()
         .map(|client| Ok((client, store.place_for(client, storage, &program)?)))
         .collect()
+}
+
+/// This rtok's path, which pnpm's token helper line names (an unknown path
+/// is empty, and the store refuses to name it).
+pub(super) fn rtok_program() -> std::path::PathBuf {
+    std::env::current_exe().unwrap_or_default()
 }

@@ -84,7 +84,7 @@ fn import(settings: &Settings, args: &KeyringArgs, printer: &Printer) -> Result<
     let registry_of = |prefix: &str| registry_url(settings, prefix);
     let wanted = |nerf: &str| only.as_deref().is_none_or(|only| only == nerf);
     // pnpm's auth.ini gets a token helper line naming this rtok.
-    let program = std::env::current_exe().unwrap_or_default();
+    let program = super::copies::rtok_program();
     let moves = store.move_to_keyring(&registry_of, &wanted, &program)?;
     if moves.is_empty() {
         match &only {

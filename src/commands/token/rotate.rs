@@ -236,6 +236,12 @@ fn other_copies(
 ) -> Result<(Change, Vec<String>)> {
     let registry = &settings.registry;
     let nerf = NerfDart::from_url(registry);
+    // A new copy is kept as the one in use is: in the keyring, else in files.
+    let storage = match origin {
+        Origin::Keyring => Storage::Keyring,
+        _ => Storage::File,
+    };
+    let program = super::super::copies::rtok_program();
     let mut change = Change::default();
     let mut places = Vec::new();
     let mut attempt = || -> Result<()> {
@@ -252,11 +258,6 @@ fn other_copies(
                 }
                 // npm's copy is the one in use, handled above.
                 Holding::Nothing if client != Client::Npm && chosen.contains(&client) => {
-                    let storage = match origin {
-                        Origin::Keyring => Storage::Keyring,
-                        _ => Storage::File,
-                    };
-                    let program = std::env::current_exe().unwrap_or_default();
                     let Some(target) = store.place_for(client, storage, &program)? else {
                         continue;
                     };
